@@ -1,0 +1,1 @@
+"""cxnb: customer-experience analysis reports."""

@@ -1,0 +1,279 @@
+"""The parameter file (``params/<client>.yaml``) as a validated pydantic model.
+
+Unknown keys, wrong types, missing files and bad values raise :class:`ConfigError` with one line that
+names the file, the key and the fix. Relative paths resolve against the parameter file's folder.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from cxnb.constants import ITEM_COLUMNS, SEED, TRANSACTION_COLUMNS
+from cxnb.errors import ConfigError
+
+SQL_PREFIXES = ("mysql://", "mysql+pymysql://", "postgresql://", "postgres://", "postgresql+psycopg://")
+FILE_SUFFIXES = (".csv", ".txt", ".tsv", ".data", ".parquet", ".pq", ".xlsx", ".xls")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TableConfig(_Strict):
+    """Where one table comes from and how its columns map to the canonical names."""
+
+    source: str = Field(description='file path, SQL URL, "demo", or "spark"')
+    table: str | None = None
+    query: str | None = None
+    read_options: dict[str, Any] = Field(default_factory=dict)
+    columns: dict[str, str] = Field(default_factory=dict, description="canonical name -> client column")
+
+    def kind(self) -> str:
+        """One of ``demo``, ``sql``, ``spark`` or ``file``."""
+        if self.source == "demo":
+            return "demo"
+        if self.source == "spark":
+            return "spark"
+        if self.source.lower().startswith(SQL_PREFIXES):
+            return "sql"
+        return "file"
+
+
+class TransactionsConfig(TableConfig):
+    timestamp_format: str | None = None
+
+    @field_validator("columns")
+    @classmethod
+    def _known_columns(cls, v: dict[str, str]) -> dict[str, str]:
+        return _check_canonical(v, TRANSACTION_COLUMNS)
+
+
+class CustomersConfig(TableConfig):
+    label: str | None = None
+    positive: str | int | float | bool | None = None
+    pii: list[str] = Field(default_factory=list)
+
+
+class ItemsConfig(TableConfig):
+    @field_validator("columns")
+    @classmethod
+    def _known_columns(cls, v: dict[str, str]) -> dict[str, str]:
+        return _check_canonical(v, ITEM_COLUMNS)
+
+
+def _check_canonical(mapping: dict[str, str], allowed: tuple[str, ...]) -> dict[str, str]:
+    for key in mapping:
+        if key not in allowed:
+            near = difflib.get_close_matches(key, allowed, n=1)
+            hint = f" (did you mean '{near[0]}'?)" if near else ""
+            raise ValueError(f"'{key}' is not a canonical column{hint}; use one of {', '.join(allowed)}")
+    return mapping
+
+
+class DataConfig(_Strict):
+    transactions: TransactionsConfig | None = None
+    customers: CustomersConfig | None = None
+    items: ItemsConfig | None = None
+
+    @model_validator(mode="after")
+    def _needs_a_table(self) -> DataConfig:
+        if self.transactions is None and self.customers is None:
+            raise ValueError("give data.transactions or data.customers (or both)")
+        return self
+
+
+class SegmentationConfig(_Strict):
+    k: int | Literal["auto"] = "auto"
+    k_range: tuple[int, int] = (2, 10)
+    features: list[str] | None = None
+    seed: int = SEED
+
+    @field_validator("k")
+    @classmethod
+    def _k_at_least_two(cls, v):
+        if v != "auto" and v < 2:
+            raise ValueError("k must be 'auto' or an integer >= 2")
+        return v
+
+    @field_validator("k_range")
+    @classmethod
+    def _range_ordered(cls, v):
+        if not 2 <= v[0] < v[1]:
+            raise ValueError("k_range must be [low, high] with 2 <= low < high")
+        return v
+
+
+class PredictionConfig(_Strict):
+    label: Literal["auto", "horizon", "given"] = "auto"
+    seed: int = SEED
+    test_fraction: float = Field(0.25, gt=0, lt=1)
+    threshold: float | Literal["auto"] = "auto"
+    log_transform: bool = True
+
+
+class RecommendationConfig(_Strict):
+    top_n: int = Field(10, ge=1, le=100)
+    split: Literal["time", "stratified"] = "time"
+    test_fraction: float = Field(0.25, gt=0, lt=1)
+    stratify_by: Literal["user", "item"] = "user"
+    seed: int = SEED
+    exclude_seen: bool = True
+    similarity: Literal["auto", "cosine", "jaccard", "lift"] = "auto"
+    half_life_days: float | None = Field(None, gt=0)
+    mmr_lambda: float = Field(0.7, ge=0, le=1)
+
+
+class AnalysisConfig(_Strict):
+    cutoff: str | None = None
+    horizon_days: int = Field(90, ge=1)
+    segmentation: SegmentationConfig = Field(default_factory=SegmentationConfig)
+    prediction: PredictionConfig = Field(default_factory=PredictionConfig)
+    recommendation: RecommendationConfig = Field(default_factory=RecommendationConfig)
+
+    @field_validator("cutoff", mode="before")
+    @classmethod
+    def _iso_date(cls, v):
+        if v is None:
+            return v
+        try:
+            return str(pd.Timestamp(str(v)).date())
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"'{v}' is not a date; write it as an ISO string like \"2011-09-01\"") from exc
+
+
+class PrivacyConfig(_Strict):
+    pseudonymize_ids: bool = True
+    min_group_size: int = Field(10, ge=1)
+
+
+class Params(_Strict):
+    """A client's parameter file."""
+
+    client: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    title: str = ""
+    language: Literal["en", "zh"] = "en"
+    data: DataConfig
+    analysis: AnalysisConfig = Field(default_factory=AnalysisConfig)
+    privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
+
+    path: Path | None = Field(default=None, exclude=True)
+
+    @property
+    def base_dir(self) -> Path:
+        """Folder that relative paths in the file are resolved against."""
+        return self.path.parent if self.path else Path.cwd()
+
+    def tables(self) -> dict[str, TableConfig]:
+        """The configured tables by name."""
+        return {n: t for n, t in (("transactions", self.data.transactions), ("customers", self.data.customers),
+                                  ("items", self.data.items)) if t is not None}
+
+    def source_path(self, table: str) -> Path:
+        """Absolute path of a file source."""
+        return (self.base_dir / self.tables()[table].source).resolve()
+
+    def params_hash(self) -> str:
+        """sha256 of the validated parameters (stable across key order and formatting)."""
+        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _known_keys(model: type[BaseModel], loc: tuple) -> list[str]:
+    """Field names allowed at ``loc`` (the parent of the offending key)."""
+    current: Any = model
+    for part in loc:
+        fields = getattr(current, "model_fields", None)
+        if not fields or part not in fields:
+            return []
+        ann = fields[part].annotation
+        args = getattr(ann, "__args__", ()) or (ann,)
+        current = next((a for a in args if isinstance(a, type) and issubclass(a, BaseModel)), None)
+        if current is None:
+            return []
+    return list(getattr(current, "model_fields", {}))
+
+
+def _describe(error: dict, file: Path) -> str:
+    loc = tuple(p for p in error["loc"] if not isinstance(p, int) or True)
+    key = ".".join(str(p) for p in loc) or "(top level)"
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        allowed = [k for k in _known_keys(Params, loc[:-1]) if k != "path"]
+        near = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+        hint = f"did you mean '{near[0]}'? " if near else ""
+        return f"{file}: unknown key '{key}': {hint}allowed here: {', '.join(allowed)}."
+    if kind == "missing":
+        return f"{file}: missing key '{key}': add it (see params/demo.yaml for an example)."
+    msg = error["msg"].removeprefix("Value error, ")
+    value = error.get("input")
+    shown = f" (got {value!r})" if value is not None and not isinstance(value, dict) else ""
+    if kind == "string_pattern_mismatch" and loc == ("client",):
+        msg = "use a lower-case slug of letters, digits, '-' or '_', e.g. 'acme'"
+    return f"{file}: key '{key}'{shown}: {msg}."
+
+
+def load_params(path: str | Path, check_files: bool = True) -> Params:
+    """Read and validate a parameter file; raise ConfigError naming the file, key and fix."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: parameter file not found; give the path to params/<client>.yaml.")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"{path}:{where}: not valid YAML ({getattr(exc, 'problem', exc)}); fix the syntax.") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text; save the parameter file as UTF-8.") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping of keys (client:, data:, ...) at the top level.")
+    try:
+        params = Params.model_validate({**raw, "path": path.resolve()} if "path" not in raw else raw)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc.errors()[0], path)) from None
+    if check_files:
+        check_sources(params)
+    return params
+
+
+def check_sources(params: Params) -> None:
+    """Every file source exists and has a readable type; SQL sources have a table or query."""
+    for name, table in params.tables().items():
+        key = f"data.{name}.source"
+        kind = table.kind()
+        if kind == "sql" and not (table.table or table.query):
+            raise ConfigError(f"{params.path}: key 'data.{name}': a SQL source needs 'table:' or 'query:'.")
+        if kind == "sql" and ":" in table.source.split("//", 1)[1].split("@")[0] and "@" in table.source:
+            raise ConfigError(
+                f"{params.path}: key '{key}': do not write a password into the parameter file; "
+                "set it in the CXNB_DB_PASSWORD environment variable instead."
+            )
+        if kind != "file":
+            continue
+        path = params.source_path(name)
+        if not path.exists():
+            raise ConfigError(
+                f"{params.path}: key '{key}': file '{table.source}' not found (looked for {path}); "
+                "paths are relative to the parameter file."
+            )
+        if path.is_file() and path.suffix.lower() not in FILE_SUFFIXES:
+            raise ConfigError(
+                f"{params.path}: key '{key}': cannot read '{path.suffix}' files; use one of {', '.join(FILE_SUFFIXES)}."
+            )
+
+
+def resolve_cutoff(params: Params, last_timestamp: pd.Timestamp) -> pd.Timestamp:
+    """``analysis.cutoff``, or the last date minus ``horizon_days`` when not given."""
+    if params.analysis.cutoff:
+        return pd.Timestamp(params.analysis.cutoff)
+    return (pd.Timestamp(last_timestamp).normalize() + pd.Timedelta(days=1)) - pd.Timedelta(
+        days=params.analysis.horizon_days
+    )

@@ -1,0 +1,32 @@
+"""Canonical column names, stage names and defaults used across the kit."""
+
+from __future__ import annotations
+
+# Canonical table columns (see DESIGN.md, "Canonical tables").
+COL_CUSTOMER = "customer_id"
+COL_TIMESTAMP = "timestamp"
+COL_ORDER = "order_id"
+COL_ITEM = "item_id"
+COL_QUANTITY = "quantity"
+COL_PRICE = "price"
+COL_AMOUNT = "amount"
+COL_RATING = "rating"
+COL_NAME = "name"
+COL_CATEGORY = "category"
+
+TRANSACTION_COLUMNS = (COL_CUSTOMER, COL_TIMESTAMP, COL_ORDER, COL_ITEM, COL_QUANTITY, COL_PRICE, COL_AMOUNT, COL_RATING)
+REQUIRED_TRANSACTION_COLUMNS = (COL_CUSTOMER, COL_TIMESTAMP)
+ITEM_COLUMNS = (COL_ITEM, COL_NAME, COL_CATEGORY)
+
+# Stages in run order: name -> notebook file stem.
+STAGES: dict[str, str] = {
+    "data_quality": "01_data_quality",
+    "requirement_analysis": "02_requirement_analysis",
+    "behavior_prediction": "03_behavior_prediction",
+    "segmentation": "04_segmentation",
+    "recommendation": "05_recommendation",
+}
+
+DEFAULT_K = 10
+SEED = 42
+DEMO_SECRET = "cxnb-demo-key-not-secret"

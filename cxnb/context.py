@@ -1,0 +1,124 @@
+"""What a notebook works with: the validated parameters and the prepared tables of one run."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import pandas as pd
+
+from cxnb.config import Params, load_params, resolve_cutoff
+from cxnb.constants import COL_TIMESTAMP
+from cxnb.errors import StageSkipped
+
+DATA_DIR = "data"
+METRICS_DIR = "metrics"
+EXPORTS_DIR = "exports"
+
+
+def repo_root() -> Path:
+    """The project folder (holding ``params/`` and ``notebooks/``)."""
+    return Path(__file__).resolve().parent.parent
+
+
+def scratch_dir(params: Params) -> Path:
+    """Where an interactive (JupyterLab) session of a client keeps its prepared data."""
+    return repo_root() / "reports" / ".scratch" / params.client
+
+
+@dataclass
+class Run:
+    """One client's run: parameters, run directory and lazily loaded prepared tables."""
+
+    params: Params
+    run_dir: Path
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    def path(self, table: str) -> Path:
+        """Path of a prepared table's Parquet file (``transactions``, ``customers``, ``items``)."""
+        return self.run_dir / DATA_DIR / f"{table}.parquet"
+
+    def has(self, table: str) -> bool:
+        """Whether the run has this prepared table."""
+        return self.path(table).exists()
+
+    def table(self, name: str) -> pd.DataFrame | None:
+        """A prepared table as a DataFrame, or None when the client has no such table."""
+        if name not in self._cache:
+            self._cache[name] = pd.read_parquet(self.path(name)) if self.has(name) else None
+        return self._cache[name]
+
+    def transactions(self) -> pd.DataFrame | None:
+        return self.table("transactions")
+
+    def customers(self) -> pd.DataFrame | None:
+        return self.table("customers")
+
+    def items(self) -> pd.DataFrame | None:
+        return self.table("items")
+
+    @cached_property
+    def quality(self) -> dict:
+        """What preparing the data found and removed (see ``cxnb.data.prepare``)."""
+        return json.loads((self.run_dir / DATA_DIR / "quality.json").read_text(encoding="utf-8"))
+
+    @cached_property
+    def last_timestamp(self) -> pd.Timestamp | None:
+        tx = self.transactions()
+        return None if tx is None or tx.empty else tx[COL_TIMESTAMP].max()
+
+    @cached_property
+    def cutoff(self) -> pd.Timestamp | None:
+        """The prediction/evaluation cutoff: ``analysis.cutoff`` or last date minus ``horizon_days``."""
+        return None if self.last_timestamp is None else resolve_cutoff(self.params, self.last_timestamp)
+
+    def profiles(self, as_of=None) -> pd.DataFrame:
+        """Customer profiles from the prepared transactions, up to ``as_of`` (default: all history)."""
+        from cxnb.profile import customer_profiles
+
+        key = ("profiles", str(as_of))
+        if key not in self._cache:
+            if not self.has("transactions"):
+                raise StageSkipped("the client has no transactions, so there are no purchase profiles")
+            items = self.path("items") if self.has("items") else None
+            self._cache[key] = customer_profiles(self.path("transactions"), items, as_of=as_of)
+        return self._cache[key]
+
+    def record_metrics(self, stage: str, metrics: dict) -> dict:
+        """Store a stage's headline figures (they go into ``metrics.json``); returns them."""
+        out = self.run_dir / METRICS_DIR
+        out.mkdir(parents=True, exist_ok=True)
+        text = json.dumps(metrics, indent=2, sort_keys=True, ensure_ascii=False, default=_json_default)
+        (out / f"{stage}.json").write_text(text + "\n", encoding="utf-8")
+        return metrics
+
+    def export(self, df: pd.DataFrame, name: str) -> Path:
+        """Write a client export ``exports/<name>.csv`` (UTF-8, no index); returns its path."""
+        out = self.run_dir / EXPORTS_DIR
+        out.mkdir(parents=True, exist_ok=True)
+        path = out / f"{name}.csv"
+        df.to_csv(path, index=False, lineterminator="\n", float_format="%.6g")
+        return path
+
+
+def _json_default(value):
+    """JSON for numpy scalars and timestamps."""
+    if hasattr(value, "item"):
+        return value.item()
+    if isinstance(value, (pd.Timestamp,)):
+        return value.isoformat()
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
+
+
+def open_run(params: str | Path | Params = "../params/demo.yaml", run_dir: str | Path | None = None) -> Run:
+    """Open a run for a notebook; without ``run_dir`` (JupyterLab) prepare the data in a scratch folder once."""
+    from cxnb.data import is_prepared, prepare
+
+    if not isinstance(params, Params):
+        params = load_params(params)
+    target = Path(run_dir) if run_dir else scratch_dir(params)
+    if not is_prepared(target, params):
+        prepare(params, target)
+    return Run(params, target)

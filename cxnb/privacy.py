@@ -1,0 +1,74 @@
+"""Privacy: keyed pseudonyms for customer ids, PII column detection, small-group suppression."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import re
+
+import pandas as pd
+
+from cxnb.constants import DEMO_SECRET
+from cxnb.errors import ConfigError
+
+SECRET_ENV = "CXNB_SECRET"
+PSEUDONYM_LENGTH = 16
+OTHER = "other"
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+_PHONE = re.compile(r"^\+?[\d\s().-]{7,20}$")
+
+
+def secret_key(is_demo: bool) -> bytes:
+    """The pseudonymization key: CXNB_SECRET, or the documented fixed key for the built-in demo."""
+    key = os.environ.get(SECRET_ENV)
+    if key:
+        return key.encode()
+    if is_demo:
+        return DEMO_SECRET.encode()
+    raise ConfigError(
+        f"privacy.pseudonymize_ids is on but {SECRET_ENV} is not set: export {SECRET_ENV}=<a long random "
+        "string kept by the consultant> (the same key gives the same pseudonyms), or set "
+        "privacy.pseudonymize_ids: false."
+    )
+
+
+def pseudonymize(ids: pd.Series, key: bytes) -> pd.Series:
+    """HMAC-SHA256 of each id, truncated to 16 hex characters; missing ids stay missing."""
+    def one(v):
+        if pd.isna(v):
+            return None
+        return hmac.new(key, str(v).encode("utf-8"), hashlib.sha256).hexdigest()[:PSEUDONYM_LENGTH]
+
+    return ids.map(one).astype("string")
+
+
+def looks_like_pii(values: pd.Series, threshold: float = 0.5) -> str | None:
+    """'email' or 'phone' when most non-empty values look like one, else None."""
+    sample = values.dropna().astype(str).str.strip()
+    sample = sample[sample != ""].head(500)
+    if sample.empty:
+        return None
+    if sample.str.match(_EMAIL).mean() >= threshold:
+        return "email"
+    digits = sample.str.replace(r"\D", "", regex=True).str.len()
+    has_sep = sample.str.contains(r"[\s().+-]").mean() >= threshold
+    if has_sep and sample.str.match(_PHONE).mean() >= threshold and digits.between(7, 15).mean() >= threshold:
+        return "phone"
+    return None
+
+
+def suppress_small_groups(counts: pd.DataFrame, group_col: str, size_col: str, min_size: int) -> pd.DataFrame:
+    """Merge rows whose ``size_col`` is below ``min_size`` into one 'other' row (summing numeric columns).
+
+    If the merged 'other' row is itself still below ``min_size`` it is dropped.
+    """
+    small = counts[size_col] < min_size
+    if not small.any():
+        return counts
+    big = counts[~small]
+    rest = counts[small].select_dtypes("number").sum()
+    if rest[size_col] < min_size:
+        return big.reset_index(drop=True)
+    other = pd.DataFrame([{**rest.to_dict(), group_col: OTHER}])
+    return pd.concat([big, other], ignore_index=True)[counts.columns]

@@ -1,0 +1,181 @@
+"""Customer needs analysis: one profile row per customer, RFM scores and named RFM segments.
+
+"Recency" here is RFM recency, the time since the last order, and is named ``days_since_last_order``
+so it cannot be confused with the BTYD meaning (first to last purchase).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from cxnb.constants import COL_AMOUNT, COL_CATEGORY, COL_CUSTOMER, COL_ITEM, COL_ORDER, COL_TIMESTAMP
+
+MAX_CATEGORY_SHARES = 10
+PROFILE_NUMERIC = [
+    "days_since_last_order", "frequency", "monetary", "tenure_days", "avg_order_value",
+    "mean_interpurchase_days", "n_items", "units",
+]
+
+# RFM segment names from (R score, F score) on quintiles; every one of the 25 cells is covered once.
+RFM_SEGMENT_RULES: list[tuple[str, str, str]] = [
+    ("Champions", "5[4-5]", "bought recently, buy often"),
+    ("Loyal", "[3-4][4-5]", "buy often, fairly recently"),
+    ("Potential loyalists", "[4-5][2-3]", "recent, with a few orders"),
+    ("New customers", "51", "first order very recently"),
+    ("Promising", "41", "recent, one order so far"),
+    ("Need attention", "33", "average recency and frequency"),
+    ("About to sleep", "3[1-2]", "average recency, few orders"),
+    ("Can't lose them", "[1-2]5", "used to buy very often, not lately"),
+    ("At risk", "[1-2][3-4]", "used to buy often, not lately"),
+    ("Hibernating", "[1-2][1-2]", "few orders, long ago"),
+]
+
+
+def _relation(con: duckdb.DuckDBPyConnection, table, name: str) -> str:
+    """Make ``table`` (DataFrame or Parquet path) visible to ``con`` as ``name``."""
+    if isinstance(table, (str, Path)):
+        con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet('{Path(table).as_posix()}')")
+    else:
+        con.register(name, table)
+    return name
+
+
+def _columns(con: duckdb.DuckDBPyConnection, name: str) -> list[str]:
+    return [r[0] for r in con.execute(f"DESCRIBE {name}").fetchall()]
+
+
+def customer_profiles(transactions, items=None, as_of=None, con: duckdb.DuckDBPyConnection | None = None) -> pd.DataFrame:
+    """One row per customer from cleaned canonical transactions (DataFrame or Parquet path), up to ``as_of``.
+
+    Only lines strictly before ``as_of`` are used; ``as_of`` defaults to the day after the last line.
+    The aggregation runs in DuckDB, so only the customer-level table comes back into pandas.
+    """
+    con = con or duckdb.connect()
+    tx = _relation(con, transactions, "_tx")
+    cols = _columns(con, tx)
+    if as_of is None:
+        last = con.execute(f"SELECT max({COL_TIMESTAMP}) FROM {tx}").fetchone()[0]
+        as_of = pd.Timestamp(last).normalize() + pd.Timedelta(days=1)
+    as_of = pd.Timestamp(as_of)
+    order_key = COL_ORDER if COL_ORDER in cols else f"CAST({COL_TIMESTAMP} AS DATE)"
+    money = f"{COL_AMOUNT}" if COL_AMOUNT in cols else "NULL::DOUBLE"
+    item = COL_ITEM if COL_ITEM in cols else "NULL"
+    units = "quantity" if "quantity" in cols else "1"
+    con.execute(
+        f"""CREATE OR REPLACE TEMP VIEW _hist AS SELECT {COL_CUSTOMER}, {COL_TIMESTAMP}, {order_key} AS _order,
+        {money} AS _amount, {item} AS _item, {units} AS _units FROM {tx}
+        WHERE {COL_TIMESTAMP} < TIMESTAMP '{as_of.isoformat(sep=" ")}'"""
+    )
+    base = con.execute(
+        f"""SELECT {COL_CUSTOMER}, min({COL_TIMESTAMP}) AS first_order, max({COL_TIMESTAMP}) AS last_order,
+        count(DISTINCT _order) AS frequency, sum(_amount) AS monetary, count(DISTINCT _item) AS n_items,
+        sum(_units) AS units, count(*) AS n_lines
+        FROM _hist GROUP BY {COL_CUSTOMER} ORDER BY {COL_CUSTOMER}"""
+    ).df()
+    day = pd.Timedelta(days=1)
+    base["days_since_last_order"] = (as_of - base["last_order"]) / day
+    base["tenure_days"] = (as_of - base["first_order"]) / day
+    base["avg_order_value"] = base["monetary"] / base["frequency"]
+    span = (base["last_order"] - base["first_order"]) / day
+    base["mean_interpurchase_days"] = (span / (base["frequency"] - 1)).where(base["frequency"] > 1)
+    base["frequency"] = base["frequency"].astype("int64")
+    base["n_items"] = base["n_items"].astype("int64")
+    if items is not None and COL_ITEM in cols:
+        shares = _category_shares(con, items, money != "NULL::DOUBLE")
+        base = base.merge(shares, on=COL_CUSTOMER, how="left")
+    return base
+
+
+def _category_shares(con: duckdb.DuckDBPyConnection, items, has_money: bool) -> pd.DataFrame:
+    """Favourite category and the share of spend (or of lines, without prices) per top category."""
+    it = _relation(con, items, "_items")
+    if COL_CATEGORY not in _columns(con, it):
+        return pd.DataFrame(columns=[COL_CUSTOMER])
+    weight = "coalesce(_amount, 0)" if has_money else "1"
+    long = con.execute(
+        f"""SELECT h.{COL_CUSTOMER}, coalesce(CAST(i.{COL_CATEGORY} AS VARCHAR), 'unknown') AS category,
+        sum({weight}) AS w FROM _hist h LEFT JOIN {it} i ON h._item = i.{COL_ITEM}
+        GROUP BY ALL"""
+    ).df()
+    totals = long.groupby("category")["w"].sum().sort_values(ascending=False, kind="mergesort")
+    top = list(totals.index[:MAX_CATEGORY_SHARES])
+    long["category"] = long["category"].where(long["category"].isin(top), "other")
+    wide = long.pivot_table(index=COL_CUSTOMER, columns="category", values="w", aggfunc="sum", fill_value=0.0)
+    order = [c for c in top if c in wide.columns] + (["other"] if "other" in wide.columns else [])
+    wide = wide[order]
+    fav = wide.idxmax(axis=1)
+    share = wide.div(wide.sum(axis=1).replace(0, np.nan), axis=0).fillna(0.0)
+    share.columns = [f"share_{c}" for c in share.columns]
+    out = share.reset_index()
+    out.insert(1, "favourite_category", fav.to_numpy())
+    return out
+
+
+def share_columns(profiles: pd.DataFrame) -> list[str]:
+    """The category-share columns of a profile table."""
+    return [c for c in profiles.columns if c.startswith("share_")]
+
+
+def _quintile_score(values: pd.Series, reverse: bool = False) -> pd.Series:
+    """Scores 1..5 by quintile of rank (ties broken by order, so every quintile is filled)."""
+    ranks = values.rank(method="first", ascending=not reverse)
+    n_bins = int(min(5, ranks.notna().sum()))
+    if n_bins < 2:
+        return pd.Series(3, index=values.index, dtype="int64")
+    bins = pd.qcut(ranks, n_bins, labels=False) + 1
+    return (bins * 5 / n_bins).round().astype("int64") if n_bins < 5 else bins.astype("int64")
+
+
+def rfm_scores(profiles: pd.DataFrame) -> pd.DataFrame:
+    """R, F, M scores (quintiles, 5 best; R from days since last order, reversed) and the RFM segment."""
+    out = pd.DataFrame({COL_CUSTOMER: profiles[COL_CUSTOMER]})
+    out["r_score"] = _quintile_score(profiles["days_since_last_order"], reverse=True)
+    out["f_score"] = _quintile_score(profiles["frequency"])
+    has_money = profiles["monetary"].notna().any()
+    out["m_score"] = _quintile_score(profiles["monetary"]) if has_money else pd.NA
+    out["rfm_code"] = out["r_score"].astype(str) + out["f_score"].astype(str) + (
+        out["m_score"].astype(str) if has_money else ""
+    )
+    out["rfm_segment"] = [rfm_segment_name(r, f) for r, f in zip(out["r_score"], out["f_score"], strict=True)]
+    return out
+
+
+def rfm_segment_name(r: int, f: int) -> str:
+    """Name of the RFM segment for an R and an F score (see ``RFM_SEGMENT_RULES``)."""
+    code = f"{int(r)}{int(f)}"
+    for name, pattern, _ in RFM_SEGMENT_RULES:
+        if re.fullmatch(pattern, code):
+            return name
+    raise ValueError(f"no RFM segment for R={r}, F={f}")
+
+
+def rfm_rules_table() -> pd.DataFrame:
+    """The RFM naming rules as a table for the report."""
+    rows = []
+    for name, pattern, meaning in RFM_SEGMENT_RULES:
+        r, f = re.findall(r"\[[0-9-]+\]|[0-9]", pattern)
+        rows.append({"segment": name, "R score": r.strip("[]").replace("-", "–"),
+                     "F score": f.strip("[]").replace("-", "–"), "meaning": meaning})
+    return pd.DataFrame(rows)
+
+
+def rfm_segment_summary(profiles: pd.DataFrame, rfm: pd.DataFrame) -> pd.DataFrame:
+    """Size, share of customers, share of revenue and mean R/F/M per RFM segment."""
+    df = profiles.merge(rfm[[COL_CUSTOMER, "rfm_segment"]], on=COL_CUSTOMER)
+    total_rev = df["monetary"].sum()
+    g = df.groupby("rfm_segment")
+    out = pd.DataFrame({
+        "customers": g.size(),
+        "days_since_last_order": g["days_since_last_order"].mean(),
+        "frequency": g["frequency"].mean(),
+        "monetary": g["monetary"].mean(),
+    })
+    out["share_customers"] = out["customers"] / len(df)
+    out["share_revenue"] = g["monetary"].sum() / total_rev if total_rev else np.nan
+    order = [name for name, _, _ in RFM_SEGMENT_RULES if name in out.index]
+    return out.loc[order].reset_index()
