@@ -133,12 +133,14 @@ class RecommendationConfig(_Strict):
 
 class AnalysisConfig(_Strict):
     cutoff: str | None = None
+    start: str | None = None
+    end: str | None = None
     horizon_days: int = Field(90, ge=1)
     segmentation: SegmentationConfig = Field(default_factory=SegmentationConfig)
     prediction: PredictionConfig = Field(default_factory=PredictionConfig)
     recommendation: RecommendationConfig = Field(default_factory=RecommendationConfig)
 
-    @field_validator("cutoff", mode="before")
+    @field_validator("cutoff", "start", "end", mode="before")
     @classmethod
     def _iso_date(cls, v):
         if v is None:
@@ -202,7 +204,7 @@ def _known_keys(model: type[BaseModel], loc: tuple) -> list[str]:
 
 
 def _describe(error: dict, file: Path) -> str:
-    loc = tuple(p for p in error["loc"] if not isinstance(p, int) or True)
+    loc = tuple(error["loc"])
     key = ".".join(str(p) for p in loc) or "(top level)"
     kind = error["type"]
     if kind == "extra_forbidden":

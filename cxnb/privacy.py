@@ -16,7 +16,8 @@ SECRET_ENV = "CXNB_SECRET"
 PSEUDONYM_LENGTH = 16
 OTHER = "other"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
-_PHONE = re.compile(r"^\+?[\d\s().-]{7,20}$")
+_PHONE = re.compile(r"^\+?[\d\s().-]{9,20}$")
+_DATE = re.compile(r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}")
 
 
 def secret_key(is_demo: bool) -> bytes:
@@ -52,8 +53,9 @@ def looks_like_pii(values: pd.Series, threshold: float = 0.5) -> str | None:
     if sample.str.match(_EMAIL).mean() >= threshold:
         return "email"
     digits = sample.str.replace(r"\D", "", regex=True).str.len()
-    has_sep = sample.str.contains(r"[\s().+-]").mean() >= threshold
-    if has_sep and sample.str.match(_PHONE).mean() >= threshold and digits.between(7, 15).mean() >= threshold:
+    has_sep = sample.str.contains(r"[\s()+-]")
+    phone_like = sample.str.match(_PHONE) & ~sample.str.match(_DATE) & digits.between(9, 15) & has_sep
+    if phone_like.mean() >= threshold:
         return "phone"
     return None
 

@@ -179,3 +179,94 @@ def rfm_segment_summary(profiles: pd.DataFrame, rfm: pd.DataFrame) -> pd.DataFra
     out["share_revenue"] = g["monetary"].sum() / total_rev if total_rev else np.nan
     order = [name for name, _, _ in RFM_SEGMENT_RULES if name in out.index]
     return out.loc[order].reset_index()
+
+
+def rfm_grid(rfm: pd.DataFrame) -> pd.DataFrame:
+    """Number of customers per (R score, F score) cell, R from 5 (recent) down to 1."""
+    grid = pd.crosstab(rfm["r_score"], rfm["f_score"]).reindex(index=range(5, 0, -1), columns=range(1, 6))
+    return grid.fillna(0).astype("int64")
+
+
+def category_taste_by_segment(profiles: pd.DataFrame, rfm: pd.DataFrame) -> pd.DataFrame:
+    """Mean category share per RFM segment (rows: segments, columns: categories)."""
+    cols = share_columns(profiles)
+    if not cols:
+        return pd.DataFrame()
+    df = profiles[[COL_CUSTOMER, *cols]].merge(rfm[[COL_CUSTOMER, "rfm_segment"]], on=COL_CUSTOMER)
+    out = df.groupby("rfm_segment")[cols].mean()
+    out.columns = [c.removeprefix("share_") for c in cols]
+    order = [name for name, _, _ in RFM_SEGMENT_RULES if name in out.index]
+    return out.loc[order]
+
+
+def profile_export(profiles: pd.DataFrame, rfm: pd.DataFrame) -> pd.DataFrame:
+    """The customer profile table the client receives: profile, RFM scores and segment per customer."""
+    out = profiles.merge(rfm, on=COL_CUSTOMER)
+    for col in ("first_order", "last_order"):
+        out[col] = out[col].dt.strftime("%Y-%m-%d")
+    for col in ("days_since_last_order", "tenure_days", "mean_interpurchase_days"):
+        out[col] = out[col].round(1)
+    for col in ("monetary", "avg_order_value"):
+        out[col] = out[col].round(2)
+    return out
+
+
+def needs_metrics(profiles: pd.DataFrame, rfm: pd.DataFrame, summary: pd.DataFrame) -> dict:
+    """Headline figures of the customer-needs stage for metrics.json."""
+    champions = summary.loc[summary["rfm_segment"] == "Champions", "share_revenue"]
+    counts = rfm["rfm_segment"].value_counts()
+    return {
+        "customers": int(len(profiles)),
+        "median_orders": float(profiles["frequency"].median()),
+        "median_days_since_last_order": round(float(profiles["days_since_last_order"].median()), 1),
+        "median_monetary": None if profiles["monetary"].isna().all() else round(float(profiles["monetary"].median()), 2),
+        "top_segment": str(counts.index[0]),
+        "champions_share_revenue": None if champions.empty or pd.isna(champions.iloc[0])
+        else round(float(champions.iloc[0]), 4),
+        "rfm_segments": {str(k): int(v) for k, v in counts.sort_index().items()},
+    }
+
+
+def plot_distributions(profiles: pd.DataFrame):
+    """Histograms of days since last order, orders per customer and spend per customer (log scale where skewed)."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    cols = [("days_since_last_order", "Days since last order", False), ("frequency", "Orders per customer", True),
+            ("monetary", "Spend per customer", True)]
+    cols = [c for c in cols if profiles[c[0]].notna().any()]
+    fig, axes = plt.subplots(1, len(cols), figsize=(4.2 * len(cols), 3.8))
+    for ax, (col, title, log) in zip(np.atleast_1d(axes), cols, strict=True):
+        sns.histplot(profiles[col].clip(lower=1e-9) if log else profiles[col], ax=ax, log_scale=log, bins=40)
+        ax.set(title=title, xlabel=title.lower(), ylabel="customers")
+    fig.tight_layout()
+    return fig
+
+
+def plot_rfm_segments(summary: pd.DataFrame):
+    """Share of customers next to share of revenue for every RFM segment."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    cols = ["share_customers"] + (["share_revenue"] if summary["share_revenue"].notna().any() else [])
+    long = summary.melt(id_vars="rfm_segment", value_vars=cols, var_name="measure", value_name="share")
+    long["measure"] = long["measure"].map({"share_customers": "customers", "share_revenue": "revenue"})
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    sns.barplot(long, y="rfm_segment", x="share", hue="measure", ax=ax)
+    ax.set(title="RFM segments: share of customers and of revenue", xlabel="share", ylabel="")
+    ax.xaxis.set_major_formatter(lambda x, _: f"{x:.0%}")
+    fig.tight_layout()
+    return fig
+
+
+def plot_rfm_grid(grid: pd.DataFrame):
+    """Heatmap of customers per R and F score."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    sns.heatmap(grid, annot=True, fmt="d", cmap="Blues", ax=ax, cbar=False)
+    ax.set(title="Customers by recency (R) and frequency (F) score", xlabel="F score (5 = most orders)",
+           ylabel="R score (5 = most recent)")
+    fig.tight_layout()
+    return fig

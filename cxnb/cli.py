@@ -1,0 +1,143 @@
+"""The ``cxnb`` command line: run reports, validate a parameter file, generate the demo data."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from cxnb.constants import STAGES
+from cxnb.errors import CxnbError
+
+EPILOG = """examples:
+  cxnb run params/demo.yaml                 the built-in demo, written to reports/demo/
+  cxnb run params/acme.yaml --only segmentation --with-code
+  cxnb validate params/acme.yaml            check parameters and data, print what was found
+  cxnb demo-data raw/demo                   write the demo tables as CSV files
+
+exit codes: 0 success, 1 a notebook failed, 2 bad input (parameter file or data), 130 interrupted.
+Set CXNB_SECRET to the pseudonymization key for client runs (the demo uses a fixed, public key)."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="cxnb", description="Customer-experience analysis reports from one parameter file.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--debug", action="store_true", help="show Python tracebacks on errors")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run every stage notebook and write HTML reports, metrics and exports",
+                         description="Prepare the data, run each stage notebook with papermill, render HTML, and "
+                                     "swap the finished report into reports/<client>/ (the previous report stays "
+                                     "untouched if anything fails).")
+    run.add_argument("params", type=Path, help="parameter file, e.g. params/acme.yaml")
+    run.add_argument("--out", type=Path, help="report folder (default: reports/<client>/)")
+    run.add_argument("--only", nargs="+", choices=list(STAGES), metavar="STAGE",
+                     help=f"run only these stages (of: {', '.join(STAGES)}); other reports are kept")
+    run.add_argument("--with-code", action="store_true", help="analyst version: keep code cells in the HTML")
+    run.add_argument("--write-id-map", type=Path, metavar="CSV",
+                     help="also write raw customer id -> pseudonym to this CSV (outside the report folder)")
+    run.add_argument("--quiet", action="store_true", help="no progress messages")
+    run.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+
+    val = sub.add_parser("validate", help="check the parameter file and the data; print a short summary",
+                         description="Validate the parameter file, load and clean the data (nothing is written "
+                                     "to reports/), and print rows, customers, items, date range and columns mapped.")
+    val.add_argument("params", type=Path, help="parameter file, e.g. params/acme.yaml")
+    val.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+
+    demo = sub.add_parser("demo-data", help="write the built-in demo tables as CSV files",
+                          description="Write transactions.csv, customers.csv and items.csv of the demo data.")
+    demo.add_argument("folder", type=Path, help="folder to write into")
+    demo.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    demo.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    return p
+
+
+def _say(quiet: bool):
+    start = time.time()
+
+    def say(msg: str) -> None:
+        if not quiet:
+            print(f"cxnb [{time.time() - start:5.0f}s] {msg}", file=sys.stderr, flush=True)
+    return say
+
+
+def validation_summary(quality: dict) -> str:
+    """A few lines describing what preparing the data found."""
+    lines = []
+    for table, info in quality["tables"].items():
+        s = info.get("summary", {})
+        parts = [f"{info['rows_read']:,} rows read", f"{info['rows_kept']:,} kept"]
+        if "customers" in s:
+            parts.append(f"{s['customers']:,} customers")
+        if s.get("items"):
+            parts.append(f"{s['items']:,} items")
+        if s.get("orders"):
+            parts.append(f"{s['orders']:,} orders")
+        if s.get("first"):
+            parts.append(f"{s['first'][:10]} to {s['last'][:10]}")
+        lines.append(f"{table} ({info['source']}): " + ", ".join(parts))
+        mapped = ", ".join(f"{k} <- {v}" for k, v in info["columns"].items())
+        lines.append(f"  columns mapped: {mapped}")
+        if info.get("timestamp_format"):
+            lines.append(f"  timestamp format: {info['timestamp_format']}")
+        removed = [f"{r['rule']} {r['removed']:,}" for r in info.get("cleaning", []) if r["removed"]]
+        if removed:
+            lines.append(f"  removed by cleaning: {', '.join(removed)}")
+        if info.get("pii_dropped"):
+            lines.append("  PII columns dropped: " + ", ".join(d["column"] for d in info["pii_dropped"]))
+    return "\n".join(lines)
+
+
+def _validate(args) -> int:
+    from cxnb.config import load_params
+    from cxnb.data import prepare
+
+    params = load_params(args.params)
+    with tempfile.TemporaryDirectory(prefix="cxnb-validate-") as tmp:
+        quality = prepare(params, tmp)
+    print(f"{args.params}: OK — client '{params.client}'")
+    print(validation_summary(quality))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``cxnb`` console script."""
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "run":
+            from cxnb.report import run_report
+
+            run_report(args.params, out=args.out, only=args.only, with_code=args.with_code,
+                       id_map=args.write_id_map, progress=_say(args.quiet))
+            return 0
+        if args.command == "validate":
+            return _validate(args)
+        if args.command == "demo-data":
+            from cxnb.demo import write_demo_files
+
+            for path in write_demo_files(args.folder, seed=args.seed).values():
+                print(path)
+            return 0
+    except CxnbError as exc:
+        if args.debug:
+            raise
+        print(f"cxnb: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("cxnb: interrupted; the previous report is untouched", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if type(exc).__name__ != "_Terminated":
+            raise
+        print("cxnb: terminated; the previous report is untouched", file=sys.stderr)
+        return 143
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

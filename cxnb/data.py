@@ -1,0 +1,546 @@
+"""Load, map, type and clean a client's tables with DuckDB, then write the prepared Parquet once per run.
+
+Everything between the raw source and the prepared Parquet runs inside DuckDB (out of core), so a
+transaction log larger than pandas comfortably holds still prepares; only per-customer id lists come
+back into Python (to compute keyed pseudonyms).
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+from functools import lru_cache
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from cxnb.config import Params, TableConfig
+from cxnb.constants import (
+    COL_AMOUNT,
+    COL_CATEGORY,
+    COL_CUSTOMER,
+    COL_ITEM,
+    COL_NAME,
+    COL_ORDER,
+    COL_PRICE,
+    COL_QUANTITY,
+    COL_RATING,
+    COL_TIMESTAMP,
+)
+from cxnb.errors import DataError
+from cxnb.privacy import looks_like_pii, pseudonymize, secret_key
+
+DATA_DIR = "data"
+QUALITY_FILE = "quality.json"
+NUMERIC_COLUMNS = (COL_QUANTITY, COL_PRICE, COL_AMOUNT, COL_RATING)
+STRING_COLUMNS = (COL_CUSTOMER, COL_ORDER, COL_ITEM, COL_NAME, COL_CATEGORY)
+CSV_SUFFIXES = (".csv", ".txt", ".tsv", ".data")
+DUCKDB_ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "utf-16": "utf-16", "latin-1": "latin-1",
+                    "latin1": "latin-1", "iso-8859-1": "latin-1"}
+# Tried in order when no timestamp_format is given; day-first and month-first are told apart by the data.
+TIMESTAMP_FORMATS = [
+    "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S.%f",
+    "%Y-%m-%d %H:%M", "%Y-%m-%d", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d", "%Y%m%d",
+    "%d-%m-%Y %H:%M:%S", "%d-%m-%Y %H:%M", "%d-%m-%Y", "%m-%d-%Y %H:%M:%S", "%m-%d-%Y %H:%M", "%m-%d-%Y",
+    "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y",
+    "%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y",
+]
+CLEANING_RULES = {
+    "missing_customer_id": "no customer id, so the line cannot be attributed to anyone",
+    "missing_timestamp": "no purchase time",
+    "exact_duplicate": "the same line appears more than once (every column equal); the copies are dropped",
+    "cancellation_or_return": "a cancellation or return: order id starting with 'C' or a negative quantity",
+    "zero_quantity": "quantity is zero",
+    "non_positive_price": "unit price or line amount is zero or negative",
+    "outside_window": "timestamp outside the requested window (analysis.start / analysis.end)",
+}
+
+
+def _q(name: str) -> str:
+    """Quote an identifier for DuckDB (any Unicode column name works)."""
+    return '"' + str(name).replace('"', '""') + '"'
+
+
+def _lit(value: str) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _where(params: Params, table: str) -> str:
+    cfg = params.tables()[table]
+    if cfg.kind() == "file":
+        return params.source_path(table).name
+    if cfg.kind() == "sql":
+        return mask_url(cfg.source)
+    return cfg.source
+
+
+def mask_url(url: str) -> str:
+    """A database URL with any password replaced by ***."""
+    head, sep, rest = url.partition("://")
+    if "@" not in rest:
+        return url
+    creds, at, host = rest.rpartition("@")
+    user = creds.split(":", 1)[0]
+    return f"{head}{sep}{user}{':***' if ':' in creds else ''}{at}{host}"
+
+
+@lru_cache(maxsize=2)
+def _demo_tables(seed: int = 42):
+    from cxnb.demo import generate_demo
+
+    return generate_demo(seed=seed)
+
+
+# ----------------------------------------------------------------------------- reading
+
+def _csv_options(params: Params, table: str, cfg: TableConfig) -> dict:
+    """Translate pandas-style read_options into DuckDB read_csv options."""
+    opts = dict(cfg.read_options)
+    out: dict = {"all_varchar": True, "header": True}
+    mapping = {"sep": "delim", "delimiter": "delim", "quotechar": "quote", "escapechar": "escape",
+               "skiprows": "skip", "decimal": "decimal_separator", "na_values": "nullstr",
+               "comment": "comment", "names": "names"}
+    for key, value in opts.items():
+        if key == "header":
+            out["header"] = value is not None and value is not False
+        elif key == "encoding":
+            continue
+        elif key in mapping:
+            out[mapping[key]] = list(value) if key in ("names", "na_values") and not isinstance(value, str) else value
+        else:
+            raise DataError(
+                f"{params.path}: key 'data.{table}.read_options.{key}' is not supported for CSV files; "
+                f"use one of: encoding, header, {', '.join(sorted(mapping))}."
+            )
+    if out.get("delim") == "\\t":
+        out["delim"] = "\t"
+    return out
+
+
+def _check_encoding(path: Path, encoding: str | None, params: Params, table: str) -> str:
+    """The encoding to read with; a one-line error suggesting one when the file is not UTF-8."""
+    if encoding:
+        return encoding.lower()
+    with path.open("rb") as fh:
+        head = fh.read(1 << 20)
+    try:
+        head.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(head) - 4:  # a multi-byte character cut at the end of the sample
+            return "utf-8"
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(head).best()
+        guess = best.encoding.replace("_", "-") if best else "latin-1"
+        raise DataError(
+            f"{path}: not UTF-8 text (byte {exc.start}); set data.{table}.read_options.encoding "
+            f"in {params.path.name} (it looks like '{guess}')."
+        ) from None
+
+
+def _read_csv(con, path: Path, params: Params, table: str, cfg: TableConfig, view: str) -> None:
+    opts = _csv_options(params, table, cfg)
+    encoding = _check_encoding(path, cfg.read_options.get("encoding"), params, table)
+    if encoding in DUCKDB_ENCODINGS:
+        opts["encoding"] = DUCKDB_ENCODINGS[encoding]
+        try:
+            rel = con.read_csv(str(path), **opts)
+        except duckdb.Error as exc:
+            raise DataError(f"{path}: cannot be read as CSV ({str(exc).splitlines()[0]}); "
+                            f"check data.{table}.read_options (sep, header, encoding).") from None
+        con.register(f"{view}_rel", rel)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {view} AS SELECT * FROM {view}_rel")
+        return
+    try:
+        pandas_opts = {k: v for k, v in cfg.read_options.items()}
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, **pandas_opts)
+    except (UnicodeDecodeError, LookupError, ValueError) as exc:
+        raise DataError(f"{path}: cannot be read with encoding '{encoding}' ({exc}); fix "
+                        f"data.{table}.read_options.encoding.") from None
+    con.register(view, df)
+
+
+def _read_excel(path: Path, params: Params, table: str, cfg: TableConfig) -> pd.DataFrame:
+    opts = dict(cfg.read_options)
+    sheets = pd.ExcelFile(path).sheet_names
+    if "sheet_name" not in opts:
+        if len(sheets) > 1:
+            raise DataError(
+                f"{path}: has {len(sheets)} sheets ({', '.join(sheets)}) and none is named; set "
+                f"data.{table}.read_options.sheet_name in {params.path.name}."
+            )
+        opts["sheet_name"] = sheets[0]
+    elif opts["sheet_name"] not in sheets:
+        raise DataError(f"{path}: no sheet '{opts['sheet_name']}'; the sheets are {', '.join(sheets)}.")
+    return pd.read_excel(path, dtype=str, **opts)
+
+
+def _read_sql(params: Params, table: str, cfg: TableConfig) -> pd.DataFrame:
+    import sqlalchemy as sa
+
+    url = sa.engine.make_url(cfg.source.replace("postgres://", "postgresql://", 1))
+    driver = {"mysql": "mysql+pymysql", "postgresql": "postgresql+psycopg"}.get(url.drivername, url.drivername)
+    url = url.set(drivername=driver)
+    if os.environ.get("CXNB_DB_PASSWORD"):
+        url = url.set(password=os.environ["CXNB_DB_PASSWORD"])
+    sql = cfg.query or f"SELECT * FROM {cfg.table}"
+    try:
+        engine = sa.create_engine(url)
+        with engine.connect() as conn:
+            return pd.read_sql(sa.text(sql), conn)
+    except sa.exc.SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", exc)).splitlines()[0]
+        raise DataError(f"{mask_url(cfg.source)}: cannot read data.{table} ({reason}); check the URL, "
+                        "the table/query and CXNB_DB_PASSWORD.") from None
+
+
+def read_raw(con: duckdb.DuckDBPyConnection, params: Params, table: str) -> str:
+    """Expose the raw source of ``table`` to ``con`` as a view; returns the view name."""
+    cfg = params.tables()[table]
+    view = f"raw_{table}"
+    kind = cfg.kind()
+    if kind == "demo":
+        con.register(view, getattr(_demo_tables(), table))
+        return view
+    if kind == "sql":
+        con.register(view, _read_sql(params, table, cfg))
+        return view
+    if kind == "spark":
+        raise DataError(f"{params.path}: key 'data.{table}.source': spark sources are not supported yet.")
+    path = params.source_path(table)
+    suffix = path.suffix.lower()
+    if suffix in CSV_SUFFIXES:
+        _read_csv(con, path, params, table, cfg, view)
+    elif suffix in (".parquet", ".pq"):
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM read_parquet({_lit(path.as_posix())})")
+    else:
+        con.register(view, _read_excel(path, params, table, cfg))
+    return view
+
+
+def _raw_columns(con, view: str) -> dict[str, str]:
+    return {r[0]: r[1] for r in con.execute(f"DESCRIBE {view}").fetchall()}
+
+
+def column_mapping(params: Params, table: str, raw_columns: list[str]) -> dict[str, str]:
+    """Canonical name -> client column; unmapped canonical names found verbatim are mapped to themselves."""
+    cfg = params.tables()[table]
+    canonical = {"transactions": (COL_CUSTOMER, COL_TIMESTAMP, COL_ORDER, COL_ITEM, COL_QUANTITY, COL_PRICE,
+                                  COL_AMOUNT, COL_RATING),
+                 "customers": (COL_CUSTOMER,), "items": (COL_ITEM, COL_NAME, COL_CATEGORY)}[table]
+    mapping = dict(cfg.columns)
+    for canon, col in mapping.items():
+        if col not in raw_columns:
+            near = difflib.get_close_matches(col, raw_columns, n=1, cutoff=0.5)
+            hint = f"; closest match: '{near[0]}'" if near else ""
+            shown = ", ".join(raw_columns[:30]) + (" ..." if len(raw_columns) > 30 else "")
+            raise DataError(
+                f"{_where(params, table)}: column '{col}' (mapped to {canon} in data.{table}.columns) does not "
+                f"exist{hint}; the columns are: {shown}."
+            )
+    for canon in canonical:
+        if canon not in mapping and canon in raw_columns:
+            mapping[canon] = canon
+    required = {"transactions": (COL_CUSTOMER, COL_TIMESTAMP), "customers": (COL_CUSTOMER,),
+                "items": (COL_ITEM,)}[table]
+    for canon in required:
+        if canon not in mapping:
+            shown = ", ".join(raw_columns[:30])
+            raise DataError(
+                f"{_where(params, table)}: no column for '{canon}'; map it in data.{table}.columns "
+                f"(e.g. {canon}: <column>); the columns are: {shown}."
+            )
+    return mapping
+
+
+# ----------------------------------------------------------------------------- typing
+
+def _bad_values(con, view: str, raw_expr: str, typed_expr: str, limit: int = 3) -> list[tuple[int, str]]:
+    return con.execute(
+        f"""SELECT _row, CAST({raw_expr} AS VARCHAR) FROM {view}
+        WHERE {raw_expr} IS NOT NULL AND trim(CAST({raw_expr} AS VARCHAR)) <> '' AND ({typed_expr}) IS NULL
+        ORDER BY _row LIMIT {limit}"""
+    ).fetchall()
+
+
+def _type_error(params: Params, table: str, column: str, canon: str, what: str, bad, fix: str) -> DataError:
+    shown = "; ".join(f"row {r}: {v!r}" for r, v in bad)
+    return DataError(
+        f"{_where(params, table)}: column '{column}' ({canon}) has values that are not {what} ({shown}); {fix}."
+    )
+
+
+def infer_timestamp_format(values: list[str]) -> str | None:
+    """The one format in TIMESTAMP_FORMATS that parses every value; None when none or several (ambiguous) do."""
+    con = duckdb.connect()
+    con.register("v", pd.DataFrame({"v": values}))
+    fits = []
+    for fmt in TIMESTAMP_FORMATS:
+        ok = con.execute(f"SELECT count(*) = count(try_strptime(trim(v), {_lit(fmt)})) FROM v").fetchone()[0]
+        if ok:
+            fits.append(fmt)
+    if not fits:
+        return None
+    day_first = [f for f in fits if f.startswith(("%d", "%m"))]
+    if day_first and len({f[:2] for f in day_first}) > 1:
+        return "ambiguous"
+    return fits[0]
+
+
+def _timestamp_expr(con, view: str, col: str, dtype: str, fmt: str | None, params: Params, table: str) -> tuple[str, str]:
+    """SQL expression giving a TIMESTAMP for the client column, and the format used."""
+    ref = _q(col)
+    if dtype.startswith(("TIMESTAMP", "DATE")):
+        return f"CAST({ref} AS TIMESTAMP)", dtype.lower()
+    if fmt == "unix":
+        return f"CAST(to_timestamp(TRY_CAST({ref} AS DOUBLE)) AS TIMESTAMP)", "unix"
+    if fmt:
+        return f"try_strptime(trim(CAST({ref} AS VARCHAR)), {_lit(fmt)})", fmt
+    sample = [r[0] for r in con.execute(
+        f"""SELECT DISTINCT trim(CAST({ref} AS VARCHAR)) AS v FROM {view}
+        WHERE {ref} IS NOT NULL AND trim(CAST({ref} AS VARCHAR)) <> '' ORDER BY v LIMIT 20000"""
+    ).fetchall()]
+    guess = infer_timestamp_format(sample) if sample else "%Y-%m-%d"
+    key = f"data.{table}.timestamp_format"
+    if guess == "ambiguous":
+        raise DataError(
+            f"{_where(params, table)}: column '{col}' (timestamp) could be day-first or month-first "
+            f"(e.g. {sample[0]!r}); set {key} (e.g. \"%d/%m/%Y\")."
+        )
+    if guess is None:
+        examples = ", ".join(repr(s) for s in sample[:3])
+        raise DataError(
+            f"{_where(params, table)}: cannot tell the date format of column '{col}' (e.g. {examples}); set "
+            f"{key} to a strftime format like \"%Y-%m-%d %H:%M\", or \"unix\" for epoch seconds."
+        )
+    return f"try_strptime(trim(CAST({ref} AS VARCHAR)), {_lit(guess)})", guess
+
+
+def typed_select(con, params: Params, table: str, view: str, mapping: dict[str, str]) -> tuple[str, dict]:
+    """Create a temp table ``typed_<table>`` with canonical, typed columns; returns its name and notes."""
+    raw_types = _raw_columns(con, view)
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {view}_n AS SELECT row_number() OVER () AS _row, * FROM {view}")
+    numbered = f"{view}_n"
+    exprs, notes = [], {}
+    for canon, col in mapping.items():
+        ref = _q(col)
+        if canon == COL_TIMESTAMP:
+            fmt = params.data.transactions.timestamp_format if table == "transactions" else None
+            expr, used = _timestamp_expr(con, numbered, col, raw_types[col], fmt, params, table)
+            notes["timestamp_format"] = used
+            bad = _bad_values(con, numbered, ref, expr)
+            if bad:
+                raise _type_error(params, table, col, canon, f"dates in format {used}", bad,
+                                  f"set data.{table}.timestamp_format to the format the column uses")
+        elif canon in NUMERIC_COLUMNS:
+            expr = f"TRY_CAST(trim(CAST({ref} AS VARCHAR)) AS DOUBLE)"
+            bad = _bad_values(con, numbered, ref, expr)
+            if bad:
+                raise _type_error(params, table, col, canon, "numbers", bad,
+                                  "clean the column or map a different one (decimal commas: read_options.decimal)")
+        else:
+            expr = f"NULLIF(trim(CAST({ref} AS VARCHAR)), '')"
+        exprs.append(f"{expr} AS {_q(canon)}")
+    if table != "transactions":
+        for col in raw_types:
+            if col not in mapping.values():
+                exprs.append(f"{_q(col)}")
+    name = f"typed_{table}"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT _row, {', '.join(exprs)} FROM {numbered}")
+    return name, notes
+
+
+# ----------------------------------------------------------------------------- cleaning
+
+def _rule_conditions(params: Params, cols: list[str]) -> dict[str, str]:
+    """SQL condition per cleaning rule (applied in order; a line counts under the first rule it meets)."""
+    conds = {"missing_customer_id": f"{COL_CUSTOMER} IS NULL", "missing_timestamp": f"{COL_TIMESTAMP} IS NULL",
+             "exact_duplicate": "_dup > 1"}
+    cancel = []
+    if COL_ORDER in cols:
+        cancel.append(f"upper({COL_ORDER}) LIKE 'C%'")
+    if COL_QUANTITY in cols:
+        cancel.append(f"{COL_QUANTITY} < 0")
+    if cancel:
+        conds["cancellation_or_return"] = " OR ".join(cancel)
+    if COL_QUANTITY in cols:
+        conds["zero_quantity"] = f"{COL_QUANTITY} = 0"
+    price = [f"{c} <= 0" for c in (COL_PRICE, COL_AMOUNT) if c in cols]
+    if price:
+        conds["non_positive_price"] = " OR ".join(price)
+    window = []
+    if params.analysis.start:
+        window.append(f"{COL_TIMESTAMP} < TIMESTAMP {_lit(params.analysis.start)}")
+    if params.analysis.end:
+        window.append(f"{COL_TIMESTAMP} >= TIMESTAMP {_lit(params.analysis.end)} + INTERVAL 1 DAY")
+    if window:
+        conds["outside_window"] = " OR ".join(window)
+    return conds
+
+
+def clean_transactions(con, params: Params, typed: str) -> tuple[str, list[dict]]:
+    """Apply the named cleaning rules; returns the clean table name and what each rule removed."""
+    cols = [c for c in _raw_columns(con, typed) if c != "_row"]
+    key = ", ".join(cols)
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE flagged AS SELECT *,
+        row_number() OVER (PARTITION BY {key} ORDER BY _row) AS _dup FROM {typed}"""
+    )
+    conds = _rule_conditions(params, cols)
+    removed, remaining = [], "TRUE"
+    for rule, cond in conds.items():
+        n = con.execute(f"SELECT count(*) FROM flagged WHERE ({remaining}) AND ({cond})").fetchone()[0]
+        removed.append({"rule": rule, "removed": int(n), "why": CLEANING_RULES[rule]})
+        remaining = f"{remaining} AND NOT coalesce({cond}, FALSE)"
+    amount = (COL_AMOUNT if COL_AMOUNT in cols else
+              f"{COL_QUANTITY} * {COL_PRICE}" if {COL_QUANTITY, COL_PRICE} <= set(cols) else
+              COL_PRICE if COL_PRICE in cols else None)
+    select = [c for c in cols if c != COL_AMOUNT] + ([f"{amount} AS {COL_AMOUNT}"] if amount else [])
+    con.execute(f"CREATE OR REPLACE TEMP TABLE clean_transactions AS SELECT {', '.join(select)} FROM flagged "
+                f"WHERE {remaining}")
+    return "clean_transactions", removed
+
+
+def _drop_pii(con, params: Params, typed: str) -> list[dict]:
+    """Drop listed PII columns and columns whose values look like e-mails or phone numbers."""
+    cfg = params.data.customers
+    cols = [c for c in _raw_columns(con, typed) if c not in ("_row", COL_CUSTOMER)]
+    dropped = []
+    for col in cfg.pii:
+        if col not in cols:
+            raise DataError(f"{params.path}: key 'data.customers.pii' lists '{col}', which is not a column of "
+                            f"{_where(params, 'customers')}; the columns are: {', '.join(cols)}.")
+        dropped.append({"column": col, "reason": "listed in data.customers.pii"})
+    for col in cols:
+        if col in cfg.pii or col == cfg.label:
+            continue
+        sample = con.execute(f"SELECT CAST({_q(col)} AS VARCHAR) FROM {typed} LIMIT 500").df().iloc[:, 0]
+        kind = looks_like_pii(sample)
+        if kind:
+            dropped.append({"column": col, "reason": f"values look like {kind} numbers" if kind == "phone"
+                            else "values look like e-mail addresses"})
+    if dropped:
+        keep = [c for c in _raw_columns(con, typed) if c not in {d["column"] for d in dropped}]
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {typed}_safe AS SELECT {', '.join(map(_q, keep))} FROM {typed}")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {typed} AS SELECT * FROM {typed}_safe")
+    return dropped
+
+
+# ----------------------------------------------------------------------------- prepare
+
+def _pseudonym_table(con, params: Params, tables: list[str]) -> pd.DataFrame:
+    union = " UNION ".join(f"SELECT DISTINCT {COL_CUSTOMER} AS raw FROM {t}" for t in tables)
+    ids = con.execute(f"SELECT raw FROM ({union}) WHERE raw IS NOT NULL ORDER BY raw").df()["raw"]
+    if params.privacy.pseudonymize_ids:
+        is_demo = all(t.kind() == "demo" for t in params.tables().values())
+        pseudo = pseudonymize(ids, secret_key(is_demo))
+    else:
+        pseudo = ids.astype("string")
+    return pd.DataFrame({"raw": ids.astype("string"), "pseudonym": pseudo})
+
+
+def _write_parquet(con, select_sql: str, path: Path, order: str) -> None:
+    con.execute(f"COPY ({select_sql} ORDER BY {order}) TO {_lit(path.as_posix())} (FORMAT parquet)")
+
+
+def _summary(con, table: str, cols: list[str]) -> dict:
+    parts = ["count(*) AS rows", f"count(DISTINCT {COL_CUSTOMER}) AS customers"]
+    if COL_ITEM in cols:
+        parts.append(f"count(DISTINCT {COL_ITEM}) AS items")
+    if COL_ORDER in cols:
+        parts.append(f"count(DISTINCT {COL_ORDER}) AS orders")
+    if COL_TIMESTAMP in cols:
+        parts += [f"CAST(min({COL_TIMESTAMP}) AS VARCHAR) AS first", f"CAST(max({COL_TIMESTAMP}) AS VARCHAR) AS last"]
+    if COL_AMOUNT in cols:
+        parts.append(f"round(sum({COL_AMOUNT}), 2) AS revenue")
+    row = con.execute(f"SELECT {', '.join(parts)} FROM {table}").df().iloc[0]
+    return {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
+
+
+def _missing(con, table: str, cols: list[str]) -> dict[str, int]:
+    parts = [f"count(*) - count({_q(c)}) AS {_q(c)}" for c in cols]
+    row = con.execute(f"SELECT {', '.join(parts)} FROM {table}").fetchone()
+    return {c: int(v) for c, v in zip(cols, row, strict=True)}
+
+
+def prepare(params: Params, run_dir: str | Path, id_map_path: str | Path | None = None) -> dict:
+    """Load, map, type, clean and pseudonymize every table; write ``data/*.parquet`` and ``data/quality.json``."""
+    out = Path(run_dir) / DATA_DIR
+    out.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect()
+    con.execute("SET preserve_insertion_order = true")
+    quality: dict = {"params_hash": params.params_hash(), "tables": {}}
+    typed: dict[str, str] = {}
+    for table in params.tables():
+        view = read_raw(con, params, table)
+        raw_cols = list(_raw_columns(con, view))
+        mapping = column_mapping(params, table, raw_cols)
+        rows_read = con.execute(f"SELECT count(*) FROM {view}").fetchone()[0]
+        if rows_read == 0:
+            raise DataError(f"{_where(params, table)}: the table is empty; check data.{table}.source.")
+        typed[table], notes = typed_select(con, params, table, view, mapping)
+        quality["tables"][table] = {"source": _where(params, table), "rows_read": int(rows_read),
+                                    "columns": mapping, **notes}
+    if "transactions" in typed:
+        clean, removed = clean_transactions(con, params, typed["transactions"])
+        quality["tables"]["transactions"]["cleaning"] = removed
+        kept = con.execute(f"SELECT count(*) FROM {clean}").fetchone()[0]
+        if kept == 0:
+            reasons = ", ".join(f"{r['rule']}: {r['removed']}" for r in removed if r["removed"])
+            raise DataError(f"{_where(params, 'transactions')}: no transactions are left after cleaning ({reasons}); "
+                            "check the column mapping and analysis.start/end.")
+        typed["transactions"] = clean
+    if "customers" in typed:
+        quality["tables"]["customers"]["pii_dropped"] = _drop_pii(con, params, typed["customers"])
+        con.execute(f"CREATE OR REPLACE TEMP TABLE customers_dedup AS SELECT * EXCLUDE (_row) FROM {typed['customers']} "
+                    f"WHERE {COL_CUSTOMER} IS NOT NULL QUALIFY row_number() OVER (PARTITION BY {COL_CUSTOMER} ORDER BY _row) = 1")
+        typed["customers"] = "customers_dedup"
+    with_ids = [typed[t] for t in ("transactions", "customers") if t in typed]
+    ids = _pseudonym_table(con, params, with_ids)
+    con.register("id_map", ids)
+    for table, name in typed.items():
+        cols = [c for c in _raw_columns(con, name) if c != "_row"]
+        if table == "items":
+            con.execute(f"CREATE OR REPLACE TEMP TABLE items_dedup AS SELECT * EXCLUDE (_row) FROM {name} "
+                        f"WHERE {COL_ITEM} IS NOT NULL QUALIFY row_number() OVER (PARTITION BY {COL_ITEM} ORDER BY _row) = 1")
+            select, order = "SELECT * FROM items_dedup", COL_ITEM
+        else:
+            others = ", ".join(_q(c) for c in cols if c != COL_CUSTOMER)
+            select = (f"SELECT m.pseudonym AS {COL_CUSTOMER}{', ' + others if others else ''} FROM {name} t "
+                      f"JOIN id_map m ON t.{COL_CUSTOMER} = m.raw")
+            order = f"{COL_CUSTOMER}, {COL_TIMESTAMP}" if table == "transactions" else COL_CUSTOMER
+        if table == "transactions":
+            order += ", " + ", ".join(c for c in (COL_ORDER, COL_ITEM) if c in cols)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE final_{table} AS {select}")
+        final_cols = [c for c in _raw_columns(con, f"final_{table}")]
+        _write_parquet(con, f"SELECT * FROM final_{table}", out / f"{table}.parquet", order)
+        info = quality["tables"][table]
+        info["rows_kept"] = int(con.execute(f"SELECT count(*) FROM final_{table}").fetchone()[0])
+        info["missing_values"] = _missing(con, f"final_{table}", final_cols)
+        if table != "items":
+            info["summary"] = _summary(con, f"final_{table}", final_cols)
+    if id_map_path:
+        write_id_map(ids, Path(id_map_path), Path(run_dir))
+    (out / QUALITY_FILE).write_text(json.dumps(quality, indent=2, ensure_ascii=False, default=str) + "\n",
+                                    encoding="utf-8")
+    return quality
+
+
+def write_id_map(ids: pd.DataFrame, path: Path, run_dir: Path) -> None:
+    """Write raw id -> pseudonym as CSV, refusing any place inside the report folder."""
+    target = path.resolve()
+    if target.is_relative_to(run_dir.resolve()):
+        raise DataError(f"{path}: the id map must be written outside the report folder {run_dir}.")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    ids.rename(columns={"raw": COL_CUSTOMER}).to_csv(target, index=False, lineterminator="\n")
+
+
+def is_prepared(run_dir: str | Path, params: Params) -> bool:
+    """Whether ``run_dir`` holds data prepared from these same parameters."""
+    path = Path(run_dir) / DATA_DIR / QUALITY_FILE
+    if not path.exists():
+        return False
+    return json.loads(path.read_text(encoding="utf-8")).get("params_hash") == params.params_hash()

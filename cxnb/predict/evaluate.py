@@ -1,0 +1,82 @@
+"""Held-out and cross-validated evaluation: AUC with a bootstrap CI, threshold metrics, calibration, gains."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+from scipy.stats import bootstrap
+from sklearn.calibration import calibration_curve
+from sklearn.metrics import accuracy_score, brier_score_loss, f1_score, precision_score, recall_score, roc_auc_score
+from sklearn.model_selection import StratifiedKFold
+
+N_BOOTSTRAP = 1000
+
+
+def auc_ci(y: np.ndarray, prob: np.ndarray, seed: int = 0, level: float = 0.95) -> tuple[float, float]:
+    """Percentile bootstrap confidence interval of the AUC (customers resampled with replacement)."""
+    res = bootstrap((np.asarray(y), np.asarray(prob)), roc_auc_score, paired=True, vectorized=False,
+                    n_resamples=N_BOOTSTRAP, confidence_level=level, method="percentile", rng=seed)
+    return float(res.confidence_interval.low), float(res.confidence_interval.high)
+
+
+def top_decile_lift(y: np.ndarray, prob: np.ndarray) -> float:
+    """Positive rate among the 10% highest-scored customers divided by the overall rate."""
+    y = np.asarray(y)
+    top = np.argsort(-np.asarray(prob), kind="mergesort")[: max(1, int(np.ceil(len(y) / 10)))]
+    return float(y[top].mean() / y.mean())
+
+
+def evaluate(y: np.ndarray, prob: np.ndarray, threshold: float, seed: int = 0) -> dict:
+    """AUC (+ bootstrap CI), accuracy, precision, recall, F1 at ``threshold``, Brier score, top-decile lift."""
+    y = np.asarray(y)
+    pred = (np.asarray(prob) >= threshold).astype(int)
+    return {
+        "auc": float(roc_auc_score(y, prob)),
+        "auc_ci": list(auc_ci(y, prob, seed)),
+        "accuracy": float(accuracy_score(y, pred)),
+        "precision": float(precision_score(y, pred, zero_division=0)),
+        "recall": float(recall_score(y, pred, zero_division=0)),
+        "f1": float(f1_score(y, pred, zero_division=0)),
+        "brier": float(brier_score_loss(y, prob)),
+        "top_decile_lift": top_decile_lift(y, prob),
+    }
+
+
+def majority_baseline(y_train: np.ndarray, y_test: np.ndarray) -> dict:
+    """What 'predict the majority class for everyone' scores on the test customers."""
+    majority = int(np.mean(y_train) >= 0.5)
+    pred = np.full(len(y_test), majority)
+    base = float(np.mean(y_train))
+    return {"auc": 0.5, "accuracy": float(accuracy_score(y_test, pred)),
+            "precision": float(precision_score(y_test, pred, zero_division=0)),
+            "recall": float(recall_score(y_test, pred, zero_division=0)),
+            "f1": float(f1_score(y_test, pred, zero_division=0)),
+            "brier": float(brier_score_loss(y_test, np.full(len(y_test), base))), "top_decile_lift": 1.0}
+
+
+def cv_auc(fit_predict: Callable[[pd.DataFrame, pd.Series, pd.DataFrame], np.ndarray], frame: pd.DataFrame,
+           y: pd.Series, folds: int = 5, seed: int = 0) -> tuple[float, float]:
+    """Mean and sd of the AUC over stratified folds; ``fit_predict(train, y_train, test)`` refits everything."""
+    aucs = []
+    for train, test in StratifiedKFold(folds, shuffle=True, random_state=seed).split(frame, y):
+        prob = fit_predict(frame.iloc[train], y.iloc[train], frame.iloc[test])
+        aucs.append(roc_auc_score(y.iloc[test], prob))
+    return float(np.mean(aucs)), float(np.std(aucs, ddof=1))
+
+
+def gains_table(y: np.ndarray, prob: np.ndarray, points: int = 100) -> pd.DataFrame:
+    """Cumulative gains and lift when targeting customers from the highest score down."""
+    y = np.asarray(y)[np.argsort(-np.asarray(prob), kind="mergesort")]
+    n = len(y)
+    k = np.unique(np.ceil(np.linspace(1, n, points)).astype(int))
+    gain = np.cumsum(y)[k - 1] / y.sum()
+    share = k / n
+    return pd.DataFrame({"share_targeted": share, "gain": gain, "lift": gain / share})
+
+
+def calibration_table(y: np.ndarray, prob: np.ndarray, bins: int = 10) -> pd.DataFrame:
+    """Observed rate against mean predicted probability in quantile bins."""
+    observed, predicted = calibration_curve(y, prob, n_bins=bins, strategy="quantile")
+    return pd.DataFrame({"predicted": predicted, "observed": observed})

@@ -1,0 +1,151 @@
+"""Turn a customer table (profile + attributes) into a numeric feature matrix in natural units."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from cxnb.constants import COL_CUSTOMER
+
+MAX_LEVELS = 20
+MIN_LEVEL_COUNT = 10
+NUMERIC_PARSE_SHARE = 0.95
+# Profile features that are money or counts: skewed, so log1p-transformed for the logistic regression.
+LOG_PROFILE = ("frequency", "monetary", "avg_order_value", "n_items", "units", "n_lines")
+PROFILE_LABELS = {
+    "days_since_last_order": "days since last order",
+    "frequency": "number of orders",
+    "avg_order_value": "average order value",
+    "tenure_days": "days since first order",
+    "monetary": "total spend",
+}
+
+
+def readable(column: str) -> str:
+    """A plain-language name for a feature column."""
+    if column in PROFILE_LABELS:
+        return PROFILE_LABELS[column]
+    if column.startswith("share_"):
+        return f"share of spend on {column.removeprefix('share_')}"
+    return column.replace("_", " ")
+
+
+def _as_number(values: pd.Series) -> pd.Series | None:
+    """The values as floats when (nearly) all non-blank ones are numbers, else None."""
+    if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
+        return values.astype("float64")
+    text = values.astype("string").str.strip()
+    present = text.notna() & (text != "")
+    if not present.any():
+        return None
+    parsed = pd.to_numeric(text.where(present), errors="coerce")
+    if parsed[present].notna().mean() < NUMERIC_PARSE_SHARE:
+        return None
+    return parsed.astype("float64")
+
+
+def _looks_like_date(values: pd.Series) -> bool:
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return True
+    sample = values.dropna().astype("string").head(200)
+    if sample.empty:
+        return False
+    parsed = pd.to_datetime(sample, errors="coerce", format="ISO8601")
+    return bool(parsed.notna().mean() >= NUMERIC_PARSE_SHARE)
+
+
+@dataclass
+class FeatureEncoder:
+    """Numeric columns imputed with the median; categoricals one-hot against their most common level.
+
+    Fitted on training customers only (scikit-learn style ``fit``/``transform``); the output keeps
+    natural units so tree rules read in days, orders and currency.
+    """
+
+    max_levels: int = MAX_LEVELS
+    min_level_count: int = MIN_LEVEL_COUNT
+    numeric_: dict[str, float] = field(default_factory=dict)
+    levels_: dict[str, list[str]] = field(default_factory=dict)
+    reference_: dict[str, str] = field(default_factory=dict)
+    labels_: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def fit(self, frame: pd.DataFrame) -> FeatureEncoder:
+        """Learn column kinds, medians, levels and reference levels from ``frame``."""
+        n = len(frame)
+        for col in frame.columns.drop(COL_CUSTOMER, errors="ignore"):
+            number = _as_number(frame[col])
+            if number is not None:
+                self._fit_numeric(col, number, frame[col])
+            elif _looks_like_date(frame[col]):
+                self.notes.append(f"'{col}' holds dates and is not used as a feature (the purchase history "
+                                  "carries tenure and recency).")
+            else:
+                self._fit_categorical(col, frame[col].astype("string").fillna("missing"), n)
+        return self
+
+    def _fit_numeric(self, col: str, number: pd.Series, raw: pd.Series) -> None:
+        median = float(number.median()) if number.notna().any() else 0.0
+        self.numeric_[col] = median
+        self.labels_[col] = readable(col)
+        missing = int(number.isna().sum())
+        if missing:
+            parsed = "" if pd.api.types.is_numeric_dtype(raw) else " (blank or non-numeric text)"
+            self.notes.append(f"'{col}': {missing} missing values{parsed} filled with the median {median:.4g}.")
+
+    def _fit_categorical(self, col: str, values: pd.Series, n: int) -> None:
+        counts = values.value_counts()
+        if len(counts) > self.max_levels or len(counts) > 0.5 * n:
+            self.notes.append(f"'{col}' has {len(counts)} distinct values (id-like or too many categories) "
+                              "and is not used as a feature.")
+            return
+        rare = counts[counts < self.min_level_count]
+        if len(rare) and len(counts) > 2:
+            self.notes.append(f"'{col}': levels with fewer than {self.min_level_count} customers "
+                              f"({', '.join(map(str, rare.index))}) are merged into 'other'.")
+            counts = values.where(~values.isin(rare.index), "other").value_counts()
+        ordered = sorted(counts.index, key=lambda lv: (-counts[lv], str(lv)))
+        self.reference_[col] = ordered[0]
+        self.levels_[col] = sorted(ordered[1:], key=str)
+        for level in self.levels_[col]:
+            self.labels_[f"{col}={level}"] = f"{col} = {level} (vs {ordered[0]})"
+
+    @property
+    def columns(self) -> list[str]:
+        """Output column names: numerics, then one 0/1 column per non-reference level."""
+        return list(self.numeric_) + [f"{c}={lv}" for c, levels in self.levels_.items() for lv in levels]
+
+    def transform(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The numeric feature matrix (natural units), indexed like ``frame``."""
+        out = {}
+        for col, median in self.numeric_.items():
+            out[col] = _as_number(frame[col]).fillna(median)
+        for col, levels in self.levels_.items():
+            values = frame[col].astype("string").fillna("missing")
+            known = set(levels) | {self.reference_[col]}
+            values = values.where(values.isin(known), "other")
+            for level in levels:
+                out[f"{col}={level}"] = (values == level).astype("float64")
+        return pd.DataFrame(out, index=frame.index)[self.columns]
+
+    def fit_transform(self, frame: pd.DataFrame) -> pd.DataFrame:
+        return self.fit(frame).transform(frame)
+
+
+def log_columns(X: pd.DataFrame) -> list[str]:
+    """Columns to log1p for the regression: profile money/count columns, and skewed non-negative attributes."""
+    out = []
+    for col in X.columns:
+        values = X[col]
+        if values.min() < 0 or values.nunique() <= 2:
+            continue
+        if col in LOG_PROFILE or (not col.startswith("share_") and values.skew() > 1):
+            out.append(col)
+    return out
+
+
+def binary_columns(X: pd.DataFrame) -> list[str]:
+    """Columns holding only 0 and 1 (dummies and flags)."""
+    return [c for c in X.columns if set(np.unique(X[c])) <= {0.0, 1.0}]

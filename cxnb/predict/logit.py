@@ -1,0 +1,223 @@
+"""statsmodels logistic regression with the checks that keep its table honest: constant and collinear
+columns dropped, VIF shown, separation detected with a regularized fallback."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from sklearn.linear_model import LogisticRegression
+from statsmodels.stats.outliers_influence import variance_inflation_factor
+from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
+
+from cxnb.predict.features import binary_columns, log_columns
+
+COLLINEAR_R2 = 1 - 1e-8
+HIGH_VIF = 10.0
+SEPARATION_COEF = 10.0
+MIN_EVENTS_PER_FEATURE = 10
+
+
+@dataclass
+class LogitModel:
+    """A fitted logistic regression on log-transformed, standardized features (dummies stay 0/1)."""
+
+    columns: list[str]
+    log_columns: list[str]
+    center: pd.Series
+    scale: pd.Series
+    params: pd.Series
+    method: str
+    table: pd.DataFrame
+    vif: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+    result: object = None
+
+    def design(self, X: pd.DataFrame) -> pd.DataFrame:
+        """The regression design (without the constant) for natural-unit features ``X``."""
+        return _standardize(X[self.columns], self.log_columns, self.center, self.scale)
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        """Probability of the positive class."""
+        eta = self.params["const"] + self.design(X).to_numpy() @ self.params[self.columns].to_numpy()
+        return 1 / (1 + np.exp(-eta))
+
+    def contributions(self, X: pd.DataFrame) -> pd.DataFrame:
+        """Per-customer contribution of each feature to the log-odds (numerics vs the training mean,
+        categories vs their reference level)."""
+        return self.design(X).mul(self.params[self.columns], axis=1)
+
+
+def _standardize(X: pd.DataFrame, logged: list[str], center: pd.Series, scale: pd.Series) -> pd.DataFrame:
+    out = X.astype("float64").copy()
+    for col in logged:
+        out[col] = np.log1p(out[col])
+    return (out - center) / scale
+
+
+def _scaling(X: pd.DataFrame, logged: list[str]) -> tuple[pd.Series, pd.Series]:
+    """Centre and scale: mean/sd for numerics, 0/1 for binary columns (so odds ratios read level vs reference)."""
+    out = X.copy()
+    for col in logged:
+        out[col] = np.log1p(out[col])
+    binary = binary_columns(X)
+    center = out.mean().where(~out.columns.isin(binary), 0.0)
+    scale = out.std(ddof=0).where(~out.columns.isin(binary), 1.0)
+    return center, scale
+
+
+def collinear_columns(Z: pd.DataFrame) -> list[str]:
+    """Columns that (almost) exactly equal a linear combination of the columns before them and a constant."""
+    kept = [np.ones(len(Z))]
+    dropped = []
+    for col in Z.columns:
+        v = Z[col].to_numpy(dtype="float64")
+        A = np.column_stack(kept)
+        resid = v - A @ np.linalg.lstsq(A, v, rcond=None)[0]
+        total = ((v - v.mean()) ** 2).sum()
+        if total == 0 or 1 - (resid ** 2).sum() / total > COLLINEAR_R2:
+            dropped.append(col)
+        else:
+            kept.append(v)
+    return dropped
+
+
+def vif_table(Z: pd.DataFrame) -> pd.DataFrame:
+    """Variance inflation factor of each design column (with a constant in the design)."""
+    exog = sm.add_constant(Z.to_numpy(dtype="float64"), has_constant="add")
+    vif = [variance_inflation_factor(exog, i + 1) for i in range(Z.shape[1])]
+    return pd.DataFrame({"term": Z.columns, "vif": vif}).sort_values("vif", ascending=False, ignore_index=True)
+
+
+def _mle(y: pd.Series, Z: pd.DataFrame):
+    """statsmodels Logit fit; returns (result, reason it looks separated or None)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            result = sm.Logit(y.to_numpy(), sm.add_constant(Z, has_constant="add")).fit(
+                method="newton", maxiter=100, disp=0)
+        except np.linalg.LinAlgError:
+            return None, "the information matrix is singular"
+    if any(issubclass(w.category, PerfectSeparationWarning) for w in caught):
+        return result, "perfect separation"
+    big = result.params.drop("const").abs()
+    if not result.mle_retvals.get("converged", True) or any(issubclass(w.category, ConvergenceWarning)
+                                                            for w in caught):
+        return result, "the fit did not converge"
+    if (big > SEPARATION_COEF).any() or not np.isfinite(result.bse).all():
+        return result, "quasi-separation (coefficients diverge)"
+    return result, None
+
+
+def _regularized(y: pd.Series, Z: pd.DataFrame, seed: int) -> pd.Series:
+    model = LogisticRegression(C=1.0, max_iter=2000, random_state=seed).fit(Z.to_numpy(), y.to_numpy())
+    return pd.Series(np.r_[model.intercept_, model.coef_[0]], index=["const", *Z.columns])
+
+
+def _separating(result, Z: pd.DataFrame) -> list[str]:
+    if result is None:
+        return []
+    big = result.params.drop("const").abs()
+    return list(big[big > SEPARATION_COEF].sort_values(ascending=False).index) or [big.idxmax()]
+
+
+def coefficient_table(params: pd.Series, result, Z: pd.DataFrame, labels: dict[str, str], units: dict[str, str],
+                      y: pd.Series) -> pd.DataFrame:
+    """Coefficient, odds ratio with 95% CI, p-value and average marginal effect per feature."""
+    terms = list(Z.columns)
+    table = pd.DataFrame({"term": terms, "feature": [labels.get(t, t) for t in terms],
+                          "unit": [units[t] for t in terms], "coef": params[terms].to_numpy()})
+    table["odds_ratio"] = np.exp(table["coef"])
+    if result is not None:
+        ci = result.conf_int().loc[terms]
+        table["or_ci_low"] = np.exp(ci[0].to_numpy())
+        table["or_ci_high"] = np.exp(ci[1].to_numpy())
+        table["p_value"] = result.pvalues[terms].to_numpy()
+        table["ame"] = result.get_margeff(at="overall").margeff
+    else:
+        p = 1 / (1 + np.exp(-(params["const"] + Z.to_numpy() @ params[terms].to_numpy())))
+        table["or_ci_low"] = table["or_ci_high"] = table["p_value"] = np.nan
+        table["ame"] = table["coef"] * float(np.mean(p * (1 - p)))
+    order = table["coef"].abs().sort_values(ascending=False, kind="mergesort").index
+    return table.loc[order].reset_index(drop=True)
+
+
+def _units(X: pd.DataFrame, logged: list[str], binary: list[str], scale: pd.Series) -> dict[str, str]:
+    units = {}
+    for col in X.columns:
+        if col in binary:
+            units[col] = "yes vs no" if "=" not in col else "level vs reference"
+        elif col in logged:
+            units[col] = f"x{np.exp(scale[col]):.3g} (1 sd on log scale)"
+        else:
+            units[col] = f"+{scale[col]:.3g} (1 sd)"
+    return units
+
+
+def fit_logit(X: pd.DataFrame, y: pd.Series, labels: dict[str, str] | None = None, log_transform: bool = True,
+              seed: int = 0, with_vif: bool = True) -> LogitModel:
+    """Fit a statsmodels Logit on natural-unit features ``X``; checks and fallbacks are stated in ``notes``."""
+    labels = labels or {}
+    notes = []
+    constant = [c for c in X.columns if X[c].nunique() <= 1]
+    if constant:
+        notes.append(f"Dropped constant columns (no information): {', '.join(labels.get(c, c) for c in constant)}.")
+    X = X.drop(columns=constant)
+    logged = log_columns(X) if log_transform else []
+    if logged:
+        notes.append(f"Log-transformed (log(1+x)) skewed money/count features: "
+                     f"{', '.join(labels.get(c, c) for c in logged)}.")
+    center, scale = _scaling(X, logged)
+    Z = _standardize(X, logged, center, scale)
+    collinear = collinear_columns(Z)
+    if collinear:
+        notes.append("Dropped columns that are an exact combination of others (singular design): "
+                     f"{', '.join(labels.get(c, c) for c in collinear)}.")
+        Z = Z.drop(columns=collinear)
+    columns = list(Z.columns)
+    vif = vif_table(Z) if with_vif and columns else pd.DataFrame(columns=["term", "vif"])
+    high = vif[vif["vif"] > HIGH_VIF]
+    if len(high):
+        notes.append(f"High VIF (> {HIGH_VIF:g}, correlated features; their separate effects are uncertain): "
+                     f"{', '.join(labels.get(t, t) for t in high['term'])}.")
+    events = int(min(y.sum(), len(y) - y.sum()))
+    if events < MIN_EVENTS_PER_FEATURE * max(len(columns), 1):
+        notes.append(f"Only {events} customers in the smaller class for {len(columns)} features (fewer than "
+                     f"{MIN_EVENTS_PER_FEATURE} per feature): coefficients are imprecise.")
+    result, problem = _mle(y, Z)
+    if problem:
+        culprits = ", ".join(labels.get(c, c) for c in _separating(result, Z))
+        notes.append(f"Maximum likelihood failed ({problem}{'; driven by ' + culprits if culprits else ''}): "
+                     "fell back to an L2-regularized fit (C=1); confidence intervals and p-values are not shown.")
+        params, result, method = _regularized(y, Z, seed), None, "regularized"
+    else:
+        params, method = pd.Series(result.params, index=["const", *columns]), "mle"
+    units = _units(X[columns], logged, binary_columns(X[columns]), scale)
+    table = coefficient_table(params, result, Z, labels, units, y)
+    return LogitModel(columns, [c for c in logged if c in columns], center[columns], scale[columns], params,
+                      method, table, vif.assign(feature=[labels.get(t, t) for t in vif["term"]]), notes, result)
+
+
+def top_reasons(model: LogitModel, X: pd.DataFrame, labels: dict[str, str], n: int = 3) -> pd.Series:
+    """The ``n`` features that move each customer's log-odds most, as readable text."""
+    contrib = model.contributions(X)
+    values = X[model.columns]
+    out = []
+    for i in range(len(contrib)):
+        row = contrib.iloc[i]
+        top = row.abs().sort_values(ascending=False, kind="mergesort").index[:n]
+        out.append("; ".join(_reason(col, values.iloc[i][col], row[col], labels) for col in top))
+    return pd.Series(out, index=X.index, name="top_reasons")
+
+
+def _reason(col: str, value: float, contribution: float, labels: dict[str, str]) -> str:
+    direction = "raises" if contribution > 0 else "lowers"
+    if "=" in col:
+        var, level = col.split("=", 1)
+        text = f"{var} = {level}" if value == 1 else f"{var} not {level}"
+    else:
+        text = f"{labels.get(col, col)} {value:.4g}"
+    return f"{text} ({direction})"

@@ -1,0 +1,132 @@
+"""Data quality: what was loaded, what each cleaning rule removed and why, coverage over time."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from cxnb.constants import COL_AMOUNT, COL_CUSTOMER, COL_ITEM, COL_ORDER, COL_TIMESTAMP
+from cxnb.privacy import suppress_small_groups
+
+
+def loaded_tables(quality: dict) -> pd.DataFrame:
+    """One row per table: source, rows read, rows kept, columns mapped."""
+    rows = []
+    for table, info in quality["tables"].items():
+        rows.append({"table": table, "source": info["source"], "rows read": info["rows_read"],
+                     "rows kept": info["rows_kept"],
+                     "columns mapped": ", ".join(f"{k} ← {v}" for k, v in info["columns"].items())})
+    return pd.DataFrame(rows)
+
+
+def cleaning_steps(quality: dict) -> pd.DataFrame:
+    """What each cleaning rule removed from the transactions, in the order the rules ran."""
+    info = quality["tables"].get("transactions")
+    if not info:
+        return pd.DataFrame(columns=["rule", "removed", "share of lines", "why"])
+    df = pd.DataFrame(info["cleaning"])
+    df["share of lines"] = df["removed"] / info["rows_read"]
+    return df[["rule", "removed", "share of lines", "why"]]
+
+
+def dropped_pii(quality: dict) -> pd.DataFrame:
+    """Columns dropped at load time as personal data, with the reason."""
+    info = quality["tables"].get("customers", {})
+    return pd.DataFrame(info.get("pii_dropped", []), columns=["column", "reason"])
+
+
+def missing_values(quality: dict) -> pd.DataFrame:
+    """Missing values per prepared column (after cleaning)."""
+    rows = []
+    for table, info in quality["tables"].items():
+        n = max(info["rows_kept"], 1)
+        for col, miss in info.get("missing_values", {}).items():
+            rows.append({"table": table, "column": col, "missing": miss, "share missing": miss / n})
+    return pd.DataFrame(rows)
+
+
+def activity_over_time(transactions: pd.DataFrame, freq: str = "MS") -> pd.DataFrame:
+    """Lines, orders, active customers and revenue per period (month by default)."""
+    tx = transactions
+    grouper = pd.Grouper(key=COL_TIMESTAMP, freq=freq)
+    agg = {"lines": (COL_CUSTOMER, "size"), "customers": (COL_CUSTOMER, "nunique")}
+    if COL_ORDER in tx.columns:
+        agg["orders"] = (COL_ORDER, "nunique")
+    if COL_AMOUNT in tx.columns:
+        agg["revenue"] = (COL_AMOUNT, "sum")
+    out = tx.groupby(grouper).agg(**agg).reset_index().rename(columns={COL_TIMESTAMP: "period"})
+    return out
+
+
+def top_customers(transactions: pd.DataFrame, n: int = 10) -> pd.DataFrame:
+    """The customers with the most lines (ids are pseudonyms), with their orders and spend."""
+    g = transactions.groupby(COL_CUSTOMER)
+    out = pd.DataFrame({"lines": g.size()})
+    if COL_ORDER in transactions.columns:
+        out["orders"] = g[COL_ORDER].nunique()
+    if COL_AMOUNT in transactions.columns:
+        out["spend"] = g[COL_AMOUNT].sum().round(2)
+    return out.sort_values("lines", ascending=False, kind="mergesort").head(n).reset_index()
+
+
+def top_items(transactions: pd.DataFrame, items: pd.DataFrame | None, n: int = 10) -> pd.DataFrame:
+    """The items bought by the most customers, with name and category where known."""
+    if COL_ITEM not in transactions.columns:
+        return pd.DataFrame()
+    g = transactions.groupby(COL_ITEM)
+    out = pd.DataFrame({"customers": g[COL_CUSTOMER].nunique(), "lines": g.size()})
+    out = out.sort_values(["customers", "lines"], ascending=False, kind="mergesort").head(n).reset_index()
+    if items is not None:
+        keep = [c for c in ("item_id", "name", "category") if c in items.columns]
+        out = out.merge(items[keep], on=COL_ITEM, how="left")
+    return out
+
+
+def category_breakdown(transactions: pd.DataFrame, items: pd.DataFrame | None, min_group_size: int) -> pd.DataFrame:
+    """Customers, lines and revenue per item category; categories with too few customers merged into 'other'."""
+    if items is None or "category" not in items.columns or COL_ITEM not in transactions.columns:
+        return pd.DataFrame()
+    tx = transactions.merge(items[[COL_ITEM, "category"]], on=COL_ITEM, how="left")
+    tx["category"] = tx["category"].fillna("unknown")
+    g = tx.groupby("category")
+    out = pd.DataFrame({"customers": g[COL_CUSTOMER].nunique(), "lines": g.size()})
+    if COL_AMOUNT in tx.columns:
+        out["revenue"] = g[COL_AMOUNT].sum().round(2)
+    out = out.sort_values("lines", ascending=False, kind="mergesort").reset_index()
+    return suppress_small_groups(out, "category", "customers", min_group_size)
+
+
+def plot_activity(activity: pd.DataFrame) -> plt.Figure:
+    """Monthly orders (or lines) and active customers, one panel each."""
+    volume = "orders" if "orders" in activity.columns else "lines"
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4))
+    axes[0].plot(activity["period"], activity[volume], marker="o")
+    axes[0].set(title=f"{volume.capitalize()} per month", xlabel="month", ylabel=volume)
+    axes[1].plot(activity["period"], activity["customers"], marker="o", color="C1")
+    axes[1].set(title="Active customers per month", xlabel="month", ylabel="customers")
+    for ax in axes:
+        ax.tick_params(axis="x", rotation=45)
+        ax.set_ylim(bottom=0)
+    fig.tight_layout()
+    return fig
+
+
+def quality_metrics(quality: dict) -> dict:
+    """Headline figures of the data-quality stage for metrics.json."""
+    out: dict = {}
+    tx = quality["tables"].get("transactions")
+    if tx:
+        s = tx["summary"]
+        out.update({"rows_read": tx["rows_read"], "rows_kept": tx["rows_kept"],
+                    "rows_removed": tx["rows_read"] - tx["rows_kept"], "customers": s["customers"],
+                    "first_date": s["first"][:10], "last_date": s["last"][:10],
+                    "removed_by_rule": {r["rule"]: r["removed"] for r in tx["cleaning"]}})
+        for key in ("orders", "items", "revenue"):
+            if key in s:
+                out[key] = s[key]
+    cu = quality["tables"].get("customers")
+    if cu:
+        out["customer_table_rows"] = cu["rows_kept"]
+        out.setdefault("customers", cu["summary"]["customers"])
+        out["pii_columns_dropped"] = [d["column"] for d in cu.get("pii_dropped", [])]
+    return out
