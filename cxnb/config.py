@@ -20,7 +20,6 @@ from cxnb.constants import ITEM_COLUMNS, SEED, TRANSACTION_COLUMNS
 from cxnb.errors import ConfigError
 
 SQL_PREFIXES = ("mysql://", "mysql+pymysql://", "postgresql://", "postgres://", "postgresql+psycopg://")
-FILE_SUFFIXES = (".csv", ".txt", ".tsv", ".data", ".parquet", ".pq", ".xlsx", ".xls")
 
 
 class _Strict(BaseModel):
@@ -127,8 +126,21 @@ class RecommendationConfig(_Strict):
     seed: int = SEED
     exclude_seen: bool = True
     similarity: Literal["auto", "cosine", "jaccard", "lift"] = "auto"
-    half_life_days: float | None = Field(None, gt=0)
+    half_life_days: float | Literal["auto"] | None = Field(
+        "auto", description='time decay of item_cf affinities; "auto" = chosen on validation, null = no decay')
     mmr_lambda: float = Field(0.7, ge=0, le=1)
+    models: list[Literal["popularity", "popularity_group", "category", "item_cf", "ease"]] = Field(
+        default_factory=lambda: ["popularity", "popularity_group", "category", "item_cf", "ease"])
+    ease_lambda: float | Literal["auto"] = "auto"
+    popularity_by: str | None = Field("auto", description='customers column for group popularity; "auto" = '
+                                      'segment or region when present')
+
+    @field_validator("half_life_days", "ease_lambda")
+    @classmethod
+    def _positive_or_auto(cls, v):
+        if v not in ("auto", None) and v <= 0:
+            raise ValueError('must be a positive number or "auto"')
+        return v
 
 
 class AnalysisConfig(_Strict):
@@ -265,10 +277,6 @@ def check_sources(params: Params) -> None:
             raise ConfigError(
                 f"{params.path}: key '{key}': file '{table.source}' not found (looked for {path}); "
                 "paths are relative to the parameter file."
-            )
-        if path.is_file() and path.suffix.lower() not in FILE_SUFFIXES:
-            raise ConfigError(
-                f"{params.path}: key '{key}': cannot read '{path.suffix}' files; use one of {', '.join(FILE_SUFFIXES)}."
             )
 
 

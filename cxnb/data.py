@@ -36,7 +36,6 @@ DATA_DIR = "data"
 QUALITY_FILE = "quality.json"
 NUMERIC_COLUMNS = (COL_QUANTITY, COL_PRICE, COL_AMOUNT, COL_RATING)
 STRING_COLUMNS = (COL_CUSTOMER, COL_ORDER, COL_ITEM, COL_NAME, COL_CATEGORY)
-CSV_SUFFIXES = (".csv", ".txt", ".tsv", ".data")
 DUCKDB_ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "utf-16": "utf-16", "latin-1": "latin-1",
                     "latin1": "latin-1", "iso-8859-1": "latin-1"}
 # Tried in order when no timestamp_format is given; day-first and month-first are told apart by the data.
@@ -95,28 +94,40 @@ def _demo_tables(seed: int = 42):
 
 # ----------------------------------------------------------------------------- reading
 
+SQL_CSV_NAMES = {"sep": "delim", "delimiter": "delim", "quotechar": "quote", "escapechar": "escape",
+                 "skiprows": "skip", "na_values": "nullstr", "comment": "comment", "names": "names"}
+CSV_OPTIONS = ("sep", "delimiter", "quotechar", "escapechar", "skiprows", "decimal", "thousands", "na_values",
+               "comment", "names", "header", "encoding", "sheet_name")
+
+
 def _csv_options(params: Params, table: str, cfg: TableConfig) -> dict:
-    """Translate pandas-style read_options into DuckDB read_csv options."""
-    opts = dict(cfg.read_options)
+    """Check pandas-style read_options and turn them into DuckDB read_csv arguments (all columns as text)."""
     out: dict = {"all_varchar": True, "header": True}
-    mapping = {"sep": "delim", "delimiter": "delim", "quotechar": "quote", "escapechar": "escape",
-               "skiprows": "skip", "decimal": "decimal_separator", "na_values": "nullstr",
-               "comment": "comment", "names": "names"}
-    for key, value in opts.items():
+    for key, value in cfg.read_options.items():
+        if key not in CSV_OPTIONS or key == "sheet_name":
+            near = difflib.get_close_matches(key, CSV_OPTIONS, n=1)
+            hint = f"did you mean '{near[0]}'? " if near else ""
+            raise DataError(
+                f"{params.path}: key 'data.{table}.read_options.{key}' is not a CSV reader option; {hint}"
+                f"use one of: {', '.join(o for o in CSV_OPTIONS if o != 'sheet_name')}."
+            )
         if key == "header":
             out["header"] = value is not None and value is not False
-        elif key == "encoding":
-            continue
-        elif key in mapping:
-            out[mapping[key]] = list(value) if key in ("names", "na_values") and not isinstance(value, str) else value
+        elif key in ("decimal", "thousands", "encoding"):
+            continue  # applied when typing numbers / checked before reading
         else:
-            raise DataError(
-                f"{params.path}: key 'data.{table}.read_options.{key}' is not supported for CSV files; "
-                f"use one of: encoding, header, {', '.join(sorted(mapping))}."
-            )
-    if out.get("delim") == "\\t":
-        out["delim"] = "\t"
+            out[SQL_CSV_NAMES[key]] = list(value) if key in ("names", "na_values") and not isinstance(value, str) else value
     return out
+
+
+def _sql_value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_lit(v) for v in value) + "]"
+    return _lit(value)
 
 
 def _check_encoding(path: Path, encoding: str | None, params: Params, table: str) -> str:
@@ -146,13 +157,13 @@ def _read_csv(con, path: Path, params: Params, table: str, cfg: TableConfig, vie
     encoding = _check_encoding(path, cfg.read_options.get("encoding"), params, table)
     if encoding in DUCKDB_ENCODINGS:
         opts["encoding"] = DUCKDB_ENCODINGS[encoding]
+        args = ", ".join(f"{k}={_sql_value(v)}" for k, v in opts.items())
         try:
-            rel = con.read_csv(str(path), **opts)
+            con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM read_csv({_lit(path.as_posix())}, {args})")
+            con.execute(f"SELECT count(*) FROM {view}").fetchone()
         except duckdb.Error as exc:
             raise DataError(f"{path}: cannot be read as CSV ({str(exc).splitlines()[0]}); "
                             f"check data.{table}.read_options (sep, header, encoding).") from None
-        con.register(f"{view}_rel", rel)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {view} AS SELECT * FROM {view}_rel")
         return
     try:
         pandas_opts = {k: v for k, v in cfg.read_options.items()}
@@ -212,12 +223,13 @@ def read_raw(con: duckdb.DuckDBPyConnection, params: Params, table: str) -> str:
         raise DataError(f"{params.path}: key 'data.{table}.source': spark sources are not supported yet.")
     path = params.source_path(table)
     suffix = path.suffix.lower()
-    if suffix in CSV_SUFFIXES:
-        _read_csv(con, path, params, table, cfg, view)
-    elif suffix in (".parquet", ".pq"):
-        con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM read_parquet({_lit(path.as_posix())})")
-    else:
+    if path.is_dir() or suffix in (".parquet", ".pq"):
+        pattern = (path / "**" / "*.parquet") if path.is_dir() else path
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM read_parquet({_lit(pattern.as_posix())})")
+    elif suffix in (".xlsx", ".xls", ".xlsm"):
         con.register(view, _read_excel(path, params, table, cfg))
+    else:
+        _read_csv(con, path, params, table, cfg, view)
     return view
 
 
@@ -336,7 +348,13 @@ def typed_select(con, params: Params, table: str, view: str, mapping: dict[str, 
                 raise _type_error(params, table, col, canon, f"dates in format {used}", bad,
                                   f"set data.{table}.timestamp_format to the format the column uses")
         elif canon in NUMERIC_COLUMNS:
-            expr = f"TRY_CAST(trim(CAST({ref} AS VARCHAR)) AS DOUBLE)"
+            text = f"trim(CAST({ref} AS VARCHAR))"
+            opts = params.tables()[table].read_options
+            if opts.get("thousands"):
+                text = f"replace({text}, {_lit(opts['thousands'])}, '')"
+            if opts.get("decimal") and opts["decimal"] != ".":
+                text = f"replace({text}, {_lit(opts['decimal'])}, '.')"
+            expr = f"TRY_CAST({text} AS DOUBLE)"
             bad = _bad_values(con, numbered, ref, expr)
             if bad:
                 raise _type_error(params, table, col, canon, "numbers", bad,

@@ -109,6 +109,9 @@ def horizon_dataset(transactions: pd.DataFrame, cutoff, horizon_days: int, items
     cutoff = pd.Timestamp(cutoff)
     y = horizon_labels(transactions, cutoff, horizon_days)
     past, notes = profile_features(customer_profiles(transactions, items, as_of=cutoff))
+    notes.insert(0, f"Label: bought at least once from {cutoff.date()} to {(cutoff + pd.Timedelta(days=horizon_days - 1)).date()} "
+                    f"({horizon_days} days); features use only the history before {cutoff.date()}, and the "
+                    f"customers are the {len(y)} with an order before it.")
     attributes = _attributes(customers, [])
     frame = _merge(past, attributes, y.index)
     now, _ = profile_features(customer_profiles(transactions, items))
@@ -118,7 +121,7 @@ def horizon_dataset(transactions: pd.DataFrame, cutoff, horizon_days: int, items
     if last < end - pd.Timedelta(days=1):
         notes.append(f"The data end on {last.date()}, before the end of the label window ({end.date()}): "
                      "some buyers may be missed.")
-    outcome = f"buy in the {horizon_days} days from {cutoff.date()}"
+    outcome = f"buy within {horizon_days} days"
     scored = (f"all {len(score_frame)} customers with purchase history, with features as of the end of the data "
               f"(day after {last.date()}): the probability of buying in the next {horizon_days} days")
     return PredictionData(frame, y.reset_index(drop=True), "horizon", outcome, score_frame, scored, notes)
@@ -131,7 +134,7 @@ def given_dataset(customers: pd.DataFrame, label: str, positive=None, transactio
         raise DataError(f"data.customers.label '{label}' is not a column of the customers table; the columns are: "
                         f"{', '.join(customers.columns)}.")
     y_all = binary_label(customers[label], label, positive)
-    notes = []
+    notes = [f"Label: {label} = {positive!r} from the customers table."]
     profile = None
     if transactions is not None and not transactions.empty:
         profile, notes = profile_features(customer_profiles(transactions, items))

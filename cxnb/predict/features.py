@@ -14,6 +14,7 @@ MIN_LEVEL_COUNT = 10
 NUMERIC_PARSE_SHARE = 0.95
 # Profile features that are money or counts: skewed, so log1p-transformed for the logistic regression.
 LOG_PROFILE = ("frequency", "monetary", "avg_order_value", "n_items", "units", "n_lines")
+PROFILE_COLUMNS = ("days_since_last_order", "tenure_days", "mean_interpurchase_days", *LOG_PROFILE)
 PROFILE_LABELS = {
     "days_since_last_order": "days since last order",
     "frequency": "number of orders",
@@ -135,13 +136,15 @@ class FeatureEncoder:
 
 
 def log_columns(X: pd.DataFrame) -> list[str]:
-    """Columns to log1p for the regression: profile money/count columns, and skewed non-negative attributes."""
+    """Columns to log1p for the regression: profile money/count columns and skewed non-negative attributes
+    (durations such as days since last order stay linear)."""
     out = []
     for col in X.columns:
         values = X[col]
         if values.min() < 0 or values.nunique() <= 2:
             continue
-        if col in LOG_PROFILE or (not col.startswith("share_") and values.skew() > 1):
+        attribute = col not in PROFILE_COLUMNS and not col.startswith("share_")
+        if col in LOG_PROFILE or (attribute and values.skew() > 1):
             out.append(col)
     return out
 

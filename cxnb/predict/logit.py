@@ -12,6 +12,7 @@ import statsmodels.api as sm
 from sklearn.linear_model import LogisticRegression
 from statsmodels.stats.outliers_influence import variance_inflation_factor
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
+from threadpoolctl import threadpool_limits
 
 from cxnb.predict.features import binary_columns, log_columns
 
@@ -160,7 +161,12 @@ def _units(X: pd.DataFrame, logged: list[str], binary: list[str], scale: pd.Seri
 def fit_logit(X: pd.DataFrame, y: pd.Series, labels: dict[str, str] | None = None, log_transform: bool = True,
               seed: int = 0, with_vif: bool = True) -> LogitModel:
     """Fit a statsmodels Logit on natural-unit features ``X``; checks and fallbacks are stated in ``notes``."""
-    labels = labels or {}
+    with threadpool_limits(1, user_api="blas"):  # many small solves: BLAS threads only add contention
+        return _fit_logit(X, y, labels or {}, log_transform, seed, with_vif)
+
+
+def _fit_logit(X: pd.DataFrame, y: pd.Series, labels: dict[str, str], log_transform: bool, seed: int,
+               with_vif: bool) -> LogitModel:
     notes = []
     constant = [c for c in X.columns if X[c].nunique() <= 1]
     if constant:
@@ -219,5 +225,5 @@ def _reason(col: str, value: float, contribution: float, labels: dict[str, str])
         var, level = col.split("=", 1)
         text = f"{var} = {level}" if value == 1 else f"{var} not {level}"
     else:
-        text = f"{labels.get(col, col)} {value:.4g}"
+        text = f"{labels.get(col, col)} {value:.0f}" if abs(value) >= 10 else f"{labels.get(col, col)} {value:.3g}"
     return f"{text} ({direction})"

@@ -1,0 +1,156 @@
+"""The whole stage on plain DataFrames: split, fit the three models, evaluate, score customers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import train_test_split
+
+from cxnb.config import PredictionConfig
+from cxnb.constants import COL_CUSTOMER
+from cxnb.errors import StageSkipped
+from cxnb.predict.data import PredictionData
+from cxnb.predict.evaluate import calibration_table, cv_auc, evaluate, gains_table, majority_baseline
+from cxnb.predict.features import FeatureEncoder
+from cxnb.predict.logit import LogitModel, fit_logit, top_reasons
+from cxnb.predict.trees import TreeModel, fit_forest, fit_tree, forest_importance, tree_rules
+
+MODELS = ("logit", "decision_tree", "random_forest")
+MODEL_NAMES = {"logit": "logistic regression", "decision_tree": "decision tree", "random_forest": "random forest"}
+MIN_CLASS = 25
+CV_FOLDS = 5
+
+
+@dataclass
+class PredictionResult:
+    """Everything the report shows: fitted models, held-out predictions, metrics and notes."""
+
+    data: PredictionData
+    encoder: FeatureEncoder
+    logit: LogitModel
+    tree: TreeModel
+    forest: object
+    X_train: pd.DataFrame
+    y_train: pd.Series
+    X_test: pd.DataFrame
+    y_test: pd.Series
+    test_prob: pd.DataFrame
+    threshold: float
+    scores: dict[str, dict]
+    baseline: dict
+    notes: list[str] = field(default_factory=list)
+    seed: int = 0
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return self.encoder.labels_
+
+    @property
+    def base_rate(self) -> float:
+        return float(self.y_train.mean())
+
+    def metrics_table(self) -> pd.DataFrame:
+        """One row per model (and the majority baseline) with the held-out and CV figures."""
+        rows = [{"model": MODEL_NAMES[m], **self.scores[m]} for m in MODELS]
+        rows.append({"model": "predict majority (baseline)", **self.baseline})
+        table = pd.DataFrame(rows)
+        table["auc_ci"] = [f"{c[0]:.3f}–{c[1]:.3f}" if isinstance(c, list) else "" for c in table["auc_ci"]]
+        return table
+
+    def metrics(self) -> dict:
+        """The ``behavior_prediction`` entry of metrics.json."""
+        return {**{m: self.scores[m] for m in MODELS}, "n_train": len(self.y_train), "n_test": len(self.y_test),
+                "base_rate": self.base_rate, "label_source": self.data.label_source,
+                "threshold": self.threshold, "logit_method": self.logit.method}
+
+    def rules(self) -> pd.DataFrame:
+        """The decision tree's leaves as plain-language rules (training customers)."""
+        return tree_rules(self.tree, self.X_train, self.y_train, self.labels, self.data.outcome)
+
+    def importance(self) -> pd.DataFrame:
+        """Random-forest permutation importance on the held-out customers."""
+        return forest_importance(self.forest, self.X_test, self.y_test, self.labels, self.seed)
+
+    def gains(self) -> pd.DataFrame:
+        """Cumulative gains and lift per model on the held-out customers (long format)."""
+        return pd.concat([gains_table(self.y_test, self.test_prob[m]).assign(model=MODEL_NAMES[m]) for m in MODELS],
+                         ignore_index=True)
+
+    def calibration(self) -> pd.DataFrame:
+        """Calibration curve per model on the held-out customers (long format)."""
+        return pd.concat([calibration_table(self.y_test, self.test_prob[m]).assign(model=MODEL_NAMES[m])
+                          for m in MODELS], ignore_index=True)
+
+
+def check_classes(y: pd.Series, outcome: str, folds: int = CV_FOLDS) -> None:
+    """Raise StageSkipped when a class is too small for a held-out set and cross-validation."""
+    counts = y.value_counts()
+    small = int(counts.min()) if len(counts) == 2 else 0
+    if small < MIN_CLASS:
+        kind = "positive" if len(counts) < 2 or counts.idxmin() == 1 else "negative"
+        raise StageSkipped(f"only {small} {kind} customers (label: {outcome}); at least {MIN_CLASS} of each kind "
+                           f"are needed for a held-out test and {folds}-fold cross-validation")
+
+
+def _logit_fit_predict(config: PredictionConfig):
+    def fit_predict(train: pd.DataFrame, y: pd.Series, test: pd.DataFrame) -> np.ndarray:
+        enc = FeatureEncoder().fit(train)
+        model = fit_logit(enc.transform(train), y, enc.labels_, config.log_transform, config.seed, with_vif=False)
+        return model.predict_proba(enc.transform(test))
+    return fit_predict
+
+
+def _sklearn_fit_predict(make):
+    def fit_predict(train: pd.DataFrame, y: pd.Series, test: pd.DataFrame) -> np.ndarray:
+        enc = FeatureEncoder().fit(train)
+        return make(enc.transform(train), y).predict_proba(enc.transform(test))[:, 1]
+    return fit_predict
+
+
+def predict_behavior(data: PredictionData, config: PredictionConfig | None = None) -> PredictionResult:
+    """Split (stratified, seeded), fit logit / decision tree / random forest, evaluate on held-out and by CV."""
+    config = config or PredictionConfig()
+    seed = config.seed
+    check_classes(data.y, data.outcome)
+    train, test, y_train, y_test = train_test_split(data.frame, data.y, test_size=config.test_fraction,
+                                                    stratify=data.y, random_state=seed)
+    encoder = FeatureEncoder().fit(train)
+    X_train, X_test = encoder.transform(train), encoder.transform(test)
+    logit = fit_logit(X_train, y_train, encoder.labels_, config.log_transform, seed)
+    tree = fit_tree(X_train, y_train, seed=seed)
+    forest = fit_forest(X_train, y_train, seed)
+    test_prob = pd.DataFrame({"logit": logit.predict_proba(X_test), "decision_tree": tree.predict_proba(X_test),
+                              "random_forest": forest.predict_proba(X_test)[:, 1]}, index=X_test.index)
+    threshold = float(y_train.mean()) if config.threshold == "auto" else float(config.threshold)
+    fitters = {"logit": _logit_fit_predict(config),
+               "decision_tree": _sklearn_fit_predict(lambda X, y: type(tree.model)(**tree.model.get_params()).fit(X, y)),
+               "random_forest": _sklearn_fit_predict(lambda X, y: fit_forest(X, y, seed))}
+    scores = {}
+    for name in MODELS:
+        scores[name] = evaluate(y_test, test_prob[name], threshold, seed)
+        mean, sd = cv_auc(fitters[name], data.frame, data.y, CV_FOLDS, seed)
+        scores[name].update(auc_cv_mean=mean, auc_cv_sd=sd)
+    how = ("the training base rate (a customer is flagged when their probability is above the average rate)"
+           if config.threshold == "auto" else "analysis.prediction.threshold")
+    notes = [*data.notes, *encoder.notes, *logit.notes,
+             f"Threshold for accuracy/precision/recall/F1: {threshold:.3f}, {how}. Classes are not reweighted, so "
+             "probabilities stay calibrated; imbalance is handled by stratified splits, this threshold and "
+             "rank-based measures (AUC, lift).",
+             f"Decision-tree depth {tree.depth} chosen by {CV_FOLDS}-fold cross-validated AUC on the training "
+             "customers; its cross-validated AUC uses that depth."]
+    return PredictionResult(data, encoder, logit, tree, forest, X_train, y_train, X_test, y_test, test_prob,
+                            threshold, scores, majority_baseline(y_train, y_test), notes, seed)
+
+
+def score_customers(result: PredictionResult, n_reasons: int = 3) -> pd.DataFrame:
+    """Scored customer list (logistic regression): id, probability, decile (1 = highest), top reasons."""
+    frame = result.data.score_frame
+    X = result.encoder.transform(frame)
+    prob = result.logit.predict_proba(X)
+    decile = pd.qcut(pd.Series(-prob).rank(method="first"), 10, labels=False) + 1
+    out = pd.DataFrame({COL_CUSTOMER: frame[COL_CUSTOMER].to_numpy(), "probability": prob,
+                        "decile": decile.to_numpy(), "top_reasons": top_reasons(result.logit, X, result.labels,
+                                                                                 n_reasons).to_numpy()})
+    return out.sort_values(["decile", "probability"], ascending=[True, False], ignore_index=True)

@@ -1,0 +1,43 @@
+"""Shared fixtures: paths, small parameter files, and one full demo run reused by the end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+def shared_data(*parts: str) -> Path:
+    """A file under ../shared/data, skipping the test when it is not on this machine."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"real data not available here: {path}")
+    return path
+
+
+def write_params(folder: Path, body: str, name: str = "client.yaml") -> Path:
+    """Write a parameter file (dedented YAML) into ``folder``; returns its path."""
+    path = folder / name
+    path.write_text(textwrap.dedent(body).lstrip(), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _secret(monkeypatch):
+    """Client runs need a pseudonymization key; tests use a fixed one unless they remove it."""
+    monkeypatch.setenv("CXNB_SECRET", "test-secret")
+
+
+@pytest.fixture(scope="session")
+def demo_report(tmp_path_factory) -> Path:
+    """One complete demo run (all stages), shared by the end-to-end tests."""
+    from cxnb.report import run_report
+
+    os.environ.pop("CXNB_SECRET", None)
+    out = tmp_path_factory.mktemp("reports") / "demo"
+    return run_report(ROOT / "params" / "demo.yaml", out=out)
