@@ -146,7 +146,7 @@ def generate_demo(n_customers: int = 5000, n_items: int = 500, seed: int = SEED)
         seg = segment[i]
         cats = SEGMENTS[seg][5]
         eligible = np.flatnonzero(np.isin(group_cat, cats))
-        fav = rng.choice(eligible, size=3, replace=False)
+        fav = rng.choice(eligible, size=min(3, len(eligible)), replace=False)
         fav_by_customer.append(fav)
         lo = max(0, signup_off[i])
         rate = SEGMENTS[seg][2] * rng.lognormal(0, 0.25)

@@ -8,6 +8,7 @@ Offline evaluation follows Microsoft Recommenders' conventions (stratified split
 
 from __future__ import annotations
 
+import time
 import warnings
 from dataclasses import dataclass, field
 
@@ -687,11 +688,13 @@ def evaluate_recommenders(transactions: pd.DataFrame, config: RecommendationConf
     users = relevant[COL_CUSTOMER].unique()
     fitted, recs, rows = {}, {}, []
     for name in models:
+        start = time.perf_counter()
         fitted[name] = fit_model(name, chosen[name], train, categories, groups)
         recs[name] = fitted[name].recommend(users, k, config.exclude_seen)
+        seconds = time.perf_counter() - start
         popularity = fitted[name].interactions_.popularity()
         rows.append({"model": name, **ranking_metrics(recs[name], relevant, k),
-                     **beyond_accuracy_metrics(recs[name], popularity, categories)})
+                     **beyond_accuracy_metrics(recs[name], popularity, categories), "seconds": seconds})
     metrics = pd.DataFrame(rows).set_index("model")
     train_items = set(train[COL_ITEM])
     test_pairs = test[[COL_CUSTOMER, COL_ITEM]].drop_duplicates()
@@ -701,6 +704,14 @@ def evaluate_recommenders(transactions: pd.DataFrame, config: RecommendationConf
             "n_test_items_unseen_in_train": int((~test[COL_ITEM].drop_duplicates().isin(train_items)).sum()),
             "n_test_pairs": len(test_pairs), "skipped_models": skipped}
     return Evaluation(k, config.split, metrics, chosen, validation, recs, fitted, relevant, info)
+
+
+def evaluate_run(run) -> Evaluation:
+    """:func:`evaluate_recommenders` on a run's prepared tables, parameters and cutoff."""
+    transactions = run.transactions()
+    check_recommendation_inputs(transactions)
+    return evaluate_recommenders(transactions, run.params.analysis.recommendation, run.items(), run.customers(),
+                                 run.cutoff, run.params.analysis.horizon_days)
 
 
 def cold_start_metrics(transactions: pd.DataFrame, config: RecommendationConfig, items: pd.DataFrame | None,
@@ -741,12 +752,12 @@ def diversity_summary(evaluation: Evaluation, item_categories: pd.Series | None,
     return summary, curve
 
 
-def recommendation_metrics(evaluation: Evaluation, diversity: dict | None = None, cold_start: dict | None = None,
-                           seconds: dict | None = None) -> dict:
-    """The ``recommendation`` entry of metrics.json."""
+def recommendation_metrics(evaluation: Evaluation, diversity: dict | None = None,
+                           cold_start: dict | None = None) -> dict:
+    """The ``recommendation`` entry of metrics.json (``seconds`` per model = fit on train + recommend)."""
     k = evaluation.k
     keep = [f"{m}@{k}" for m in ("precision", "recall", "ndcg", "map", "hit_rate")] + ["coverage", "diversity",
-                                                                                        "novelty"]
+                                                                                        "novelty", "seconds"]
     out = {name: {key: _plain(row[key]) for key in keep} for name, row in evaluation.metrics.iterrows()}
     out.update({name: {"skipped": why} for name, why in evaluation.info["skipped_models"].items()})
     out.update({"k": k, "split": evaluation.split, "n_users_evaluated": evaluation.info["n_users_evaluated"],
@@ -757,8 +768,6 @@ def recommendation_metrics(evaluation: Evaluation, diversity: dict | None = None
         out["diversity_rerank"] = diversity
     if cold_start is not None:
         out["cold_start"] = cold_start
-    if seconds is not None:
-        out["seconds"] = seconds
     return out
 
 

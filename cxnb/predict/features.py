@@ -104,12 +104,13 @@ class FeatureEncoder:
             return
         rare = counts[counts < self.min_level_count]
         if len(rare) and len(counts) > 2:
-            self.notes.append(f"'{col}': levels with fewer than {self.min_level_count} customers "
-                              f"({', '.join(map(str, rare.index))}) are merged into 'other'.")
             counts = values.where(~values.isin(rare.index), "other").value_counts()
+            into = "'other'" if counts["other"] >= self.min_level_count else "the reference level"
+            self.notes.append(f"'{col}': levels with fewer than {self.min_level_count} customers "
+                              f"({', '.join(map(str, rare.index))}) are counted with {into}.")
         ordered = sorted(counts.index, key=lambda lv: (-counts[lv], str(lv)))
         self.reference_[col] = ordered[0]
-        self.levels_[col] = sorted(ordered[1:], key=str)
+        self.levels_[col] = sorted((lv for lv in ordered[1:] if counts[lv] >= self.min_level_count), key=str)
         for level in self.levels_[col]:
             self.labels_[f"{col}={level}"] = f"{col} = {level} (vs {ordered[0]})"
 

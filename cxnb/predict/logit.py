@@ -18,6 +18,7 @@ from cxnb.predict.features import binary_columns, log_columns
 
 COLLINEAR_R2 = 1 - 1e-8
 HIGH_VIF = 10.0
+SEVERE_VIF = 100.0
 SEPARATION_COEF = 10.0
 MIN_EVENTS_PER_FEATURE = 10
 
@@ -91,6 +92,18 @@ def vif_table(Z: pd.DataFrame) -> pd.DataFrame:
     exog = sm.add_constant(Z.to_numpy(dtype="float64"), has_constant="add")
     vif = [variance_inflation_factor(exog, i + 1) for i in range(Z.shape[1])]
     return pd.DataFrame({"term": Z.columns, "vif": vif}).sort_values("vif", ascending=False, ignore_index=True)
+
+
+def severe_vif_columns(Z: pd.DataFrame) -> list[str]:
+    """Columns removed one at a time, highest VIF first, until every VIF is at most ``SEVERE_VIF``."""
+    dropped: list[str] = []
+    while Z.shape[1] > 1:
+        vif = vif_table(Z)
+        if vif["vif"].iloc[0] <= SEVERE_VIF:
+            break
+        dropped.append(vif["term"].iloc[0])
+        Z = Z.drop(columns=dropped[-1])
+    return dropped
 
 
 def _mle(y: pd.Series, Z: pd.DataFrame):
@@ -183,6 +196,11 @@ def _fit_logit(X: pd.DataFrame, y: pd.Series, labels: dict[str, str], log_transf
         notes.append("Dropped columns that are an exact combination of others (singular design): "
                      f"{', '.join(labels.get(c, c) for c in collinear)}.")
         Z = Z.drop(columns=collinear)
+    severe = severe_vif_columns(Z)
+    if severe:
+        notes.append(f"Dropped nearly collinear columns (VIF > {SEVERE_VIF:g}, almost fully explained by the other "
+                     f"features, which carry their effect): {', '.join(labels.get(c, c) for c in severe)}.")
+        Z = Z.drop(columns=severe)
     columns = list(Z.columns)
     vif = vif_table(Z) if with_vif and columns else pd.DataFrame(columns=["term", "vif"])
     high = vif[vif["vif"] > HIGH_VIF]

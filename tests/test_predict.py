@@ -1,0 +1,256 @@
+"""Behaviour prediction: labels without leakage, planted effects recovered, honest checks and fallbacks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+
+from cxnb.config import PredictionConfig
+from cxnb.demo import PROPENSITY, generate_demo
+from cxnb.errors import CxnbError, DataError, StageSkipped
+from cxnb.predict import (
+    FeatureEncoder,
+    auc_ci,
+    binary_label,
+    fit_logit,
+    given_dataset,
+    horizon_dataset,
+    horizon_labels,
+    predict_behavior,
+    resolve_label_source,
+    score_customers,
+    tree_rules,
+)
+from cxnb.predict.evaluate import rank_auc
+
+TELCO = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "telco-churn" / \
+    "WA_Fn-UseC_-Telco-Customer-Churn.csv"
+
+
+def clean(transactions: pd.DataFrame) -> pd.DataFrame:
+    tx = transactions.dropna(subset=["customer_id"])
+    tx = tx[(tx["quantity"] > 0) & (tx["price"] > 0)].drop_duplicates().copy()
+    tx["amount"] = tx["quantity"] * tx["price"]
+    tx["timestamp"] = pd.to_datetime(tx["timestamp"])
+    return tx.reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def demo():
+    return generate_demo(n_customers=3000, n_items=200)
+
+
+@pytest.fixture(scope="module")
+def demo_data(demo):
+    customers = demo.customers.drop(columns=["name", "email", "phone"])
+    return horizon_dataset(clean(demo.transactions), demo.info["cutoff"], demo.info["horizon_days"], demo.items,
+                           customers)
+
+
+@pytest.fixture(scope="module")
+def demo_result(demo_data):
+    return predict_behavior(demo_data, PredictionConfig())
+
+
+def test_horizon_label_counts_buyers_in_window_only():
+    tx = pd.DataFrame({"customer_id": ["a", "a", "b", "c", "d"],
+                       "timestamp": pd.to_datetime(["2024-01-01", "2024-02-10", "2024-01-05", "2024-04-20",
+                                                    "2024-01-20"])})
+    y = horizon_labels(tx, "2024-02-01", 30)
+    # a bought inside [Feb 1, Mar 2); b did not; c has no history before the cutoff; d only before.
+    assert y.to_dict() == {"a": 1, "b": 0, "d": 0}
+
+
+def test_features_ignore_everything_after_cutoff(demo):
+    tx = clean(demo.transactions)
+    cutoff = pd.Timestamp(demo.info["cutoff"])
+    before = horizon_dataset(tx, cutoff, 90, demo.items)
+    after = tx["timestamp"] >= cutoff
+    mutated = tx.copy()
+    mutated.loc[after, "quantity"] *= 7
+    mutated.loc[after, "amount"] *= 7
+    mutated.loc[after, "item_id"] = tx["item_id"].iloc[0]
+    extra = mutated[after].head(500).assign(customer_id="NEW", timestamp=cutoff + pd.Timedelta(days=200))
+    changed = horizon_dataset(pd.concat([mutated, extra], ignore_index=True), cutoff, 90, demo.items)
+    pd.testing.assert_frame_equal(before.frame, changed.frame)
+    pd.testing.assert_series_equal(before.y, changed.y)
+
+
+def test_logit_recovers_planted_signs_and_attribute_effect(demo_result):
+    table = demo_result.logit.table.set_index("term")
+    assert demo_result.logit.method == "mle"
+    assert np.sign(table.loc["frequency", "coef"]) == np.sign(PROPENSITY["log_frequency"])
+    assert np.sign(table.loc["days_since_last_order", "coef"]) == np.sign(PROPENSITY["recency_months"])
+    assert table.loc["channel=app", "coef"] > 0 and table.loc["channel=app", "p_value"] < 0.01
+    # The planted app effect (0.9 on the log-odds) lies inside the 95% CI of the odds ratio.
+    assert table.loc["channel=app", "or_ci_low"] < np.exp(PROPENSITY["channel_app"]) < table.loc["channel=app",
+                                                                                                 "or_ci_high"]
+    # Recency: planted -0.45 per 30 days; the fit is per 1 sd of days.
+    per_30_days = table.loc["days_since_last_order", "coef"] / demo_result.logit.scale["days_since_last_order"] * 30
+    assert per_30_days == pytest.approx(PROPENSITY["recency_months"], abs=0.1)
+
+
+def test_held_out_auc_close_to_true_propensity_auc(demo, demo_data, demo_result):
+    truth = demo.truth.set_index("customer_id")["true_propensity"]
+    ids = demo_data.frame.loc[demo_result.y_test.index, "customer_id"]
+    true_auc = roc_auc_score(demo_result.y_test, truth.loc[ids])
+    assert abs(demo_result.scores["logit"]["auc"] - true_auc) <= 0.02
+    for model in ("decision_tree", "random_forest"):
+        assert demo_result.scores[model]["auc"] > true_auc - 0.05
+
+
+def test_statsmodels_equals_sklearn_unpenalized(demo_result):
+    model = demo_result.logit
+    Z = model.design(demo_result.X_train)
+    sk = LogisticRegression(C=np.inf, tol=1e-12, max_iter=10_000).fit(Z, demo_result.y_train)
+    np.testing.assert_allclose(sk.coef_[0], model.params[model.columns].to_numpy(), atol=1e-4)
+    assert sk.intercept_[0] == pytest.approx(model.params["const"], abs=1e-4)
+
+
+def test_metrics_have_the_contract_keys(demo_result):
+    metrics = demo_result.metrics()
+    for model in ("logit", "decision_tree", "random_forest"):
+        m = metrics[model]
+        assert set(m) >= {"auc", "auc_ci", "auc_cv_mean", "auc_cv_sd", "accuracy", "precision", "recall", "f1",
+                          "brier", "top_decile_lift"}
+        assert m["auc_ci"][0] < m["auc"] < m["auc_ci"][1]
+        assert m["top_decile_lift"] > 1.5
+    assert metrics["n_train"] + metrics["n_test"] == len(demo_result.data.y)
+    assert metrics["label_source"] == "horizon"
+    assert 0 < metrics["base_rate"] < 1
+
+
+def test_tree_rules_partition_training_customers(demo_result):
+    rules = tree_rules(demo_result.tree, demo_result.X_train, demo_result.y_train, demo_result.labels, "buy")
+    assert rules["customers"].sum() == len(demo_result.y_train)
+    assert rules["rule"].str.match(r"^if .+ then \d+% buy \(n=\d+\)$").all()
+    weighted = (rules["rate"] * rules["customers"]).sum() / rules["customers"].sum()
+    assert weighted == pytest.approx(demo_result.y_train.mean())
+    assert rules["rule"].str.contains("days since last order").any()
+
+
+def test_scores_cover_customers_with_deciles_and_reasons(demo_result):
+    scores = score_customers(demo_result)
+    assert len(scores) == len(demo_result.data.score_frame)
+    assert scores["customer_id"].is_unique
+    assert scores["probability"].between(0, 1).all()
+    assert scores.groupby("decile")["probability"].mean().is_monotonic_decreasing
+    assert scores["decile"].value_counts().between(len(scores) // 10 - 1, len(scores) // 10 + 1).all()
+    assert scores["top_reasons"].str.contains(r"\((raises|lowers)\)").all()
+
+
+def test_bootstrap_auc_uses_the_same_auc_as_sklearn():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 300)
+    p = np.round(y * 0.3 + rng.random(300), 1)  # ties included
+    assert rank_auc(y, p) == pytest.approx(roc_auc_score(y, p))
+    low, high = auc_ci(y, p, seed=1)
+    assert low < roc_auc_score(y, p) < high
+
+
+# ----------------------------------------------------------------------------- what breaks a logit
+
+
+def _synthetic(n=400, seed=0):
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame({"x1": rng.normal(size=n), "x2": rng.normal(size=n)})
+    y = pd.Series((rng.random(n) < 1 / (1 + np.exp(-X["x1"]))).astype(int))
+    return X, y
+
+
+def test_perfect_separation_falls_back_to_regularized_fit_with_note():
+    X, y = _synthetic()
+    X["leak"] = y * 2.0 + 0.1 * X["x2"].abs()
+    model = fit_logit(X, y)
+    assert model.method == "regularized"
+    assert any("separation" in n and "leak" in n and "regularized" in n for n in model.notes)
+    assert model.table["p_value"].isna().all()
+    assert np.isfinite(model.predict_proba(X)).all()
+
+
+def test_constant_and_collinear_columns_are_dropped_with_notes():
+    X, y = _synthetic()
+    X["const"] = 3.0
+    X["x3"] = 2 * X["x1"] - X["x2"]
+    model = fit_logit(X, y)
+    assert model.method == "mle"
+    assert set(model.columns) == {"x1", "x2"}
+    assert any("constant" in n and "const" in n for n in model.notes)
+    assert any("exact combination" in n and "x3" in n for n in model.notes)
+    assert set(model.vif["term"]) == {"x1", "x2"}
+
+
+def test_label_with_one_class_is_a_one_line_error_naming_the_column():
+    with pytest.raises(DataError, match=r"label column 'Churn' has only one value \('No'\)") as err:
+        binary_label(pd.Series(["No"] * 50), "Churn", "No")
+    assert "\n" not in str(err.value)
+
+
+def test_label_without_the_positive_value_lists_the_values_found():
+    with pytest.raises(DataError, match=r"'Churn' has no value 'Yes'.*values found: 'N', 'Y'"):
+        binary_label(pd.Series(["Y", "N", "N"]), "Churn", "Yes")
+
+
+def test_label_positive_matches_across_types_and_is_inferred_for_flags():
+    assert binary_label(pd.Series([1, 0, 1]), "flag", "1").tolist() == [1, 0, 1]
+    assert binary_label(pd.Series(["yes", "No", None]), "flag", "Yes").tolist()[:2] == [1, 0]
+    assert binary_label(pd.Series(["true", "false"]), "flag").tolist() == [1, 0]
+    with pytest.raises(DataError, match="set data.customers.positive"):
+        binary_label(pd.Series(["gold", "silver"]), "tier")
+
+
+def test_tiny_class_skips_the_stage_with_a_reason():
+    X, _ = _synthetic(n=300)
+    y = pd.Series([1] * 5 + [0] * 295)
+    frame = X.assign(customer_id=[f"c{i}" for i in range(300)])
+    data = given_dataset(frame.assign(label=y), "label", 1)
+    with pytest.raises(StageSkipped, match="only 5 positive customers"):
+        predict_behavior(data)
+
+
+def test_label_source_resolution():
+    assert resolve_label_source("auto", "Churn", False) == "given"
+    assert resolve_label_source("auto", None, True) == "horizon"
+    with pytest.raises(StageSkipped):
+        resolve_label_source("auto", None, False)
+    with pytest.raises(CxnbError):
+        resolve_label_source("given", None, True)
+
+
+def test_encoder_parses_numeric_text_drops_ids_and_uses_most_common_reference():
+    frame = pd.DataFrame({"customer_id": [f"c{i}" for i in range(60)],
+                          "charges": ["1.5", " ", "3"] * 20,
+                          "plan": ["basic"] * 40 + ["pro"] * 15 + ["max"] * 5,
+                          "code": [f"x{i}" for i in range(60)]})
+    enc = FeatureEncoder().fit(frame)
+    X = enc.transform(frame)
+    assert list(X.columns) == ["charges", "plan=pro"]  # 'max' (5 customers) counted with the reference level, with a note
+    assert X["charges"].iloc[1] == pytest.approx(2.25)
+    assert enc.reference_["plan"] == "basic"
+    assert any("'code'" in n and "not used" in n for n in enc.notes)
+    assert any("'charges': 20 missing" in n for n in enc.notes)
+
+
+# ----------------------------------------------------------------------------- real data
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_telco_churn_logit_cv_auc_and_strongest_effects():
+    if not TELCO.exists():
+        pytest.skip(f"{TELCO} not found")
+    customers = pd.read_csv(TELCO, dtype=str).rename(columns={"customerID": "customer_id"})
+    result = predict_behavior(given_dataset(customers, "Churn", "Yes"))
+    logit = result.scores["logit"]
+    assert logit["auc_cv_mean"] >= 0.83
+    assert logit["auc"] >= 0.80
+    strongest = " ".join(result.logit.table["term"].head(6))
+    for word in ("Contract", "tenure", "Charges"):
+        assert word in strongest
+    assert result.metrics()["label_source"] == "given"
+    assert any("TotalCharges" in n and "median" in n for n in result.notes)

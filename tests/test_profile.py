@@ -1,0 +1,80 @@
+"""Customer profiles and RFM (cxnb.profile)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from cxnb.profile import RFM_SEGMENT_RULES, customer_profiles, rfm_scores, rfm_segment_name
+
+
+def _tx() -> pd.DataFrame:
+    rows = [  # customer, order, timestamp, item, amount
+        ("a", "o1", "2024-01-01 10:00", "x", 10.0),
+        ("a", "o1", "2024-01-01 10:00", "y", 5.0),
+        ("a", "o2", "2024-01-11 09:00", "x", 20.0),
+        ("a", "o3", "2024-01-31 12:00", "z", 15.0),
+        ("b", "o4", "2024-01-20 08:00", "z", 100.0),
+        ("c", "o5", "2024-02-05 00:00", "x", 7.0),
+    ]
+    df = pd.DataFrame(rows, columns=["customer_id", "order_id", "timestamp", "item_id", "amount"])
+    df["timestamp"] = pd.to_datetime(df["timestamp"])
+    return df
+
+
+ITEMS = pd.DataFrame({"item_id": ["x", "y", "z"], "category": ["food", "food", "toys"]})
+
+
+def test_profile_values_by_hand():
+    p = customer_profiles(_tx(), ITEMS, as_of="2024-02-10").set_index("customer_id")
+    a = p.loc["a"]
+    assert a["frequency"] == 3
+    assert a["monetary"] == pytest.approx(50.0)
+    assert a["avg_order_value"] == pytest.approx(50 / 3)
+    assert a["days_since_last_order"] == pytest.approx(9.5)  # 2024-01-31 12:00 -> 2024-02-10
+    assert a["tenure_days"] == pytest.approx(40 - 10 / 24)  # 2024-01-01 10:00 -> 2024-02-10
+    assert a["mean_interpurchase_days"] == pytest.approx((30 + 2 / 24) / 2)
+    assert a["n_items"] == 3
+    assert a["share_food"] == pytest.approx(35 / 50)
+    assert a["favourite_category"] == "food"
+    assert p.loc["b", "favourite_category"] == "toys"
+    assert pd.isna(p.loc["b", "mean_interpurchase_days"])
+
+
+def test_as_of_excludes_later_lines():
+    p = customer_profiles(_tx(), as_of="2024-01-15").set_index("customer_id")
+    assert set(p.index) == {"a"}
+    assert p.loc["a", "frequency"] == 2
+    assert p.loc["a", "monetary"] == pytest.approx(35.0)
+
+
+def test_same_day_orders_without_order_ids_count_once():
+    tx = _tx().drop(columns="order_id")
+    p = customer_profiles(tx, as_of="2024-02-10").set_index("customer_id")
+    assert p.loc["a", "frequency"] == 3  # three distinct days
+
+
+def test_rfm_scores_by_hand():
+    profiles = pd.DataFrame({
+        "customer_id": list("abcdefghij"),
+        "days_since_last_order": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+        "frequency": [10, 9, 8, 7, 6, 5, 4, 3, 2, 1],
+        "monetary": [5, 5, 5, 5, 5, 50, 50, 50, 50, 50],
+    })
+    rfm = rfm_scores(profiles).set_index("customer_id")
+    assert list(rfm["r_score"]) == [5, 5, 4, 4, 3, 3, 2, 2, 1, 1]
+    assert list(rfm["f_score"]) == [5, 5, 4, 4, 3, 3, 2, 2, 1, 1]
+    assert rfm.loc["a", "rfm_segment"] == "Champions"
+    assert rfm.loc["e", "rfm_segment"] == "Need attention"
+    assert rfm.loc["j", "rfm_segment"] == "Hibernating"
+    assert rfm.loc["a", "rfm_code"] == "551"
+
+
+def test_every_rf_cell_has_exactly_one_segment():
+    import re
+
+    for r in range(1, 6):
+        for f in range(1, 6):
+            hits = [n for n, pat, _ in RFM_SEGMENT_RULES if re.fullmatch(pat, f"{r}{f}")]
+            assert len(hits) == 1, (r, f, hits)
+            assert rfm_segment_name(r, f) == hits[0]

@@ -1,0 +1,139 @@
+"""End-to-end runs of the report runner (cxnb.report): files written, figures, privacy, atomicity."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from cxnb.constants import STAGES
+from cxnb.demo import generate_demo
+from cxnb.report import run_report
+from cxnb.summary import format_value, metric_value
+from tests.conftest import ROOT, write_params
+
+pytestmark = pytest.mark.slow
+
+EXPORTS = ["customer_profiles", "customer_scores", "segments", "recommendations"]
+
+
+def _checksums(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_demo_run_writes_every_file(demo_report):
+    for stem in STAGES.values():
+        assert (demo_report / f"{stem}.html").stat().st_size > 10_000, stem
+        assert (demo_report / f"{stem}.ipynb").exists(), stem
+    for name in EXPORTS:
+        assert (demo_report / "exports" / f"{name}.csv").exists(), name
+    metrics = json.loads((demo_report / "metrics.json").read_text())
+    assert set(metrics) == set(STAGES)
+    assert not any("skipped" in m for m in metrics.values())
+    manifest = json.loads((demo_report / "manifest.json").read_text())
+    assert set(manifest["seconds"]) >= {"prepare", *STAGES, "total"}
+    assert manifest["params_hash"] and manifest["versions"]["pandas"]
+
+
+def test_index_figures_equal_metrics(demo_report):
+    metrics = json.loads((demo_report / "metrics.json").read_text())
+    page = (demo_report / "index.html").read_text()
+    shown = re.findall(r"data-metric='([a-z_]+)\.([^']+)'>([^<]*)<", page)
+    assert len(shown) >= 10
+    for stage, key, text in shown:
+        assert text == format_value(metric_value(metrics, stage, key)), (stage, key)
+
+
+def test_client_html_has_no_code_or_parameters(demo_report):
+    html = (demo_report / "04_segmentation.html").read_text()
+    assert "open_run(" not in html
+    assert "injected-parameters" not in html
+
+
+def test_no_raw_identifiers_or_pii_anywhere(demo_report):
+    demo = generate_demo()
+    needles = set(demo.customers["customer_id"]) | set(demo.customers["email"]) | set(demo.customers["phone"])
+    needles |= set(demo.customers["name"])
+    pattern = re.compile("|".join(re.escape(n) for n in sorted(needles, key=len, reverse=True)))
+    checked = 0
+    for path in demo_report.rglob("*"):
+        if not path.is_file():
+            continue
+        if path.suffix == ".parquet":
+            text = pd.read_parquet(path).astype(str).to_csv()
+        else:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        hit = pattern.search(text)
+        assert hit is None, f"{path.name} contains {hit.group(0)!r}"
+        checked += 1
+    assert checked >= 15
+
+
+def test_same_inputs_same_numbers(demo_report, tmp_path):
+    again = run_report(ROOT / "params" / "demo.yaml", out=tmp_path / "demo")
+    assert (again / "metrics.json").read_bytes() == (demo_report / "metrics.json").read_bytes()
+    for name in EXPORTS:
+        assert (again / "exports" / f"{name}.csv").read_bytes() == (demo_report / "exports" / f"{name}.csv").read_bytes()
+
+
+def _small_client(tmp_path: Path) -> Path:
+    demo = generate_demo(n_customers=400, n_items=100)
+    data = tmp_path / "data"
+    data.mkdir()
+    demo.transactions.to_csv(data / "orders.csv", index=False)
+    return write_params(tmp_path, """
+        client: small
+        data: {transactions: {source: data/orders.csv}}
+        """)
+
+
+def test_failed_run_leaves_previous_report_untouched(tmp_path):
+    params = _small_client(tmp_path)
+    out = tmp_path / "reports" / "small"
+    run_report(params, out=out, only=["data_quality"])
+    before = _checksums(out)
+    (tmp_path / "data" / "orders.csv").write_text("customer_id,timestamp\nx,not a date\n")
+    with pytest.raises(Exception, match="timestamp"):
+        run_report(params, out=out, only=["data_quality"])
+    assert _checksums(out) == before
+    assert [p.name for p in out.parent.iterdir() if not p.name.startswith(".small.lock")] == ["small"]
+
+
+def test_interrupted_run_leaves_previous_report_untouched(tmp_path):
+    params = _small_client(tmp_path)
+    out = tmp_path / "reports" / "small"
+    run_report(params, out=out, only=["data_quality"])
+    before = _checksums(out)
+    cmd = [sys.executable, "-m", "cxnb.cli", "run", str(params), "--out", str(out)]
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    for line in proc.stderr:
+        if "[1/" in line:  # the first notebook is running
+            time.sleep(1.0)
+            proc.send_signal(signal.SIGTERM)
+            break
+    proc.wait(timeout=120)
+    assert proc.returncode != 0
+    assert _checksums(out) == before
+    assert not [p for p in out.parent.iterdir() if ".tmp-" in p.name]
+
+
+def test_two_runs_at_once_do_not_mix(tmp_path):
+    params = _small_client(tmp_path)
+    out = tmp_path / "reports" / "small"
+    cmd = [sys.executable, "-m", "cxnb.cli", "run", str(params), "--out", str(out), "--quiet",
+           "--only", "data_quality", "requirement_analysis"]
+    procs = [subprocess.Popen(cmd, cwd=ROOT) for _ in range(2)]
+    assert [p.wait(timeout=300) for p in procs] == [0, 0]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["stages_run"] == ["data_quality", "requirement_analysis"]
+    assert (out / "exports" / "customer_profiles.csv").exists()
+    assert not [p for p in out.parent.iterdir() if ".tmp-" in p.name or ".old-" in p.name]
