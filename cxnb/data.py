@@ -96,6 +96,8 @@ def _demo_tables(seed: int = 42):
 
 SQL_CSV_NAMES = {"sep": "delim", "delimiter": "delim", "quotechar": "quote", "escapechar": "escape",
                  "skiprows": "skip", "na_values": "nullstr", "comment": "comment", "names": "names"}
+CSV_ALIASES = {"separator": "sep", "seperator": "sep", "delim": "sep", "quote": "quotechar",
+               "escape": "escapechar", "skip": "skiprows", "nullstr": "na_values", "column_names": "names"}
 CSV_OPTIONS = ("sep", "delimiter", "quotechar", "escapechar", "skiprows", "decimal", "thousands", "na_values",
                "comment", "names", "header", "encoding", "sheet_name")
 
@@ -105,7 +107,7 @@ def _csv_options(params: Params, table: str, cfg: TableConfig) -> dict:
     out: dict = {"all_varchar": True, "header": True}
     for key, value in cfg.read_options.items():
         if key not in CSV_OPTIONS or key == "sheet_name":
-            near = difflib.get_close_matches(key, CSV_OPTIONS, n=1)
+            near = [CSV_ALIASES[key]] if key in CSV_ALIASES else difflib.get_close_matches(key, CSV_OPTIONS, n=1)
             hint = f"did you mean '{near[0]}'? " if near else ""
             raise DataError(
                 f"{params.path}: key 'data.{table}.read_options.{key}' is not a CSV reader option; {hint}"

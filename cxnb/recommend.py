@@ -36,6 +36,7 @@ SCORE_BATCH_CELLS = 20_000_000  # dense scores held at once while scoring (~160 
 HALF_LIFE_GRID = (None, 30.0, 90.0, 365.0)
 EASE_LAMBDA_GRID = (10.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 2000.0)
 SIMILARITIES = ("cosine", "jaccard", "lift")
+MMR_LAMBDAS = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5)
 MIN_CUSTOMERS = 20
 MIN_ITEMS = 5
 UNKNOWN_CATEGORY = "(none)"
@@ -491,8 +492,9 @@ def mmr_rerank(candidates: pd.DataFrame, item_categories: pd.Series, lam: float,
 
 
 def accuracy_diversity_curve(candidates: pd.DataFrame, relevant: pd.DataFrame, item_categories: pd.Series,
-                             lambdas=(1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3), k: int = DEFAULT_K) -> pd.DataFrame:
-    """Precision@k, NDCG@k and intra-list diversity of MMR re-ranked lists for each λ (λ = 1: no re-ranking)."""
+                             lambdas=MMR_LAMBDAS, k: int = DEFAULT_K) -> pd.DataFrame:
+    """Precision@k, NDCG@k and intra-list diversity of MMR re-ranked lists for each λ (λ = 1: no re-ranking).
+    With 0/1 category similarity and relevance in [0, 1], every λ <= 0.5 gives the lists of λ = 0.5."""
     rows = []
     for lam in lambdas:
         reranked = mmr_rerank(candidates, item_categories, lam, k)
@@ -743,7 +745,7 @@ def diversity_summary(evaluation: Evaluation, item_categories: pd.Series | None,
     fitted = evaluation.models[model]
     users = evaluation.relevant[COL_CUSTOMER].unique()
     candidates = fitted.recommend(users, 5 * k, True)
-    lambdas = sorted({1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, lam}, reverse=True)
+    lambdas = sorted({*MMR_LAMBDAS, lam}, reverse=True)
     curve = accuracy_diversity_curve(candidates, evaluation.relevant, item_categories, lambdas, k)
     base, at = curve[curve["lambda"] == 1.0].iloc[0], curve[curve["lambda"] == lam].iloc[0]
     summary = {"model": model, "lambda": lam, f"precision@{k}": float(at[f"precision@{k}"]),

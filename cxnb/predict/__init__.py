@@ -18,13 +18,21 @@ from cxnb.predict.data import (
 from cxnb.predict.evaluate import auc_ci, calibration_table, cv_auc, evaluate, gains_table, top_decile_lift
 from cxnb.predict.features import FeatureEncoder
 from cxnb.predict.logit import LogitModel, collinear_columns, fit_logit, top_reasons, vif_table
-from cxnb.predict.pipeline import MODELS, PredictionResult, check_classes, predict_behavior, score_customers
+from cxnb.predict.pipeline import (
+    MODELS,
+    PredictionResult,
+    check_classes,
+    decile_summary,
+    notes_markdown,
+    predict_behavior,
+    score_customers,
+)
 from cxnb.predict.trees import TreeModel, fit_forest, fit_tree, forest_importance, tree_rules
 
 __all__ = [
     "MODELS", "FeatureEncoder", "LogitModel", "PredictionData", "PredictionResult", "TreeModel", "auc_ci",
     "binary_label", "calibration_table", "check_classes", "check_prediction_inputs", "collinear_columns",
-    "cv_auc", "dataset_from_run", "evaluate", "fit_forest", "fit_logit", "fit_tree", "forest_importance",
-    "gains_table", "given_dataset", "horizon_dataset", "horizon_labels", "predict_behavior",
+    "cv_auc", "dataset_from_run", "decile_summary", "evaluate", "fit_forest", "fit_logit", "fit_tree", "forest_importance",
+    "gains_table", "given_dataset", "horizon_dataset", "horizon_labels", "notes_markdown", "predict_behavior",
     "resolve_label_source", "score_customers", "top_decile_lift", "top_reasons", "tree_rules", "vif_table",
 ]

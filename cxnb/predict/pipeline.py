@@ -154,3 +154,15 @@ def score_customers(result: PredictionResult, n_reasons: int = 3) -> pd.DataFram
                         "decile": decile.to_numpy(), "top_reasons": top_reasons(result.logit, X, result.labels,
                                                                                  n_reasons).to_numpy()})
     return out.sort_values(["decile", "probability"], ascending=[True, False], ignore_index=True)
+
+
+def decile_summary(scores: pd.DataFrame) -> pd.DataFrame:
+    """Customers and mean / min / max probability per score decile (1 = most likely)."""
+    g = scores.groupby("decile")["probability"]
+    return pd.DataFrame({"customers": g.size(), "mean_probability": g.mean(), "lowest": g.min(),
+                         "highest": g.max()}).reset_index()
+
+
+def notes_markdown(notes: list[str]) -> str:
+    """The notes as a Markdown bullet list for the report."""
+    return "\n".join(f"- {n}" for n in notes)
