@@ -32,6 +32,17 @@ MANIFEST_PACKAGES = ("cxnb", "pandas", "numpy", "duckdb", "scikit-learn", "stats
                      "seaborn", "papermill", "nbconvert", "pyarrow", "pydantic")
 
 
+def _ipc_kernel_manager():
+    """A kernel manager using local IPC sockets (no TCP ports, no plain-text-over-TCP warning)."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class IpcKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs):
+            super().__init__(transport="ipc", **kwargs)
+
+    return IpcKernelManager
+
+
 def notebooks_dir() -> Path:
     return repo_root() / "notebooks"
 
@@ -135,7 +146,8 @@ def execute_stage(stage: str, params_path: Path, run_dir: Path, kernel: str) -> 
         raise RunFailed(f"{source}: the parameters cell must define {sorted(wanted)}; it defines {sorted(declared)}.")
     try:
         pm.execute_notebook(str(source), str(output), parameters={"params": str(params_path), "run_dir": str(run_dir)},
-                            kernel_name=kernel, cwd=str(notebooks_dir()), progress_bar=False, log_output=False)
+                            kernel_name=kernel, cwd=str(notebooks_dir()), progress_bar=False, log_output=False,
+                            kernel_manager_class=_ipc_kernel_manager())
     except PapermillExecutionError as exc:
         if exc.ename == "StageSkipped":
             return exc.evalue
