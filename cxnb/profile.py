@@ -122,13 +122,9 @@ def share_columns(profiles: pd.DataFrame) -> list[str]:
 
 
 def _quintile_score(values: pd.Series, reverse: bool = False) -> pd.Series:
-    """Scores 1..5 by quintile of rank (ties broken by order, so every quintile is filled)."""
-    ranks = values.rank(method="first", ascending=not reverse)
-    n_bins = int(min(5, ranks.notna().sum()))
-    if n_bins < 2:
-        return pd.Series(3, index=values.index, dtype="int64")
-    bins = pd.qcut(ranks, n_bins, labels=False) + 1
-    return (bins * 5 / n_bins).round().astype("int64") if n_bins < 5 else bins.astype("int64")
+    """Scores 1..5 by quintile of rank (5 = highest, or lowest when ``reverse``); tied values share a score."""
+    ranks = values.rank(method="min", ascending=not reverse, pct=True)
+    return np.ceil(ranks * 5).clip(1, 5).astype("int64")
 
 
 def rfm_scores(profiles: pd.DataFrame) -> pd.DataFrame:
@@ -179,6 +175,18 @@ def rfm_segment_summary(profiles: pd.DataFrame, rfm: pd.DataFrame) -> pd.DataFra
     out["share_revenue"] = g["monetary"].sum() / total_rev if total_rev else np.nan
     order = [name for name, _, _ in RFM_SEGMENT_RULES if name in out.index]
     return out.loc[order].reset_index()
+
+
+def profile_overview(profiles: pd.DataFrame) -> pd.DataFrame:
+    """Median, mean and 10th/90th percentiles of the main profile measures, with readable names."""
+    names = {"days_since_last_order": "days since last order", "frequency": "orders", "monetary": "spend",
+             "avg_order_value": "average order value", "tenure_days": "tenure (days)",
+             "mean_interpurchase_days": "days between orders", "n_items": "distinct items"}
+    cols = [c for c in names if c in profiles.columns and profiles[c].notna().any()]
+    q = profiles[cols].quantile([0.1, 0.5, 0.9]).T
+    out = pd.DataFrame({"10th percentile": q[0.1], "median": q[0.5], "mean": profiles[cols].mean(),
+                        "90th percentile": q[0.9]})
+    return out.rename(index=names).round(1)
 
 
 def rfm_grid(rfm: pd.DataFrame) -> pd.DataFrame:

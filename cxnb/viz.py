@@ -2,16 +2,35 @@
 
 from __future__ import annotations
 
+import logging
+
 import matplotlib as mpl
 import seaborn as sns
 
 PALETTE = "colorblind"
+CJK_FONT_FILE = "NotoSansCJKsc-Regular.otf"
+
+
+def cjk_font_name() -> str:
+    """Register the Noto Sans CJK SC font shipped with the ``mplfonts`` package; returns its family name."""
+    from importlib.resources import files
+
+    from matplotlib import font_manager
+
+    path = str(files("mplfonts") / "fonts" / CJK_FONT_FILE)
+    if path not in {f.fname for f in font_manager.fontManager.ttflist}:
+        font_manager.fontManager.addfont(path)
+    return font_manager.FontProperties(fname=path).get_name()
 
 
 def set_theme() -> None:
     """The kit's seaborn/matplotlib theme (readable on a projector and in print)."""
+    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)  # no bold CJK face: regular is fine
     sns.set_theme(style="whitegrid", palette=PALETTE, context="notebook", font_scale=1.05)
     mpl.rcParams.update({
+        # Latin text in DejaVu Sans; any glyph it lacks (Chinese, Japanese, Korean) falls back to Noto Sans CJK.
+        "font.family": ["DejaVu Sans", cjk_font_name()],
+        "axes.unicode_minus": False,
         "figure.figsize": (8, 4.5),
         "figure.dpi": 100,
         "savefig.bbox": "tight",

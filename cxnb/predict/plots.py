@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+import numpy as np
 import seaborn as sns
 from sklearn.tree import plot_tree
 
@@ -45,17 +46,23 @@ def plot_odds_ratios(table, top: int = 15):
                       (shown["or_ci_high"] - shown["odds_ratio"]).where(has_ci, 0)])
     ax.axvline(1, ls="--", color="grey")
     ax.set_xscale("log")
+    low = np.nanmin(shown[["odds_ratio", "or_ci_low"]].to_numpy())
+    high = np.nanmax(shown[["odds_ratio", "or_ci_high"]].to_numpy())
+    ticks = [t for t in (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100) if low / 2 <= t <= high * 2]
+    ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+    ax.xaxis.set_minor_formatter(plt.NullFormatter())
     ax.set_yticks(range(len(shown)), shown["feature"])
     ax.set(xlabel="odds ratio (log scale; 1 = no effect)", title="Strongest effects (logistic regression)")
     return fig
 
 
-def plot_decision_tree(tree, labels: dict[str, str], class_names=("no", "yes")):
-    """The fitted decision tree with readable feature names."""
-    depth = tree.get_depth()
-    fig, ax = plt.subplots(figsize=(min(4 * 2 ** min(depth, 4), 26), 2.2 * depth + 2))
-    plot_tree(tree, feature_names=[labels.get(c, c) for c in tree.feature_names_in_], class_names=list(class_names),
-              filled=True, proportion=True, impurity=False, rounded=True, fontsize=8, ax=ax)
+def plot_decision_tree(tree, labels: dict[str, str], class_names=("no", "yes"), max_depth: int = 3):
+    """The first ``max_depth`` levels of the fitted decision tree, with readable feature names."""
+    depth = min(tree.get_depth(), max_depth)
+    fig, ax = plt.subplots(figsize=(4 * 2 ** depth * 0.75 + 2, 2.2 * depth + 2.5))
+    plot_tree(tree, max_depth=max_depth, feature_names=[labels.get(c, c) for c in tree.feature_names_in_],
+              class_names=list(class_names), filled=True, proportion=True, impurity=False, rounded=True,
+              fontsize=9, ax=ax)
     return fig
 
 

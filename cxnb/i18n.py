@@ -1,0 +1,55 @@
+"""Report text in one message catalogue per language (``cxnb/messages/<lang>.yaml``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+LANGUAGES = ("en", "zh")
+MESSAGES_DIR = Path(__file__).parent / "messages"
+
+
+def _flatten(tree: dict, prefix: str = "") -> dict[str, str]:
+    out = {}
+    for key, value in tree.items():
+        full = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(_flatten(value, full + "."))
+        else:
+            out[full] = str(value)
+    return out
+
+
+@lru_cache(maxsize=len(LANGUAGES))
+def catalogue(language: str) -> dict[str, str]:
+    """All messages of a language as dotted key -> text."""
+    if language not in LANGUAGES:
+        raise ValueError(f"language '{language}' is not available; use one of {', '.join(LANGUAGES)}")
+    tree = yaml.safe_load((MESSAGES_DIR / f"{language}.yaml").read_text(encoding="utf-8"))
+    return _flatten(tree)
+
+
+def t(key: str, language: str = "en", **values) -> str:
+    """The message ``key`` in ``language``, with ``{placeholders}`` filled from ``values``."""
+    text = catalogue(language).get(key)
+    if text is None:
+        raise KeyError(f"message '{key}' is missing from cxnb/messages/{language}.yaml")
+    return text.format(**values) if values else text
+
+
+class Text:
+    """Messages of one language, for a notebook: ``T = Text(run.params.language); T.md("dq.intro")``."""
+
+    def __init__(self, language: str = "en"):
+        self.language = language
+
+    def __call__(self, key: str, **values) -> str:
+        return t(key, self.language, **values)
+
+    def md(self, key: str, **values):
+        """The message rendered as Markdown in the notebook (and the HTML report)."""
+        from IPython.display import Markdown
+
+        return Markdown(t(key, self.language, **values))
