@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from cxnb.constants import COL_AMOUNT, COL_CATEGORY, COL_CUSTOMER, COL_ITEM, COL_ORDER, COL_TIMESTAMP
+from cxnb.i18n import t
 
 MAX_CATEGORY_SHARES = 10
 PROFILE_NUMERIC = [
@@ -150,13 +151,25 @@ def rfm_segment_name(r: int, f: int) -> str:
     raise ValueError(f"no RFM segment for R={r}, F={f}")
 
 
-def rfm_rules_table() -> pd.DataFrame:
+def rfm_key(name: str) -> str:
+    """Message-catalogue key of an RFM segment name ("Can't lose them" -> "cant_lose_them")."""
+    return re.sub(r"[^a-z]+", "_", name.lower().replace("'", "")).strip("_")
+
+
+def rfm_label(name: str, language: str = "en") -> str:
+    """The RFM segment name as shown in a report of ``language``."""
+    return t(f"rfm.{rfm_key(name)}", language)
+
+
+def rfm_rules_table(language: str = "en") -> pd.DataFrame:
     """The RFM naming rules as a table for the report."""
     rows = []
-    for name, pattern, meaning in RFM_SEGMENT_RULES:
+    for name, pattern, _ in RFM_SEGMENT_RULES:
         r, f = re.findall(r"\[[0-9-]+\]|[0-9]", pattern)
-        rows.append({"segment": name, "R score": r.strip("[]").replace("-", "–"),
-                     "F score": f.strip("[]").replace("-", "–"), "meaning": meaning})
+        rows.append({t("ra.col_segment", language): rfm_label(name, language),
+                     t("ra.col_r", language): r.strip("[]").replace("-", "–"),
+                     t("ra.col_f", language): f.strip("[]").replace("-", "–"),
+                     t("ra.col_meaning", language): t(f"rfm.meaning.{rfm_key(name)}", language)})
     return pd.DataFrame(rows)
 
 
@@ -177,16 +190,26 @@ def rfm_segment_summary(profiles: pd.DataFrame, rfm: pd.DataFrame) -> pd.DataFra
     return out.loc[order].reset_index()
 
 
-def profile_overview(profiles: pd.DataFrame) -> pd.DataFrame:
+def rfm_summary_table(summary: pd.DataFrame, min_group_size: int, language: str = "en") -> pd.DataFrame:
+    """The RFM segment summary for display: translated names and headers, small segments left out."""
+    shown = summary[summary["customers"] >= min_group_size].copy()
+    shown["rfm_segment"] = [rfm_label(n, language) for n in shown["rfm_segment"]]
+    names = {"rfm_segment": "ra.col_segment", "customers": "ra.col_customers",
+             "days_since_last_order": "ra.measure.days_since_last_order", "frequency": "ra.measure.frequency",
+             "monetary": "ra.measure.monetary", "share_customers": "ra.col_share_customers",
+             "share_revenue": "ra.col_share_revenue"}
+    return shown.rename(columns={c: t(k, language) for c, k in names.items()})
+
+
+def profile_overview(profiles: pd.DataFrame, language: str = "en") -> pd.DataFrame:
     """Median, mean and 10th/90th percentiles of the main profile measures, with readable names."""
-    names = {"days_since_last_order": "days since last order", "frequency": "orders", "monetary": "spend",
-             "avg_order_value": "average order value", "tenure_days": "tenure (days)",
-             "mean_interpurchase_days": "days between orders", "n_items": "distinct items"}
-    cols = [c for c in names if c in profiles.columns and profiles[c].notna().any()]
+    measures = ["days_since_last_order", "frequency", "monetary", "avg_order_value", "tenure_days",
+                "mean_interpurchase_days", "n_items"]
+    cols = [c for c in measures if c in profiles.columns and profiles[c].notna().any()]
     q = profiles[cols].quantile([0.1, 0.5, 0.9]).T
-    out = pd.DataFrame({"10th percentile": q[0.1], "median": q[0.5], "mean": profiles[cols].mean(),
-                        "90th percentile": q[0.9]})
-    return out.rename(index=names).round(1)
+    out = pd.DataFrame({t("ra.p10", language): q[0.1], t("ra.median", language): q[0.5],
+                        t("ra.mean", language): profiles[cols].mean(), t("ra.p90", language): q[0.9]})
+    return out.rename(index={c: t(f"ra.measure.{c}", language) for c in cols}).round(1)
 
 
 def rfm_grid(rfm: pd.DataFrame) -> pd.DataFrame:
@@ -195,16 +218,21 @@ def rfm_grid(rfm: pd.DataFrame) -> pd.DataFrame:
     return grid.fillna(0).astype("int64")
 
 
-def category_taste_by_segment(profiles: pd.DataFrame, rfm: pd.DataFrame) -> pd.DataFrame:
-    """Mean category share per RFM segment (rows: segments, columns: categories)."""
+def category_taste_by_segment(profiles: pd.DataFrame, rfm: pd.DataFrame, min_group_size: int = 1,
+                              language: str = "en") -> pd.DataFrame:
+    """Mean category share per RFM segment (rows: segments of at least ``min_group_size``, columns: categories)."""
     cols = share_columns(profiles)
     if not cols:
         return pd.DataFrame()
     df = profiles[[COL_CUSTOMER, *cols]].merge(rfm[[COL_CUSTOMER, "rfm_segment"]], on=COL_CUSTOMER)
+    sizes = df["rfm_segment"].value_counts()
+    df = df[df["rfm_segment"].isin(sizes[sizes >= min_group_size].index)]
     out = df.groupby("rfm_segment")[cols].mean()
     out.columns = [c.removeprefix("share_") for c in cols]
     order = [name for name, _, _ in RFM_SEGMENT_RULES if name in out.index]
-    return out.loc[order]
+    out = out.loc[order]
+    out.index = [rfm_label(n, language) for n in out.index]
+    return out
 
 
 def profile_export(profiles: pd.DataFrame, rfm: pd.DataFrame) -> pd.DataFrame:
@@ -235,46 +263,47 @@ def needs_metrics(profiles: pd.DataFrame, rfm: pd.DataFrame, summary: pd.DataFra
     }
 
 
-def plot_distributions(profiles: pd.DataFrame):
+def plot_distributions(profiles: pd.DataFrame, language: str = "en"):
     """Histograms of days since last order, orders per customer and spend per customer (log scale where skewed)."""
     import matplotlib.pyplot as plt
     import seaborn as sns
 
-    cols = [("days_since_last_order", "Days since last order", False), ("frequency", "Orders per customer", True),
-            ("monetary", "Spend per customer", True)]
+    cols = [("days_since_last_order", t("ra.hist_recency", language), False),
+            ("frequency", t("ra.hist_frequency", language), True), ("monetary", t("ra.hist_monetary", language), True)]
     cols = [c for c in cols if profiles[c[0]].notna().any()]
     fig, axes = plt.subplots(1, len(cols), figsize=(4.2 * len(cols), 3.8))
     for ax, (col, title, log) in zip(np.atleast_1d(axes), cols, strict=True):
         sns.histplot(profiles[col].clip(lower=1e-9) if log else profiles[col], ax=ax, log_scale=log, bins=40)
-        ax.set(title=title, xlabel=title.lower(), ylabel="customers")
+        ax.set(title=title, xlabel="", ylabel=t("ra.axis_customers", language))
     fig.tight_layout()
     return fig
 
 
-def plot_rfm_segments(summary: pd.DataFrame):
+def plot_rfm_segments(summary: pd.DataFrame, language: str = "en"):
     """Share of customers next to share of revenue for every RFM segment."""
     import matplotlib.pyplot as plt
     import seaborn as sns
 
     cols = ["share_customers"] + (["share_revenue"] if summary["share_revenue"].notna().any() else [])
     long = summary.melt(id_vars="rfm_segment", value_vars=cols, var_name="measure", value_name="share")
-    long["measure"] = long["measure"].map({"share_customers": "customers", "share_revenue": "revenue"})
+    long["measure"] = long["measure"].map({c: t(f"ra.{c}", language) for c in cols})
+    long["rfm_segment"] = [rfm_label(n, language) for n in long["rfm_segment"]]
     fig, ax = plt.subplots(figsize=(9, 4.5))
     sns.barplot(long, y="rfm_segment", x="share", hue="measure", ax=ax)
-    ax.set(title="RFM segments: share of customers and of revenue", xlabel="share", ylabel="")
+    ax.set(title=t("ra.chart_segments", language), xlabel=t("ra.axis_share", language), ylabel="")
+    ax.legend(title="")
     ax.xaxis.set_major_formatter(lambda x, _: f"{x:.0%}")
     fig.tight_layout()
     return fig
 
 
-def plot_rfm_grid(grid: pd.DataFrame):
+def plot_rfm_grid(grid: pd.DataFrame, language: str = "en"):
     """Heatmap of customers per R and F score."""
     import matplotlib.pyplot as plt
     import seaborn as sns
 
     fig, ax = plt.subplots(figsize=(6, 4.5))
     sns.heatmap(grid, annot=True, fmt="d", cmap="Blues", ax=ax, cbar=False)
-    ax.set(title="Customers by recency (R) and frequency (F) score", xlabel="F score (5 = most orders)",
-           ylabel="R score (5 = most recent)")
+    ax.set(title=t("ra.chart_grid", language), xlabel=t("ra.axis_f", language), ylabel=t("ra.axis_r", language))
     fig.tight_layout()
     return fig

@@ -6,42 +6,47 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from cxnb.constants import COL_AMOUNT, COL_CUSTOMER, COL_ITEM, COL_ORDER, COL_TIMESTAMP
+from cxnb.i18n import t
 from cxnb.privacy import suppress_small_groups
 
 
-def loaded_tables(quality: dict) -> pd.DataFrame:
+def loaded_tables(quality: dict, language: str = "en") -> pd.DataFrame:
     """One row per table: source, rows read, rows kept, columns mapped."""
     rows = []
     for table, info in quality["tables"].items():
-        rows.append({"table": table, "source": info["source"], "rows read": info["rows_read"],
-                     "rows kept": info["rows_kept"],
-                     "columns mapped": ", ".join(f"{k} ← {v}" for k, v in info["columns"].items())})
+        rows.append({t("dq.col_table", language): table, t("dq.col_source", language): info["source"],
+                     t("dq.col_rows_read", language): info["rows_read"],
+                     t("dq.col_rows_kept", language): info["rows_kept"],
+                     t("dq.col_columns", language): ", ".join(f"{k} ← {v}" for k, v in info["columns"].items())})
     return pd.DataFrame(rows)
 
 
-def cleaning_steps(quality: dict) -> pd.DataFrame:
+def cleaning_steps(quality: dict, language: str = "en") -> pd.DataFrame:
     """What each cleaning rule removed from the transactions, in the order the rules ran."""
+    names = {k: t(f"dq.col_{k}", language) for k in ("rule", "removed", "share_lines", "why")}
     info = quality["tables"].get("transactions")
     if not info:
-        return pd.DataFrame(columns=["rule", "removed", "share of lines", "why"])
+        return pd.DataFrame(columns=list(names.values()))
     df = pd.DataFrame(info["cleaning"])
-    df["share of lines"] = df["removed"] / info["rows_read"]
-    return df[["rule", "removed", "share of lines", "why"]]
+    df["share_lines"] = df["removed"] / info["rows_read"]
+    return df[list(names)].rename(columns=names)
 
 
-def dropped_pii(quality: dict) -> pd.DataFrame:
+def dropped_pii(quality: dict, language: str = "en") -> pd.DataFrame:
     """Columns dropped at load time as personal data, with the reason."""
     info = quality["tables"].get("customers", {})
-    return pd.DataFrame(info.get("pii_dropped", []), columns=["column", "reason"])
+    df = pd.DataFrame(info.get("pii_dropped", []), columns=["column", "reason"])
+    return df.rename(columns={"column": t("dq.col_column", language), "reason": t("dq.col_reason", language)})
 
 
-def missing_values(quality: dict) -> pd.DataFrame:
+def missing_values(quality: dict, language: str = "en") -> pd.DataFrame:
     """Missing values per prepared column (after cleaning)."""
     rows = []
     for table, info in quality["tables"].items():
         n = max(info["rows_kept"], 1)
         for col, miss in info.get("missing_values", {}).items():
-            rows.append({"table": table, "column": col, "missing": miss, "share missing": miss / n})
+            rows.append({t("dq.col_table", language): table, t("dq.col_column", language): col,
+                         t("dq.col_missing", language): miss, t("dq.col_share_missing", language): miss / n})
     return pd.DataFrame(rows)
 
 
@@ -96,14 +101,16 @@ def category_breakdown(transactions: pd.DataFrame, items: pd.DataFrame | None, m
     return suppress_small_groups(out, "category", "customers", min_group_size)
 
 
-def plot_activity(activity: pd.DataFrame) -> plt.Figure:
+def plot_activity(activity: pd.DataFrame, language: str = "en") -> plt.Figure:
     """Monthly orders (or lines) and active customers, one panel each."""
     volume = "orders" if "orders" in activity.columns else "lines"
+    what = t(f"dq.{volume}", language)
     fig, axes = plt.subplots(1, 2, figsize=(12, 4))
     axes[0].plot(activity["period"], activity[volume], marker="o")
-    axes[0].set(title=f"{volume.capitalize()} per month", xlabel="month", ylabel=volume)
+    axes[0].set(title=t("dq.chart_volume", language, what=what), xlabel=t("dq.axis_month", language), ylabel=what)
     axes[1].plot(activity["period"], activity["customers"], marker="o", color="C1")
-    axes[1].set(title="Active customers per month", xlabel="month", ylabel="customers")
+    axes[1].set(title=t("dq.chart_customers", language), xlabel=t("dq.axis_month", language),
+                ylabel=t("dq.axis_customers", language))
     for ax in axes:
         ax.tick_params(axis="x", rotation=45)
         ax.set_ylim(bottom=0)

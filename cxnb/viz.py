@@ -45,3 +45,14 @@ def segment_palette(names) -> dict:
     names = list(dict.fromkeys(names))
     colours = sns.color_palette(PALETTE, n_colors=max(len(names), 1))
     return dict(zip(names, colours, strict=False))
+
+
+def table(df, formats: dict | None = None, precision: int = 2, index: bool = False):
+    """A DataFrame styled the same way in every report: text left-aligned, numbers right, no row numbers."""
+    styler = df.style.format(precision=precision, thousands=",")
+    if formats:
+        styler = styler.format({k: v for k, v in formats.items() if k in df.columns})
+    text_cols = [c for c in df.columns if not str(df[c].dtype).startswith(("int", "float", "Int", "Float"))]
+    styler = styler.set_properties(subset=text_cols, **{"text-align": "left"})
+    styler = styler.set_table_styles([{"selector": "th", "props": [("text-align", "left")]}])
+    return styler if index else styler.hide(axis="index")
