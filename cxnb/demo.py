@@ -22,7 +22,7 @@ from cxnb.constants import SEED
 START = pd.Timestamp("2023-01-01")
 END = pd.Timestamp("2024-12-31")
 HORIZON_DAYS = 90
-CUTOFF = END - pd.Timedelta(days=HORIZON_DAYS)
+CUTOFF = END + pd.Timedelta(days=1) - pd.Timedelta(days=HORIZON_DAYS)  # horizon = the last 90 whole days
 
 CATEGORIES = [
     "Grocery", "Snacks", "Beverages", "Household", "Beauty",

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from cxnb.config import Params
 from cxnb.constants import STAGES
+from cxnb.i18n import t
 
 # Headline figures per stage: (dotted key in metrics.json, label).
 HEADLINES: dict[str, list[tuple[str, str]]] = {
@@ -62,31 +63,148 @@ def headline_figures(metrics: dict) -> dict[str, list[tuple[str, str, object]]]:
     return out
 
 
+def _pct(x: float) -> str:
+    return f"{x:.0%}" if x >= 0.1 else f"{x:.1%}"
+
+
+def _num(x) -> str:
+    return f"{x:,.0f}" if isinstance(x, (int, float)) else str(x)
+
+
+def data_sentences(metrics: dict, language: str) -> list[str]:
+    """The client's data in one or two sentences."""
+    dq = metrics.get("data_quality", {})
+    if "rows_kept" not in dq:
+        return [t("summary.data_customers_only", language, customers=_num(dq.get("customers", 0)))] if dq else []
+    if "orders" in dq and "revenue" in dq:
+        out = [t("summary.data", language, customers=_num(dq["customers"]), orders=_num(dq["orders"]),
+                 first=dq["first_date"], last=dq["last_date"], revenue=_num(dq["revenue"]))]
+    else:
+        out = [t("summary.data_no_orders", language, customers=_num(dq["customers"]), first=dq["first_date"],
+                 last=dq["last_date"])]
+    if dq.get("rows_removed"):
+        out.append(t("summary.removed", language, removed=_num(dq["rows_removed"]), read=_num(dq["rows_read"]),
+                     share=_pct(dq["rows_removed"] / dq["rows_read"])))
+    return out
+
+
+def _needs(m: dict, language: str) -> list[str]:
+    from cxnb.profile import rfm_label
+
+    out = []
+    segments = m.get("rfm_segments", {})
+    if m.get("champions_share_revenue") is not None and segments.get("Champions"):
+        out.append(t("summary.rfm_champions", language, share_customers=_pct(segments["Champions"] / m["customers"]),
+                     share_revenue=_pct(m["champions_share_revenue"])))
+    if m.get("top_segment"):
+        out.append(t("summary.rfm_top", language, segment=rfm_label(m["top_segment"], language),
+                     customers=_num(segments.get(m["top_segment"], 0))))
+    if m.get("median_orders") is not None:
+        out.append(t("summary.rfm_median", language, orders=_num(m["median_orders"]),
+                     days=_num(m["median_days_since_last_order"])))
+    return out
+
+
+def _prediction(m: dict, language: str) -> list[str]:
+    out = []
+    models = {k: v for k, v in m.items() if isinstance(v, dict) and "auc" in v}
+    logit = models.get("logit")
+    if logit and logit.get("top_decile_lift") is not None:
+        out.append(t("summary.pred_lift", language, lift=f"{logit['top_decile_lift']:.1f}", auc=f"{logit['auc']:.2f}"))
+    if models:
+        best = max(models, key=lambda k: models[k]["auc"])
+        out.append(t("summary.pred_auc", language, model=t(f"summary.model.{best}", language),
+                     auc_pct=_pct(models[best]["auc"])))
+    if m.get("base_rate") is not None:
+        out.append(t("summary.pred_base", language, base=_pct(m["base_rate"]), label=m.get("label_source", "")))
+    return out
+
+
+def _segmentation(m: dict, language: str) -> list[str]:
+    out = []
+    if "k" in m and "silhouette" in m:
+        out.append(t("summary.seg_k", language, k=m["k"], silhouette=f"{m['silhouette']:.2f}"))
+    sizes = m.get("sizes")
+    if isinstance(sizes, dict) and sizes:
+        name = max(sizes, key=sizes.get)
+        out.append(t("summary.seg_largest", language, name=m.get("names", {}).get(name, name),
+                     share=_pct(sizes[name] / sum(sizes.values()))))
+    if m.get("stability_ari") is not None:
+        key = "summary.seg_stable" if m["stability_ari"] >= 0.8 else "summary.seg_unstable"
+        out.append(t(key, language, ari=f"{m['stability_ari']:.2f}"))
+    return out
+
+
+def _recommendation(m: dict, language: str) -> list[str]:
+    k = m.get("k", 10)
+    pop = m.get("popularity", {}).get(f"precision@{k}")
+    personal = {n: v[f"precision@{k}"] for n, v in m.items()
+                if isinstance(v, dict) and n != "popularity" and f"precision@{k}" in v}
+    if pop is None or not personal:
+        return []
+    best = max(personal, key=personal.get)
+    if personal[best] > pop * 1.05:
+        out = [t("summary.rec_better", language, model=t(f"summary.model.{best}", language) if best in
+                 ("item_cf", "ease") else best, ratio=_pct(personal[best] / pop - 1) if pop else "∞", k=k,
+                 p_model=f"{personal[best]:.3f}", p_pop=f"{pop:.3f}")]
+    else:
+        out = [t("summary.rec_same", language, k=k, p_pop=f"{pop:.3f}")]
+    coverage = m.get(best, {}).get("coverage")
+    if coverage is not None:
+        out.append(t("summary.rec_coverage", language, coverage=_pct(coverage)))
+    return out
+
+
+def findings(metrics: dict, language: str = "en") -> dict[str, list[str]]:
+    """Two or three sentences per stage, generated from metrics.json (never typed by hand)."""
+    makers = {"data_quality": data_sentences, "requirement_analysis": _needs, "behavior_prediction": _prediction,
+              "segmentation": _segmentation, "recommendation": _recommendation}
+    out = {}
+    for stage, make in makers.items():
+        m = metrics.get(stage, {})
+        out[stage] = [] if not m or "skipped" in m else make(m if stage != "data_quality" else metrics, language)
+    return out
+
+
 def write_index(run_dir: Path, params: Params, metrics: dict) -> Path:
-    """Write ``index.html`` with each stage's headline figures and a link to its report."""
+    """Write ``index.html``: the data in a paragraph, then one card per stage with findings, figures and a link."""
+    lang = params.language
+    said = findings(metrics, lang)
     cards = []
     for stage, rows in headline_figures(metrics).items():
         stem = STAGES[stage]
-        title = stage.replace("_", " ").capitalize()
+        title = t(f"stage.{stage}", lang)
         body = ""
         if "skipped" in metrics.get(stage, {}):
-            body = f"<p class='skipped'>Skipped: {html.escape(str(metrics[stage]['skipped']))}</p>"
-        elif rows:
-            body = "<table>" + "".join(
-                f"<tr><th>{html.escape(label)}</th><td data-metric='{stage}.{html.escape(key)}'>"
-                f"{html.escape(format_value(value))}</td></tr>" for key, label, value in rows) + "</table>"
-        link = f"<a href='{stem}.html'>Open the full report</a>" if (run_dir / f"{stem}.html").exists() else ""
+            body = f"<p class='skipped'>{html.escape(t('common.skipped', lang, reason=metrics[stage]['skipped']))}</p>"
+        else:
+            if stage != "data_quality":
+                body += "".join(f"<p class='finding'>{html.escape(s)}</p>" for s in said[stage])
+            if rows:
+                body += "<table>" + "".join(
+                    f"<tr><th>{html.escape(label)}</th><td data-metric='{stage}.{html.escape(key)}'>"
+                    f"{html.escape(format_value(value))}</td></tr>" for key, label, value in rows) + "</table>"
+        link = (f"<a href='{stem}.html'>{html.escape(t('common.open_report', lang))}</a>"
+                if (run_dir / f"{stem}.html").exists() else "")
         cards.append(f"<section class='card'><h2>{html.escape(title)}</h2>{body}{link}</section>")
+    heading = t("summary.title", lang, title=params.title or params.client)
+    intro = " ".join(said.get("data_quality", []))
     page = f"""<!DOCTYPE html>
-<html lang="{params.language}"><head><meta charset="utf-8"><title>{html.escape(params.title or params.client)}</title>
+<html lang="{'zh-CN' if lang == 'zh' else 'en'}"><head><meta charset="utf-8"><title>{html.escape(heading)}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
 <style>
-body {{ font-family: system-ui, sans-serif; max-width: 60em; margin: 2em auto; color: #222; }}
-.card {{ border: 1px solid #ddd; border-radius: 6px; padding: 1em 1.5em; margin: 1em 0; }}
-th {{ text-align: left; font-weight: normal; color: #555; padding-right: 2em; }}
+body {{ font-family: system-ui, "Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", sans-serif; max-width: 60em;
+       margin: 2em auto; padding: 0 1em; color: #222; line-height: 1.5; }}
+.intro {{ font-size: 1.15em; }}
+.card {{ border: 1px solid #ddd; border-radius: 6px; padding: 0.5em 1.5em 1em; margin: 1em 0; }}
+.finding {{ font-size: 1.08em; margin: 0.4em 0; }}
+table {{ margin: 0.8em 0; border-collapse: collapse; }}
+th {{ text-align: left; font-weight: normal; color: #555; padding: 0.1em 2em 0.1em 0; }}
 td {{ font-weight: bold; }} .skipped {{ color: #a60; }}
-@media print {{ .card {{ break-inside: avoid; }} a {{ color: #000; }} }}
+@media print {{ body {{ max-width: none; }} .card {{ break-inside: avoid; border-color: #999; }} a {{ color: #000; }} }}
 </style></head>
-<body><h1>{html.escape(params.title or params.client)}</h1>
+<body><h1>{html.escape(heading)}</h1>
+<p class="intro">{html.escape(intro)}</p>
 {''.join(cards)}
 </body></html>
 """

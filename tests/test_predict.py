@@ -132,6 +132,8 @@ def test_tree_rules_partition_training_customers(demo_result):
     weighted = (rules["rate"] * rules["customers"]).sum() / rules["customers"].sum()
     assert weighted == pytest.approx(demo_result.y_train.mean())
     assert rules["rule"].str.contains("days since last order").any()
+    scores = demo_result.tree.depth_scores.set_index("max_depth")
+    assert demo_result.tree.depth <= scores["cv_auc_mean"].idxmax()
 
 
 def test_scores_cover_customers_with_deciles_and_reasons(demo_result):

@@ -138,8 +138,9 @@ def predict_behavior(data: PredictionData, config: PredictionConfig | None = Non
              f"Threshold for accuracy/precision/recall/F1: {threshold:.3f}, {how}. Classes are not reweighted, so "
              "probabilities stay calibrated; imbalance is handled by stratified splits, this threshold and "
              "rank-based measures (AUC, lift).",
-             f"Decision-tree depth {tree.depth} chosen by {CV_FOLDS}-fold cross-validated AUC on the training "
-             "customers; its cross-validated AUC uses that depth."]
+             f"Decision-tree depth {tree.depth}: the shallowest depth whose {CV_FOLDS}-fold cross-validated AUC "
+             "on the training customers is within one standard error of the best; its cross-validated AUC uses "
+             "that depth."]
     return PredictionResult(data, encoder, logit, tree, forest, X_train, y_train, X_test, y_test, test_prob,
                             threshold, scores, majority_baseline(y_train, y_test), notes, seed)
 

@@ -37,10 +37,18 @@ def min_leaf(n: int) -> int:
     return max(20, n // 100)
 
 
+def _one_standard_error(cv_results: dict) -> int:
+    """Index of the shallowest depth whose mean CV AUC is within one standard error of the best."""
+    mean, sd = cv_results["mean_test_score"], cv_results["std_test_score"]
+    best = int(np.argmax(mean))
+    return int(np.flatnonzero(mean >= mean[best] - sd[best] / np.sqrt(CV_FOLDS))[0])
+
+
 def fit_tree(X: pd.DataFrame, y: pd.Series, depths=DEPTHS, seed: int = 0) -> TreeModel:
-    """DecisionTreeClassifier with ``max_depth`` chosen by stratified 5-fold CV AUC on ``X``."""
+    """DecisionTreeClassifier with ``max_depth`` chosen by stratified 5-fold CV AUC on ``X``: the shallowest
+    depth within one standard error of the best, so the rules stay short."""
     base = DecisionTreeClassifier(min_samples_leaf=min_leaf(len(X)), random_state=seed)
-    search = GridSearchCV(base, {"max_depth": list(depths)}, scoring="roc_auc",
+    search = GridSearchCV(base, {"max_depth": list(depths)}, scoring="roc_auc", refit=_one_standard_error,
                           cv=StratifiedKFold(CV_FOLDS, shuffle=True, random_state=seed)).fit(X, y)
     cv = search.cv_results_
     scores = pd.DataFrame({"max_depth": list(depths), "cv_auc_mean": cv["mean_test_score"],
@@ -49,7 +57,9 @@ def fit_tree(X: pd.DataFrame, y: pd.Series, depths=DEPTHS, seed: int = 0) -> Tre
 
 
 def _bound(value: float, integer: bool) -> str:
-    return f"{int(np.floor(value))}" if integer else f"{value:.3g}"
+    if integer:
+        return f"{int(np.floor(value)):,}"
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
 
 
 def _conditions(path: list[tuple[str, bool, float]], integer: dict[str, bool], labels: dict[str, str]) -> list[str]:
