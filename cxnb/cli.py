@@ -15,6 +15,7 @@ EPILOG = """examples:
   cxnb run params/demo.yaml                 the built-in demo, written to reports/demo/
   cxnb run params/acme.yaml --only segmentation --with-code
   cxnb validate params/acme.yaml            check parameters and data, print what was found
+  cxnb bundle acme                          zip the client version of reports/acme/ for handover
   cxnb demo-data raw/demo                   write the demo tables as CSV files
 
 exit codes: 0 success, 1 a notebook failed, 2 bad input (parameter file or data), 130 interrupted.
@@ -48,6 +49,13 @@ def _parser() -> argparse.ArgumentParser:
                                      "to reports/), and print rows, customers, items, date range and columns mapped.")
     val.add_argument("params", type=Path, help="parameter file, e.g. params/acme.yaml")
     val.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+
+    bundle = sub.add_parser("bundle", help="zip the client version of a report and its exports for handover",
+                            description="Pack reports/<CLIENT>/ (client version: no code) and its exports into "
+                                        "reports/<CLIENT>-report.zip with a README listing every file.")
+    bundle.add_argument("client", help="client slug (reports/<client>/) or the path of a report folder")
+    bundle.add_argument("--out", type=Path, help="zip file to write (default: reports/<client>-report.zip)")
+    bundle.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
 
     demo = sub.add_parser("demo-data", help="write the built-in demo tables as CSV files",
                           description="Write transactions.csv, customers.csv and items.csv of the demo data.")
@@ -117,6 +125,13 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "validate":
             return _validate(args)
+        if args.command == "bundle":
+            from cxnb.bundle import make_bundle
+            from cxnb.context import repo_root
+
+            folder = Path(args.client) if Path(args.client).is_dir() else repo_root() / "reports" / args.client
+            print(make_bundle(folder, args.out))
+            return 0
         if args.command == "demo-data":
             from cxnb.demo import write_demo_files
 

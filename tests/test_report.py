@@ -137,3 +137,54 @@ def test_two_runs_at_once_do_not_mix(tmp_path):
     assert manifest["stages_run"] == ["data_quality", "requirement_analysis"]
     assert (out / "exports" / "customer_profiles.csv").exists()
     assert not [p for p in out.parent.iterdir() if ".tmp-" in p.name or ".old-" in p.name]
+
+
+def test_executive_summary_sentences_come_from_metrics(demo_report):
+    import html as html_lib
+
+    from cxnb.summary import findings
+
+    metrics = json.loads((demo_report / "metrics.json").read_text())
+    page = html_lib.unescape((demo_report / "index.html").read_text())
+    said = findings(metrics, "en")
+    assert sum(len(v) for v in said.values()) >= 10
+    for stage, sentences in said.items():
+        for sentence in sentences:
+            assert sentence in page, (stage, sentence)
+
+
+def test_bundle_holds_client_reports_and_exports(demo_report, tmp_path):
+    import zipfile
+
+    from cxnb.bundle import make_bundle
+
+    path = make_bundle(demo_report, tmp_path / "demo.zip")
+    with zipfile.ZipFile(path) as zf:
+        names = set(zf.namelist())
+        readme = zf.read("README.txt").decode()
+        html = zf.read("04_segmentation.html").decode()
+    assert {"index.html", "README.txt", "metrics.json", *(f"exports/{n}.csv" for n in EXPORTS)} <= names
+    assert all(f"{stem}.html" in names for stem in STAGES.values())
+    assert not any(n.endswith((".ipynb", ".parquet")) for n in names)
+    assert all(n in readme for n in names if n != "README.txt")
+    assert "open_run(" not in html
+    assert make_bundle(demo_report, tmp_path / "again.zip").read_bytes() == path.read_bytes()
+
+
+def test_chinese_report(tmp_path):
+    import yaml
+
+    body = yaml.safe_load((ROOT / "params" / "demo.yaml").read_text())
+    body.update(language="zh", client="demo-zh")
+    params = tmp_path / "demo-zh.yaml"
+    params.write_text(yaml.safe_dump(body, allow_unicode=True), encoding="utf-8")
+    out = run_report(params, out=tmp_path / "demo-zh")
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "客户体验分析报告" in index and "客户细分" in index
+    for stem, heading in [("01_data_quality", "数据质量"), ("02_requirement_analysis", "客户需求分析"),
+                          ("03_behavior_prediction", "行为预测"), ("04_segmentation", "客户细分"),
+                          ("05_recommendation", "个性化推荐")]:
+        html = (out / f"{stem}.html").read_text(encoding="utf-8")
+        assert heading in html, stem
+        executed = (out / f"{stem}.ipynb").read_text(encoding="utf-8")
+        assert "missing from font" not in executed, f"{stem}: a glyph could not be drawn"
