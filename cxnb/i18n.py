@@ -1,4 +1,4 @@
-"""Report text in one message catalogue per language (``cxnb/messages/<lang>.yaml``)."""
+"""Report text in one message catalogue per language: ``cxnb/messages/<lang>/*.yaml`` (one file per stage)."""
 
 from __future__ import annotations
 
@@ -27,15 +27,21 @@ def catalogue(language: str) -> dict[str, str]:
     """All messages of a language as dotted key -> text."""
     if language not in LANGUAGES:
         raise ValueError(f"language '{language}' is not available; use one of {', '.join(LANGUAGES)}")
-    tree = yaml.safe_load((MESSAGES_DIR / f"{language}.yaml").read_text(encoding="utf-8"))
-    return _flatten(tree)
+    merged: dict[str, str] = {}
+    for path in sorted((MESSAGES_DIR / language).glob("*.yaml")):
+        part = _flatten(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+        clash = set(part) & set(merged)
+        if clash:
+            raise ValueError(f"{path}: keys defined twice in the {language} catalogue: {sorted(clash)[:5]}")
+        merged.update(part)
+    return merged
 
 
 def t(key: str, language: str = "en", **values) -> str:
     """The message ``key`` in ``language``, with ``{placeholders}`` filled from ``values``."""
     text = catalogue(language).get(key)
     if text is None:
-        raise KeyError(f"message '{key}' is missing from cxnb/messages/{language}.yaml")
+        raise KeyError(f"message '{key}' is missing from cxnb/messages/{language}/")
     return text.format(**values) if values else text
 
 

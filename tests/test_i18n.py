@@ -16,8 +16,8 @@ def test_every_language_has_every_key():
     for lang in LANGUAGES:
         missing = keys["en"] - keys[lang]
         extra = keys[lang] - keys["en"]
-        assert not missing, f"missing in {lang}.yaml: {sorted(missing)}"
-        assert not extra, f"only in {lang}.yaml: {sorted(extra)}"
+        assert not missing, f"missing in messages/{lang}/: {sorted(missing)}"
+        assert not extra, f"only in messages/{lang}/: {sorted(extra)}"
 
 
 def test_placeholders_agree_between_languages():
@@ -38,11 +38,11 @@ def test_every_key_used_in_code_and_notebooks_exists():
     assert used, "no message keys found: the pattern is wrong"
     for lang in LANGUAGES:
         missing = used - set(catalogue(lang))
-        assert not missing, f"used but missing from {lang}.yaml: {sorted(missing)}"
+        assert not missing, f"used but missing from messages/{lang}/: {sorted(missing)}"
 
 
 def test_missing_key_is_a_clear_error():
-    with pytest.raises(KeyError, match="missing from cxnb/messages/zh.yaml"):
+    with pytest.raises(KeyError, match="missing from cxnb/messages/zh/"):
         t("no.such.key", "zh")
 
 
