@@ -9,24 +9,22 @@ from cxnb.config import Params
 from cxnb.constants import STAGES
 from cxnb.i18n import t
 
-# Headline figures per stage: (dotted key in metrics.json, label).
-HEADLINES: dict[str, list[tuple[str, str]]] = {
-    "data_quality": [("customers", "customers"), ("orders", "orders"), ("rows_kept", "transaction lines kept"),
-                     ("rows_removed", "lines removed by cleaning"), ("revenue", "revenue"),
-                     ("first_date", "first date"), ("last_date", "last date")],
-    "requirement_analysis": [("customers", "customers profiled"), ("median_orders", "median orders per customer"),
-                             ("median_days_since_last_order", "median days since last order"),
-                             ("top_segment", "largest RFM segment"), ("champions_share_revenue",
-                                                                    "revenue share of Champions")],
-    "behavior_prediction": [("logit.auc", "logistic regression AUC"), ("decision_tree.auc", "decision tree AUC"),
-                            ("random_forest.auc", "random forest AUC"), ("logit.top_decile_lift", "top-decile lift"),
-                            ("base_rate", "base rate")],
-    "segmentation": [("k", "segments"), ("silhouette", "silhouette"), ("stability_ari", "stability (ARI)")],
-    "recommendation": [("item_cf.precision@10", "item-item CF precision@10"),
-                       ("popularity.precision@10", "bestsellers precision@10"), ("ease.precision@10",
-                                                                               "EASE precision@10"),
-                       ("n_users_evaluated", "customers evaluated")],
+# Headline figures per stage: dotted keys in metrics.json; labels come from the catalogue (summary.fig.*).
+HEADLINES: dict[str, list[str]] = {
+    "data_quality": ["customers", "orders", "rows_kept", "rows_removed", "revenue", "first_date", "last_date"],
+    "requirement_analysis": ["customers", "median_orders", "median_days_since_last_order", "top_segment",
+                             "champions_share_revenue"],
+    "behavior_prediction": ["logit.auc", "decision_tree.auc", "random_forest.auc", "logit.top_decile_lift",
+                            "base_rate"],
+    "segmentation": ["k", "silhouette", "stability_ari"],
+    "recommendation": ["item_cf.precision@10", "ease.precision@10", "popularity.precision@10", "n_users_evaluated"],
 }
+
+
+def figure_label(stage: str, key: str, language: str = "en") -> str:
+    """The label of a headline figure, from the catalogue."""
+    slug = key.replace(".", "_").replace("@", "_at_")
+    return t(f"summary.fig.{stage}.{slug}", language)
 
 
 def metric_value(metrics: dict, stage: str, dotted: str):
@@ -39,8 +37,10 @@ def metric_value(metrics: dict, stage: str, dotted: str):
     return node
 
 
-def format_value(value) -> str:
-    """How a headline figure is printed (tests parse index.html back with ``parse_value``)."""
+def format_value(value, key: str = "") -> str:
+    """How a headline figure is printed in index.html (shares and rates as percentages)."""
+    if isinstance(value, float) and key.endswith(("share_revenue", "base_rate")):
+        return f"{value:.1%}"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, int):
@@ -50,15 +50,15 @@ def format_value(value) -> str:
     return str(value)
 
 
-def headline_figures(metrics: dict) -> dict[str, list[tuple[str, str, object]]]:
+def headline_figures(metrics: dict, language: str = "en") -> dict[str, list[tuple[str, str, object]]]:
     """Per stage the (key, label, value) headline figures present in metrics."""
     out = {}
     for stage in STAGES:
         rows = []
-        for key, label in HEADLINES.get(stage, []):
+        for key in HEADLINES.get(stage, []):
             value = metric_value(metrics, stage, key)
             if value is not None and not isinstance(value, (dict, list)):
-                rows.append((key, label, value))
+                rows.append((key, figure_label(stage, key, language), value))
         out[stage] = rows
     return out
 
@@ -116,7 +116,9 @@ def _prediction(m: dict, language: str) -> list[str]:
         out.append(t("summary.pred_auc", language, model=t(f"summary.model.{best}", language),
                      auc_pct=_pct(models[best]["auc"])))
     if m.get("base_rate") is not None:
-        out.append(t("summary.pred_base", language, base=_pct(m["base_rate"]), label=m.get("label_source", "")))
+        source = m.get("label_source", "horizon")
+        out.append(t("summary.pred_base_given" if source == "given" else "summary.pred_base", language,
+                     base=_pct(m["base_rate"])))
     return out
 
 
@@ -171,7 +173,7 @@ def write_index(run_dir: Path, params: Params, metrics: dict) -> Path:
     lang = params.language
     said = findings(metrics, lang)
     cards = []
-    for stage, rows in headline_figures(metrics).items():
+    for stage, rows in headline_figures(metrics, lang).items():
         stem = STAGES[stage]
         title = t(f"stage.{stage}", lang)
         body = ""
@@ -183,7 +185,7 @@ def write_index(run_dir: Path, params: Params, metrics: dict) -> Path:
             if rows:
                 body += "<table>" + "".join(
                     f"<tr><th>{html.escape(label)}</th><td data-metric='{stage}.{html.escape(key)}'>"
-                    f"{html.escape(format_value(value))}</td></tr>" for key, label, value in rows) + "</table>"
+                    f"{html.escape(format_value(value, key))}</td></tr>" for key, label, value in rows) + "</table>"
         link = (f"<a href='{stem}.html'>{html.escape(t('common.open_report', lang))}</a>"
                 if (run_dir / f"{stem}.html").exists() else "")
         cards.append(f"<section class='card'><h2>{html.escape(title)}</h2>{body}{link}</section>")

@@ -50,7 +50,7 @@ def test_index_figures_equal_metrics(demo_report):
     shown = re.findall(r"data-metric='([a-z_]+)\.([^']+)'>([^<]*)<", page)
     assert len(shown) >= 10
     for stage, key, text in shown:
-        assert text == format_value(metric_value(metrics, stage, key)), (stage, key)
+        assert text == format_value(metric_value(metrics, stage, key), key), (stage, key)
 
 
 def test_client_html_has_no_code_or_parameters(demo_report):
