@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import difflib
 import json
-import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -191,27 +190,96 @@ def _read_excel(path: Path, params: Params, table: str, cfg: TableConfig) -> pd.
     return pd.read_excel(path, dtype=str, **opts)
 
 
-def _read_sql(params: Params, table: str, cfg: TableConfig) -> pd.DataFrame:
+SQL_CHUNK_ROWS = 100_000
+
+
+def _wanted_columns(params: Params, table: str, names: list[str]) -> list[str]:
+    """The source columns to fetch: for transactions only the mapped ones (others keep every column)."""
+    if table != "transactions":
+        return names
+    used = set(column_mapping(params, table, names).values())
+    return [c for c in names if c in used]
+
+
+def _append_chunk(con, view: str, chunk: pd.DataFrame, first: bool) -> None:
+    """Add one chunk of rows to the DuckDB table ``view`` (created from the first chunk; all-null columns as text)."""
+    if first:
+        for col in chunk.columns[chunk.isna().all().to_numpy()]:
+            chunk[col] = chunk[col].astype("str")
+    con.register("_chunk", chunk)
+    con.execute(f"CREATE TEMP TABLE {view} AS SELECT * FROM _chunk" if first else
+                f"INSERT INTO {view} BY NAME SELECT * FROM _chunk")
+    con.unregister("_chunk")
+
+
+def _read_sql(con, params: Params, table: str, cfg: TableConfig, view: str) -> None:
+    """Stream a SQL table or query into the DuckDB table ``view`` in chunks, fetching only the columns used."""
     import sqlalchemy as sa
 
-    url = sa.engine.make_url(cfg.source.replace("postgres://", "postgresql://", 1))
-    driver = {"mysql": "mysql+pymysql", "postgresql": "postgresql+psycopg"}.get(url.drivername, url.drivername)
-    url = url.set(drivername=driver)
-    if os.environ.get("CXNB_DB_PASSWORD"):
-        url = url.set(password=os.environ["CXNB_DB_PASSWORD"])
-    sql = cfg.query or f"SELECT * FROM {cfg.table}"
+    from cxnb.engine import database_url
+
+    inner = cfg.query or f"SELECT * FROM {cfg.table}"
     try:
-        engine = sa.create_engine(url)
+        engine = sa.create_engine(database_url(cfg.source))
         with engine.connect() as conn:
-            return pd.read_sql(sa.text(sql), conn)
+            quote = conn.dialect.identifier_preparer.quote
+            names = list(conn.exec_driver_sql(f"SELECT * FROM ({inner}) AS _q LIMIT 0").keys())
+            cols = ", ".join(quote(c) for c in _wanted_columns(params, table, names))
+            result = conn.execution_options(stream_results=True, max_row_buffer=SQL_CHUNK_ROWS).exec_driver_sql(
+                f"SELECT {cols} FROM ({inner}) AS _q")
+            keys, first = list(result.keys()), True
+            con.execute(f"DROP TABLE IF EXISTS {view}")
+            while rows := result.fetchmany(SQL_CHUNK_ROWS):
+                _append_chunk(con, view, pd.DataFrame.from_records(rows, columns=keys, coerce_float=True), first)
+                first = False
+            if first:
+                _append_chunk(con, view, pd.DataFrame(columns=keys), first)
     except sa.exc.SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", exc)).splitlines()[0]
         raise DataError(f"{mask_url(cfg.source)}: cannot read data.{table} ({reason}); check the URL, "
                         "the table/query and CXNB_DB_PASSWORD.") from None
 
 
+def _spark_frame(params: Params, table: str, cfg: TableConfig):
+    """The Spark DataFrame of a ``spark`` source: Spark SQL ``query:``, or ``table:`` as a Parquet path or table name."""
+    from cxnb.engine import spark_session
+
+    session = spark_session()
+    if cfg.query:
+        return session.sql(cfg.query)
+    if not cfg.table:
+        raise DataError(f"{params.path}: key 'data.{table}': a spark source needs 'table:' (a table name or a "
+                        "Parquet path) or 'query:' (Spark SQL).")
+    name = cfg.table
+    if "://" not in name and ("/" in name or name.endswith((".parquet", ".pq"))):
+        name = (params.base_dir / name).resolve().as_posix()
+    return session.read.parquet(name) if "/" in name else session.table(name)
+
+
+def _read_spark(con, params: Params, table: str, cfg: TableConfig, view: str) -> None:
+    """Run a ``spark`` source's projection in Spark and bring the columns used into DuckDB as Arrow (UTC times)."""
+    import pyarrow as pa
+
+    try:
+        frame = _spark_frame(params, table, cfg)
+        used = _wanted_columns(params, table, frame.columns)
+        data = frame.select(*["`" + c.replace("`", "``") + "`" for c in used]).toArrow()
+    except DataError:
+        raise
+    except Exception as exc:  # Spark raises Py4J, analysis and connection errors of many classes
+        reason = str(exc).strip().splitlines()[0]
+        raise DataError(f"{params.path}: cannot read data.{table} from Spark ({reason}); check "
+                        f"data.{table}.table/query and the Spark session (SPARK_REMOTE).") from None
+    for i, field in enumerate(data.schema):
+        if pa.types.is_timestamp(field.type) and field.type.tz is not None:
+            data = data.set_column(i, field.name, data.column(i).cast(pa.timestamp(field.type.unit)))
+    con.register("_spark", data)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {view} AS SELECT * FROM _spark")
+    con.unregister("_spark")
+
+
 def read_raw(con: duckdb.DuckDBPyConnection, params: Params, table: str) -> str:
-    """Expose the raw source of ``table`` to ``con`` as a view; returns the view name."""
+    """Expose the raw source of ``table`` to ``con`` as a view or table; returns its name."""
     cfg = params.tables()[table]
     view = f"raw_{table}"
     kind = cfg.kind()
@@ -219,10 +287,11 @@ def read_raw(con: duckdb.DuckDBPyConnection, params: Params, table: str) -> str:
         con.register(view, getattr(_demo_tables(), table))
         return view
     if kind == "sql":
-        con.register(view, _read_sql(params, table, cfg))
+        _read_sql(con, params, table, cfg, view)
         return view
     if kind == "spark":
-        raise DataError(f"{params.path}: key 'data.{table}.source': spark sources are not supported yet.")
+        _read_spark(con, params, table, cfg, view)
+        return view
     path = params.source_path(table)
     suffix = path.suffix.lower()
     if path.is_dir() or suffix in (".parquet", ".pq"):
@@ -333,6 +402,20 @@ def _timestamp_expr(con, view: str, col: str, dtype: str, fmt: str | None, param
     return f"try_strptime(trim(CAST({ref} AS VARCHAR)), {_lit(guess)})", guess
 
 
+def _attribute_expr(con, view: str, col: str, dtype: str) -> str:
+    """An attribute column as a number when every non-blank value is one (and none has a leading zero, like a
+    zip code), else as text with blanks turned into missing values."""
+    ref = _q(col)
+    if dtype != "VARCHAR":
+        return ref
+    text = f"NULLIF(trim({ref}), '')"
+    numeric = con.execute(
+        f"""SELECT count({text}) > 0 AND count({text}) = count(TRY_CAST({text} AS DOUBLE))
+        AND NOT bool_or(coalesce(regexp_matches({text}, '^-?0[0-9]'), false)) FROM {view}"""
+    ).fetchone()[0]
+    return f"TRY_CAST({text} AS DOUBLE) AS {ref}" if numeric else f"{text} AS {ref}"
+
+
 def typed_select(con, params: Params, table: str, view: str, mapping: dict[str, str]) -> tuple[str, dict]:
     """Create a temp table ``typed_<table>`` with canonical, typed columns; returns its name and notes."""
     raw_types = _raw_columns(con, view)
@@ -367,7 +450,7 @@ def typed_select(con, params: Params, table: str, view: str, mapping: dict[str, 
     if table != "transactions":
         for col in raw_types:
             if col not in mapping.values():
-                exprs.append(f"{_q(col)}")
+                exprs.append(_attribute_expr(con, numbered, col, raw_types[col]))
     name = f"typed_{table}"
     con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT _row, {', '.join(exprs)} FROM {numbered}")
     return name, notes

@@ -112,7 +112,7 @@ def _orders_for(rng, cust_idx, n_orders, lo, hi, seg, fav_groups, items_by_group
     rows = []
     n_groups = len(items_by_group)
     for d in days:
-        group = fav_groups[rng.integers(len(fav_groups))] if rng.random() < 0.85 else rng.integers(n_groups)
+        group = fav_groups[rng.integers(len(fav_groups))] if rng.random() < 0.95 else rng.integers(n_groups)
         members = items_by_group[group]
         n_lines = min(len(members), 1 + rng.poisson(lines_per_order - 1))
         # Zipf-like popularity inside a group so some items are bestsellers.

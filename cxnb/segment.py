@@ -1,0 +1,503 @@
+"""Customer segmentation: k-means on transformed, standardized features, k chosen by silhouette, named segments.
+
+The model is one scikit-learn ``Pipeline``: log1p on skewed non-negative features, median imputation,
+standardization, principal components (only with many features: the components before the largest drop in
+explained variance, so that one-off quirks such as a single-category basket do not form their own clusters)
+and ``KMeans``. ``assign_segments(profiles, model)`` places new customers in the fitted segments.
+
+Choosing k fits every candidate on a seeded sample of at most ``SELECTION_SAMPLE`` customers and computes the
+silhouette on at most ``SILHOUETTE_SAMPLE`` of them, so the cost stays linear in the number of customers.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from sklearn.cluster import KMeans
+from sklearn.compose import ColumnTransformer
+from sklearn.decomposition import PCA
+from sklearn.impute import SimpleImputer
+from sklearn.metrics import adjusted_rand_score, silhouette_score
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
+
+from cxnb.constants import COL_CUSTOMER, SEED
+from cxnb.errors import CxnbError, StageSkipped
+from cxnb.privacy import OTHER
+from cxnb.profile import share_columns
+
+PROFILE_FEATURES = ["days_since_last_order", "frequency", "monetary", "tenure_days", "avg_order_value"]
+SKEW_THRESHOLD = 1.0
+MIN_FEATURES_FOR_REDUCTION = 8
+N_INIT = 10
+SELECTION_SAMPLE = 100_000
+SILHOUETTE_SAMPLE = 10_000
+STABILITY_SAMPLE = 20_000
+STABILITY_RUNS = 5
+STABLE_ARI = 0.8
+MIN_CUSTOMERS = 50
+SCATTER_POINTS = 4_000
+STANDARDIZED_STEPS = 3  # log1p, impute, scale
+
+
+@dataclass(frozen=True)
+class NamingRule:
+    """A segment name and action, given when every condition on the standardized centroid holds."""
+
+    name: str
+    action: str
+    conditions: tuple[tuple[str, str, float], ...]
+
+    def matches(self, centroid: pd.Series) -> bool:
+        """Whether all conditions hold (a condition on a feature that is not used never holds)."""
+        return all(f in centroid.index and (centroid[f] >= t if op == ">=" else centroid[f] <= t)
+                   for f, op, t in self.conditions)
+
+    def describe(self) -> str:
+        """The conditions in words, e.g. 'frequency ≥ +0.5 sd and monetary ≥ +0.5 sd'."""
+        return " and ".join(f"{f} {'≥' if op == '>=' else '≤'} {t:+.2g} sd" for f, op, t in self.conditions)
+
+
+# First matching rule wins; centroids are in standard deviations from the average customer.
+NAMING_RULES = (
+    NamingRule("High-value loyal", "reward and retain: loyalty perks, early access, a personal thank-you",
+               (("frequency", ">=", 0.5), ("monetary", ">=", 0.5))),
+    NamingRule("Big-ticket buyers", "cross-sell accessories and services; time offers to replacement cycles",
+               (("avg_order_value", ">=", 0.75),)),
+    NamingRule("New customers", "onboard: welcome series and an incentive for the next order",
+               (("tenure_days", "<=", -0.75),)),
+    NamingRule("Lapsed", "win back: a reminder with a personal offer before they are lost",
+               (("days_since_last_order", ">=", 0.75),)),
+    NamingRule("Occasional low-spend", "grow the basket: bundles and low-cost promotions",
+               (("monetary", "<=", -0.5),)),
+    NamingRule("Frequent buyers", "keep the habit: subscriptions, replenishment reminders",
+               (("frequency", ">=", 0.5),)),
+    NamingRule("High spenders", "upgrade: premium ranges and tailored recommendations",
+               (("monetary", ">=", 0.5),)),
+)
+DESCRIBE_ACTION = "tailor offers to what sets this group apart (see the profile table)"
+
+
+@dataclass
+class Segmentation:
+    """A fitted segmentation: the model, its inputs, the k-selection curves and each customer's segment."""
+
+    model: Pipeline
+    features: list[str]
+    log_features: list[str]
+    k: int
+    k_chosen_by: str
+    scores: pd.DataFrame
+    labels: pd.Series
+
+    @property
+    def silhouette(self) -> float:
+        """Silhouette of the chosen k (on the seeded sample)."""
+        return float(self.scores.set_index("k").loc[self.k, "silhouette"])
+
+
+# ----------------------------------------------------------------------------------------------- inputs
+
+
+def check_segmentation_inputs(run) -> None:
+    """Raise StageSkipped when there is nothing to segment on or too few customers."""
+    features = run.params.analysis.segmentation.features
+    if not run.has("transactions") and not features:
+        raise StageSkipped("the client has no transactions and analysis.segmentation.features names no "
+                           "customer attributes to segment on")
+    if not run.has("transactions") and not run.has("customers"):
+        raise StageSkipped("the client has no customer table to take the configured features from")
+    n = len(segmentation_features(run, features))
+    if n < MIN_CUSTOMERS:
+        raise StageSkipped(f"only {n} customers; segmentation needs at least {MIN_CUSTOMERS}")
+
+
+def default_features(profiles: pd.DataFrame) -> list[str]:
+    """The profile features used when none are configured, without all-missing or constant columns."""
+    candidates = [c for c in PROFILE_FEATURES + share_columns(profiles) if c in profiles.columns]
+    return [c for c in candidates if profiles[c].nunique(dropna=True) > 1]
+
+
+def numeric_attributes(customers: pd.DataFrame) -> pd.DataFrame:
+    """The customer table with text columns whose every value is a number converted to numbers."""
+    out = customers.copy()
+    for col in out.columns.drop(COL_CUSTOMER, errors="ignore"):
+        if pd.api.types.is_numeric_dtype(out[col]):
+            continue
+        values = pd.to_numeric(out[col], errors="coerce")
+        if values.notna().any() and values.notna().sum() == out[col].notna().sum():
+            out[col] = values
+    return out
+
+
+def _candidate_table(source, features: list[str] | None) -> pd.DataFrame:
+    """Profiles and/or customer attributes of a Run (or a given table), one row per customer."""
+    if isinstance(source, pd.DataFrame):
+        return source
+    profiles = source.profiles() if source.has("transactions") else None
+    customers = numeric_attributes(source.customers()) if source.has("customers") else None
+    if customers is not None and source.params.data.customers.label:
+        customers = customers.drop(columns=[source.params.data.customers.label], errors="ignore")
+    if profiles is None:
+        return customers
+    if customers is None or not features or all(f in profiles.columns for f in features):
+        return profiles
+    extra = customers.drop(columns=[c for c in customers.columns if c in profiles.columns and c != COL_CUSTOMER])
+    return profiles.merge(extra, on=COL_CUSTOMER, how="left")
+
+
+def segmentation_features(source, features: list[str] | None = None) -> pd.DataFrame:
+    """The feature table indexed by customer_id, from a Run (profiles + customer attributes) or a DataFrame.
+
+    ``features=None`` means the customer profile (see ``default_features``); otherwise the named profile
+    columns or numeric customer attributes. A missing or non-numeric name raises a one-line CxnbError.
+    """
+    table = _candidate_table(source, features)
+    numeric = [c for c in table.columns if c != COL_CUSTOMER and pd.api.types.is_numeric_dtype(table[c])
+               and not pd.api.types.is_bool_dtype(table[c])]
+    if features is None:
+        features = default_features(table)
+    for name in features:
+        if name not in numeric:
+            near = difflib.get_close_matches(name, numeric, n=1)
+            hint = f" (did you mean '{near[0]}'?)" if near else ""
+            problem = "is not numeric" if name in table.columns else "is not a profile column or customer attribute"
+            raise CxnbError(f"analysis.segmentation.features: '{name}' {problem}{hint}; "
+                            f"available numeric features: {', '.join(numeric)}.")
+    return table.set_index(COL_CUSTOMER)[list(features)].astype("float64")
+
+
+def customer_revenue(run) -> pd.Series | None:
+    """Revenue per customer (profile ``monetary``), or None without priced transactions."""
+    if not run.has("transactions"):
+        return None
+    monetary = run.profiles().set_index(COL_CUSTOMER)["monetary"]
+    return None if monetary.isna().all() else monetary
+
+
+# ----------------------------------------------------------------------------------------------- model
+
+
+def skewed_features(features: pd.DataFrame, threshold: float = SKEW_THRESHOLD) -> list[str]:
+    """Non-negative columns whose skewness exceeds ``threshold``: these get log1p."""
+    skew = features.skew()
+    return [c for c in features.columns if features[c].min() >= 0 and skew[c] > threshold]
+
+
+def scree_components(eigenvalues: np.ndarray) -> int:
+    """Components before the largest relative drop in variance, among those above average (> 1)."""
+    above = int((eigenvalues > 1).sum())
+    if above < 2:
+        return max(above, 1)
+    ratios = eigenvalues[:above] / eigenvalues[1:above + 1]
+    return int(np.argmax(ratios)) + 1
+
+
+def preprocessing(features: pd.DataFrame) -> Pipeline:
+    """Fitted log1p → impute → standardize → (principal components) pipeline for these features."""
+    log_cols = skewed_features(features)
+    steps = Pipeline([
+        ("log1p", ColumnTransformer([("log1p", FunctionTransformer(np.log1p, feature_names_out="one-to-one"),
+                                      log_cols)], remainder="passthrough", verbose_feature_names_out=False)),
+        ("impute", SimpleImputer(strategy="median")),
+        ("scale", StandardScaler()),
+    ])
+    scaled = steps.fit_transform(features)
+    n_components = scaled.shape[1]
+    if n_components >= MIN_FEATURES_FOR_REDUCTION:
+        n_components = scree_components(PCA().fit(scaled).explained_variance_)
+    steps.steps.append(("pca", PCA(n_components).fit(scaled)))
+    return steps
+
+
+def _sample_rows(n: int, size: int, random_state: int) -> np.ndarray:
+    """Sorted seeded sample of row positions (all rows when ``n <= size``)."""
+    if n <= size:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(random_state).choice(n, size=size, replace=False))
+
+
+def k_selection_scores(x: np.ndarray, k_values, random_state: int = SEED) -> pd.DataFrame:
+    """Inertia (elbow) and silhouette per k, fitted on a seeded sample of the transformed features."""
+    x = x[_sample_rows(len(x), SELECTION_SAMPLE, random_state)]
+    rows = []
+    for k in k_values:
+        km = KMeans(k, n_init=N_INIT, random_state=random_state).fit(x)
+        sil = silhouette_score(x, km.labels_, sample_size=min(SILHOUETTE_SAMPLE, len(x)), random_state=random_state)
+        rows.append({"k": k, "inertia": km.inertia_, "silhouette": sil})
+    return pd.DataFrame(rows)
+
+
+def _ordered_by_size(km: KMeans, x: np.ndarray, random_state: int) -> KMeans:
+    """The same clustering with clusters numbered from largest to smallest."""
+    order = np.argsort(-np.bincount(km.labels_, minlength=km.n_clusters), kind="stable")
+    return KMeans(km.n_clusters, init=km.cluster_centers_[order], n_init=1, random_state=random_state).fit(x)
+
+
+def fit_segments(features: pd.DataFrame, k: int | str = "auto", k_range=(2, 10),
+                 random_state: int = SEED) -> Segmentation:
+    """Fit the segmentation; ``k='auto'`` takes the k in ``k_range`` (inclusive) with the highest silhouette."""
+    prep = preprocessing(features)
+    x = prep.transform(features)
+    k_values = sorted(set(range(k_range[0], k_range[1] + 1)) | ({int(k)} if k != "auto" else set()))
+    k_values = [v for v in k_values if v < len(features)]
+    scores = k_selection_scores(x, k_values, random_state)
+    chosen = int(scores.loc[scores["silhouette"].idxmax(), "k"]) if k == "auto" else int(k)
+    km = _ordered_by_size(KMeans(chosen, n_init=N_INIT, random_state=random_state).fit(x), x, random_state)
+    model = Pipeline([*prep.steps, ("kmeans", km)])
+    labels = pd.Series(km.labels_ + 1, index=features.index, name="segment")
+    return Segmentation(model, list(features.columns), skewed_features(features), chosen,
+                        "silhouette" if k == "auto" else "parameter", scores, labels)
+
+
+def assign_segments(profiles: pd.DataFrame, model: Pipeline) -> pd.Series:
+    """Segment (1..k) of each customer in ``profiles`` (indexed by or holding customer_id) under a fitted model."""
+    table = profiles.set_index(COL_CUSTOMER) if COL_CUSTOMER in profiles.columns else profiles
+    x = table[list(model.feature_names_in_)].astype("float64")
+    return pd.Series(model.predict(x) + 1, index=table.index, name="segment")
+
+
+def explain_k_choice(seg: Segmentation) -> str:
+    """One or two sentences on why this k, for the report."""
+    s = seg.scores.set_index("k")
+    sil = s.loc[seg.k, "silhouette"]
+    if seg.k_chosen_by == "parameter":
+        return (f"k = {seg.k} was set in the parameter file (analysis.segmentation.k); its silhouette is {sil:.2f} "
+                f"(the best in the range is k = {s['silhouette'].idxmax()} with {s['silhouette'].max():.2f}).")
+    rest = s.drop(index=seg.k)
+    text = (f"k = {seg.k} was chosen because it has the highest silhouette ({sil:.2f}) of k = {s.index.min()}–"
+            f"{s.index.max()}: customers sit closer to their own segment than to the next one")
+    if not rest.empty:
+        text += f"; the runner-up is k = {rest['silhouette'].idxmax()} ({rest['silhouette'].max():.2f})"
+    if seg.k - 1 in s.index and seg.k + 1 in s.index:
+        before = 1 - s.loc[seg.k, "inertia"] / s.loc[seg.k - 1, "inertia"]
+        after = 1 - s.loc[seg.k + 1, "inertia"] / s.loc[seg.k, "inertia"]
+        text += (f". On the elbow curve, going to k = {seg.k} cuts the within-segment spread by {before:.0%}, "
+                 f"one more segment by only {after:.0%}")
+    return text + "."
+
+
+# ----------------------------------------------------------------------------------------------- stability
+
+
+def segment_stability(features: pd.DataFrame, seg: Segmentation, runs: int = STABILITY_RUNS,
+                      random_state: int = SEED) -> pd.DataFrame:
+    """Adjusted Rand index of refits with other seeds and on bootstrap samples against the fitted segments."""
+    rows = _sample_rows(len(features), STABILITY_SAMPLE, random_state)
+    x = seg.model[:-1].transform(features.iloc[rows])
+    reference = seg.model[-1].predict(x)
+    rng = np.random.default_rng(random_state)
+    out = []
+    for run in range(1, runs + 1):
+        seeded = KMeans(seg.k, n_init=N_INIT, random_state=random_state + run).fit(x)
+        out.append({"kind": "other seed", "run": run, "ari": adjusted_rand_score(reference, seeded.labels_)})
+        boot = rng.integers(0, len(x), size=len(x))
+        resampled = KMeans(seg.k, n_init=N_INIT, random_state=random_state + run).fit(x[boot])
+        out.append({"kind": "bootstrap", "run": run, "ari": adjusted_rand_score(reference, resampled.predict(x))})
+    return pd.DataFrame(out)
+
+
+def stability_verdict(stability: pd.DataFrame, threshold: float = STABLE_ARI) -> str:
+    """A sentence for the report: stable, or a warning when the mean ARI is below ``threshold``."""
+    ari = stability["ari"].mean()
+    if ari >= threshold:
+        return (f"Stable: refitting with other seeds and on bootstrap samples reproduces the segments "
+                f"(mean adjusted Rand index {ari:.2f}; 1 = identical).")
+    return (f"WARNING: the segments are unstable (mean adjusted Rand index {ari:.2f} < {threshold}): refits "
+            "give noticeably different groupings, so treat the segment boundaries as soft and act on the broad "
+            "differences only.")
+
+
+# ----------------------------------------------------------------------------------------------- profiles
+
+
+def _standardized(model: Pipeline, features: pd.DataFrame) -> pd.DataFrame:
+    """Features after log1p, imputation and standardization (before principal components), columns in order."""
+    z = model[:STANDARDIZED_STEPS].transform(features)
+    out = pd.DataFrame(z, index=features.index, columns=model[0].get_feature_names_out())
+    return out[list(features.columns)]
+
+
+def standardized_centroids(features: pd.DataFrame, seg: Segmentation) -> pd.DataFrame:
+    """Mean of each standardized (log1p where skewed) feature per segment: rows segments, columns features."""
+    return _standardized(seg.model, features).groupby(seg.labels).mean()
+
+
+def _describe_feature(feature: str, z: float) -> str:
+    """'more Toys' for a share column, 'high income' otherwise."""
+    if feature.startswith("share_"):
+        return f"{'more' if z > 0 else 'less'} {feature.removeprefix('share_')}"
+    return f"{'high' if z > 0 else 'low'} {feature.replace('_', ' ')}"
+
+
+def _description(centroid: pd.Series, exclude=(), top: int = 2) -> str:
+    """The (up to) ``top`` most distinctive features of a centroid in words."""
+    strong = centroid.drop(labels=[c for c in exclude if c in centroid.index])
+    strong = strong[strong.abs() >= 0.5].abs().sort_values(ascending=False, kind="mergesort").head(top)
+    return ", ".join(_describe_feature(f, centroid[f]) for f in centroid.index if f in strong.index)
+
+
+def name_segments(centroids: pd.DataFrame) -> pd.DataFrame:
+    """Name, suggested action and the rule that fired for each segment (``NAMING_RULES``, else a description)."""
+    rows = []
+    for segment, centroid in centroids.iterrows():
+        rule = next((r for r in NAMING_RULES if r.matches(centroid)), None)
+        if rule:
+            rows.append({"segment": segment, "segment_name": rule.name, "action": rule.action,
+                         "rule": rule.describe(), "_used": [f for f, _, _ in rule.conditions]})
+        else:
+            text = _description(centroid) or "average profile"
+            rows.append({"segment": segment, "segment_name": text[0].upper() + text[1:], "action": DESCRIBE_ACTION,
+                         "rule": "no rule matched: named after its most distinctive features", "_used": []})
+    out = pd.DataFrame(rows)
+    dup = out["segment_name"].duplicated(keep=False)
+    for i in out.index[dup]:
+        extra = _description(centroids.loc[out.at[i, "segment"]], exclude=out.at[i, "_used"], top=1)
+        out.at[i, "segment_name"] += f" ({extra or 'segment ' + str(out.at[i, 'segment'])})"
+    dup = out["segment_name"].duplicated(keep=False)
+    out.loc[dup, "segment_name"] += " #" + out.loc[dup, "segment"].astype(str)
+    return out.drop(columns="_used")
+
+
+def naming_rules_table() -> pd.DataFrame:
+    """The naming rules as shown in the report (first match wins)."""
+    rows = [{"order": i, "segment name": r.name, "when the centroid has": r.describe(), "suggested action": r.action}
+            for i, r in enumerate(NAMING_RULES, 1)]
+    rows.append({"order": len(rows) + 1, "segment name": "(its two most distinctive features)",
+                 "when the centroid has": "no rule above matches", "suggested action": DESCRIBE_ACTION})
+    return pd.DataFrame(rows)
+
+
+def small_segments(labels: pd.Series, min_size: int) -> list[int]:
+    """Segments with fewer than ``min_size`` customers (not profiled individually)."""
+    sizes = labels.value_counts()
+    return sorted(int(s) for s in sizes.index[sizes < min_size])
+
+
+def reported_names(labels: pd.Series, names: pd.DataFrame, min_size: int) -> pd.Series:
+    """Each customer's segment name as reported: small segments merged into 'other' (dropped if still small)."""
+    mapping = names.set_index("segment")["segment_name"].to_dict()
+    for s in small_segments(labels, min_size):
+        mapping[s] = OTHER
+    out = labels.map(mapping).rename("segment_name")
+    return out[out != OTHER] if (out == OTHER).sum() < min_size else out
+
+
+def segment_summary(labels: pd.Series, names: pd.DataFrame, min_size: int,
+                    revenue: pd.Series | None = None) -> pd.DataFrame:
+    """Customers, share of customers and of revenue, and suggested action per reported segment."""
+    shown = reported_names(labels, names, min_size)
+    out = shown.value_counts().rename("customers").to_frame()
+    out["share_customers"] = out["customers"] / len(labels)
+    if revenue is not None:
+        rev = revenue.reindex(labels.index).fillna(0.0)
+        out["share_revenue"] = rev.groupby(shown).sum() / rev.sum()
+    actions = names.set_index("segment_name")["action"]
+    out["action"] = [actions.get(n, "too few customers to profile individually") for n in out.index]
+    order = [n for n in names["segment_name"] if n in out.index] + ([OTHER] if OTHER in out.index else [])
+    return out.loc[order].rename_axis("segment_name").reset_index()
+
+
+def feature_profile(features: pd.DataFrame, labels: pd.Series, names: pd.DataFrame,
+                    min_size: int) -> pd.DataFrame:
+    """Mean and median of each feature (original units) per reported segment: rows features."""
+    shown = reported_names(labels, names, min_size)
+    stats = features.loc[shown.index].groupby(shown).agg(["mean", "median"])
+    order = [n for n in names["segment_name"] if n in stats.index] + ([OTHER] if OTHER in stats.index else [])
+    return stats.loc[order].T.unstack(level=1).reindex(features.columns)
+
+
+def segments_export(labels: pd.Series, names: pd.DataFrame, min_size: int) -> pd.DataFrame:
+    """``customer_id, segment, segment_name`` for exports/segments.csv (small segments named 'other')."""
+    mapping = names.set_index("segment")["segment_name"].to_dict()
+    mapping.update(dict.fromkeys(small_segments(labels, min_size), OTHER))
+    return pd.DataFrame({COL_CUSTOMER: labels.index, "segment": labels.to_numpy(),
+                         "segment_name": labels.map(mapping).to_numpy()})
+
+
+def segmentation_metrics(seg: Segmentation, stability: pd.DataFrame, summary: pd.DataFrame) -> dict:
+    """Headline figures for metrics.json (``segmentation``)."""
+    by_kind = stability.groupby("kind")["ari"].mean()
+    return {
+        "k": seg.k,
+        "k_chosen_by": seg.k_chosen_by,
+        "silhouette": round(seg.silhouette, 4),
+        "stability_ari": round(float(stability["ari"].mean()), 4),
+        "stability_ari_seeds": round(float(by_kind.get("other seed", np.nan)), 4),
+        "stability_ari_bootstrap": round(float(by_kind.get("bootstrap", np.nan)), 4),
+        "sizes": {str(n): int(c) for n, c in zip(summary["segment_name"], summary["customers"], strict=True)},
+        "features": seg.features,
+        "log_features": seg.log_features,
+        "pca_components": int(seg.model["pca"].n_components_),
+        "customers": int(len(seg.labels)),
+    }
+
+
+# ----------------------------------------------------------------------------------------------- charts
+
+
+def plot_k_selection(seg: Segmentation):
+    """Elbow (inertia) and silhouette against k side by side, the chosen k marked."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    sns.lineplot(seg.scores, x="k", y="inertia", marker="o", ax=left)
+    left.set(title="Elbow: within-segment spread", ylabel="inertia (lower = tighter)")
+    sns.lineplot(seg.scores, x="k", y="silhouette", marker="o", ax=right)
+    right.set(title="Silhouette: separation", ylabel="silhouette (higher = better)")
+    for ax in (left, right):
+        ax.axvline(seg.k, ls="--", color="grey")
+        ax.set_xticks(seg.scores["k"])
+        ax.set_xlabel("number of segments k")
+    right.annotate(f"chosen k = {seg.k}", (seg.k, seg.silhouette), xytext=(8, -14), textcoords="offset points")
+    fig.tight_layout()
+    return fig
+
+
+def plot_centroid_heatmap(centroids: pd.DataFrame, names: pd.DataFrame):
+    """Standardized centroid of each segment (features as rows): red above average, blue below."""
+    table = centroids.T.rename(columns=names.set_index("segment")["segment_name"])
+    fig, ax = plt.subplots(figsize=(1.6 * table.shape[1] + 4, 0.42 * table.shape[0] + 1.5))
+    lim = max(1.0, float(np.nanmax(np.abs(table.to_numpy()))))
+    sns.heatmap(table, cmap="RdBu_r", center=0, vmin=-lim, vmax=lim, annot=True, fmt=".1f",
+                cbar_kws={"label": "sd from the average customer"}, ax=ax)
+    ax.set(xlabel="", ylabel="", title="What sets each segment apart")
+    ax.tick_params(axis="x", rotation=20)
+    return fig
+
+
+def segment_map(features: pd.DataFrame, seg: Segmentation, shown_names: pd.Series,
+                random_state: int = SEED) -> pd.DataFrame:
+    """2-D PCA coordinates of a seeded sample of customers with their reported segment name."""
+    common = shown_names.index
+    rows = _sample_rows(len(common), SCATTER_POINTS, random_state)
+    z = _standardized(seg.model, features.loc[common[rows]])
+    xy = PCA(2, random_state=random_state).fit_transform(z.to_numpy())
+    return pd.DataFrame({"pc1": xy[:, 0], "pc2": xy[:, 1], "segment_name": shown_names.iloc[rows].to_numpy()})
+
+
+def plot_segment_map(coords: pd.DataFrame, palette: dict):
+    """Customers on the first two principal components, coloured by segment."""
+    fig, ax = plt.subplots(figsize=(8, 6))
+    order = [n for n in palette if n in set(coords["segment_name"])]
+    sns.scatterplot(coords, x="pc1", y="pc2", hue="segment_name", hue_order=order, palette=palette, s=12, alpha=0.6,
+                    linewidth=0, ax=ax)
+    ax.set(xlabel="principal component 1", ylabel="principal component 2",
+           title="Customers on the two main axes of variation")
+    ax.legend(title="segment", fontsize=9, markerscale=2)
+    return fig
+
+
+def plot_segment_value(summary: pd.DataFrame):
+    """Share of customers against share of revenue per segment."""
+    cols = [c for c in ("share_customers", "share_revenue") if c in summary.columns]
+    long = summary.melt(id_vars="segment_name", value_vars=cols, var_name="measure", value_name="share")
+    long["measure"] = long["measure"].map({"share_customers": "customers", "share_revenue": "revenue"})
+    fig, ax = plt.subplots(figsize=(9, 0.5 * len(summary) * len(cols) + 1.5))
+    sns.barplot(long, y="segment_name", x="share", hue="measure", ax=ax)
+    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+    ax.set(xlabel="share", ylabel="", title="How big and how valuable is each segment")
+    return fig
