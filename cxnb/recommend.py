@@ -9,7 +9,7 @@ Offline evaluation follows Microsoft Recommenders' conventions (stratified split
 from __future__ import annotations
 
 import time
-import warnings
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -32,7 +32,8 @@ from cxnb.constants import (
 from cxnb.errors import StageSkipped
 
 EASE_ITEM_LIMIT = 10_000  # dense item x item solve: 10,000 items = two 800 MB float64 matrices
-SCORE_BATCH_CELLS = 20_000_000  # dense scores held at once while scoring (~160 MB of float64)
+SCORE_BATCH_CELLS = 2_000_000  # dense scores held at once while scoring (16 MB of float64)
+PROBE_ITEMS = 1_000  # most popular items whose k-th best score bounds the top-k search
 HALF_LIFE_GRID = (None, 30.0, 90.0, 365.0)
 EASE_LAMBDA_GRID = (10.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 2000.0)
 SIMILARITIES = ("cosine", "jaccard", "lift")
@@ -166,16 +167,25 @@ def relevant_items(train: pd.DataFrame, test: pd.DataFrame, exclude_seen: bool =
 # ----------------------------------------------------------------------------------------------- models
 
 
-def _top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Column positions and values of the k largest finite entries of each row, best first."""
-    k = min(k, scores.shape[1])
-    part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-    vals = np.take_along_axis(scores, part, axis=1)
-    order = np.argsort(-vals, axis=1, kind="stable")
-    return np.take_along_axis(part, order, axis=1), np.take_along_axis(vals, order, axis=1)
+def _top_k(scores: np.ndarray, k: int, probe: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Row, column and rank of the k largest finite entries of each row, best first (ties: lower column).
+
+    A row's k-th largest value among the ``probe`` columns bounds its k-th largest overall from below, so only
+    the few entries at or above it are sorted (a full partial sort of every row is the slow part on big
+    catalogues).
+    """
+    depth = min(k, len(probe))
+    floor = -np.partition(-scores[:, probe], depth - 1, axis=1)[:, depth - 1]
+    rows, cols = np.nonzero((scores >= floor[:, None]) & (scores > -np.inf))
+    vals = scores[rows, cols]
+    order = np.lexsort((cols, -vals, rows))
+    rows, cols = rows[order], cols[order]
+    rank = np.arange(len(rows)) - np.searchsorted(rows, rows)
+    keep = rank < k
+    return rows[keep], cols[keep], rank[keep] + 1
 
 
-class Recommender:
+class Recommender(ABC):
     """Shared interface: ``fit(interactions)``, ``recommend(customer_ids, k, exclude_seen)``."""
 
     name = "recommender"
@@ -192,16 +202,21 @@ class Recommender:
             self.cold_start.fit(interactions)
         return self
 
+    @abstractmethod
     def _fit(self, interactions: Interactions) -> None:
-        raise NotImplementedError
+        """Learn the model's parameters."""
 
+    @abstractmethod
     def score_rows(self, rows: np.ndarray) -> np.ndarray:
         """Dense scores (len(rows) x items) for interaction-matrix rows (-1 = customer without history)."""
-        raise NotImplementedError
 
     def item_weights(self):
         """Item x item matrix whose (i, j) entry is how much having item i raises item j; None if no such thing."""
         return None
+
+    def history(self) -> sp.csr_matrix:
+        """The customer x item weights that ``item_weights`` multiplies (binary by default)."""
+        return self.interactions_.binary
 
     def ranking_scores(self, scores: np.ndarray) -> np.ndarray:
         """Scores used for ranking (models may break ties here); the reported score stays ``scores``."""
@@ -222,29 +237,24 @@ class Recommender:
         items = self.interactions_.items
         batch = max(1, SCORE_BATCH_CELLS // max(len(items), 1))
         seen = self.interactions_.binary
-        out_ids, out_items, out_scores = [], [], []
+        probe = np.argsort(-self.interactions_.popularity().to_numpy(), kind="stable")[:PROBE_ITEMS]
+        frames = []
         for start in range(0, len(rows), batch):
             part = rows[start:start + batch]
             scores = self.score_rows(part)
-            rank_by = self.ranking_scores(scores).astype(float, copy=True)
+            rank_by = self.ranking_scores(scores)
+            rank_by = rank_by.copy() if rank_by is scores else rank_by
             if exclude_seen:
-                known = part >= 0
-                mask = seen[part[known]].toarray() > 0
-                sub = rank_by[known]
-                sub[mask] = -np.inf
-                rank_by[known] = sub
-            cols, vals = _top_k(rank_by, k)
-            ok = np.isfinite(vals)
-            out_ids.append(np.repeat(np.asarray(ids[start:start + batch]), cols.shape[1])[ok.ravel()])
-            out_items.append(cols[ok])
-            out_scores.append(np.take_along_axis(scores, cols, axis=1)[ok])
-        if not out_ids:
+                known = np.flatnonzero(part >= 0)
+                seen_rows, seen_cols = seen[part[known]].nonzero()
+                rank_by[known[seen_rows], seen_cols] = -np.inf
+            top_rows, top_cols, rank = _top_k(rank_by, k, probe)
+            frames.append(pd.DataFrame({COL_CUSTOMER: np.asarray(ids)[start + top_rows], "rank": rank,
+                                        COL_ITEM: np.asarray(items)[top_cols],
+                                        "score": scores[top_rows, top_cols]}))
+        if not frames:
             return pd.DataFrame({COL_CUSTOMER: [], "rank": [], COL_ITEM: [], "score": []})
-        recs = pd.DataFrame({COL_CUSTOMER: np.concatenate(out_ids),
-                             COL_ITEM: np.asarray(items)[np.concatenate(out_items)],
-                             "score": np.concatenate(out_scores)})
-        recs.insert(1, "rank", recs.groupby(COL_CUSTOMER, sort=False).cumcount() + 1)
-        return recs
+        return pd.concat(frames, ignore_index=True)
 
 
 class Popularity(Recommender):
@@ -256,6 +266,7 @@ class Popularity(Recommender):
     def __init__(self, groups: pd.Series | None = None):
         super().__init__(cold_start=None)
         self.groups = groups
+        self.name = "popularity" if groups is None else "popularity_group"
 
     def _fit(self, interactions: Interactions) -> None:
         binary = interactions.binary
@@ -346,6 +357,9 @@ class ItemItemCF(Recommender):
 
     def score_rows(self, rows: np.ndarray) -> np.ndarray:
         return (self.interactions_.matrix[rows] @ self.similarity_).toarray()
+
+    def history(self) -> sp.csr_matrix:
+        return self.interactions_.matrix
 
     def ranking_scores(self, scores: np.ndarray) -> np.ndarray:
         return np.where(scores > 0, scores, self.popularity_ - 1.0)
@@ -516,7 +530,7 @@ def explain(model: Recommender, recommendations: pd.DataFrame, item_names: pd.Se
     names = item_names if item_names is not None else pd.Series(dtype=str)
     because = np.full(len(recommendations), None, dtype=object)
     if weights is not None:
-        matrix = inter.matrix if isinstance(model, ItemItemCF) else inter.binary
+        matrix = model.history()
         is_sparse = sp.issparse(weights)
         weights = weights.tocsr() if is_sparse else weights
         rows = inter.rows(recommendations[COL_CUSTOMER])
@@ -568,9 +582,7 @@ def make_model(name: str, hyper: dict, categories: pd.Series | None = None,
     if name == "popularity":
         return Popularity()
     if name == "popularity_group":
-        model = Popularity(groups)
-        model.name = "popularity_group"
-        return model
+        return Popularity(groups)
     if name == "category":
         return CategoryPopularity(categories)
     if name == "item_cf":
@@ -580,12 +592,11 @@ def make_model(name: str, hyper: dict, categories: pd.Series | None = None,
     raise ValueError(f"unknown recommendation model {name!r}")
 
 
-def fit_model(name: str, hyper: dict, train: pd.DataFrame, categories=None, groups=None,
-              items: pd.Index | None = None) -> Recommender:
+def fit_model(name: str, hyper: dict, train: pd.DataFrame, categories=None, groups=None) -> Recommender:
     """Build the interactions this model uses (decay only for item_cf) and fit it."""
     half_life = hyper.get("half_life_days") if name == "item_cf" else None
     return make_model(name, hyper, categories, groups).fit(
-        build_interactions(train, half_life_days=half_life, items=items))
+        build_interactions(train, half_life_days=half_life))
 
 
 def available_models(config: RecommendationConfig, n_items: int, categories, groups) -> tuple[list[str], dict]:
@@ -792,8 +803,6 @@ def final_recommendations(transactions: pd.DataFrame, evaluation: Evaluation, co
     names = items.drop_duplicates(COL_ITEM).set_index(COL_ITEM)[COL_NAME] if items is not None and \
         COL_NAME in items.columns else None
     verb = "rated" if COL_RATING in transactions.columns else "bought"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", sp.SparseEfficiencyWarning)
-        recs = explain(fitted, recs, names, verb)
+    recs = explain(fitted, recs, names, verb)
     recs["item_name"] = recs[COL_ITEM].map(names) if names is not None else recs[COL_ITEM].astype(str)
     return recs[[COL_CUSTOMER, "rank", COL_ITEM, "item_name", "score", "reason"]]
