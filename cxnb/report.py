@@ -126,10 +126,13 @@ def render_html(executed: Path, target: Path, with_code: bool) -> None:
     target.write_text(body, encoding="utf-8")
 
 
-def _skipped_html(stage: str, reason: str, title: str) -> str:
-    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)} — {stage}</title></head>"
-            f"<body style='font-family:sans-serif;max-width:50em;margin:3em auto'><h1>{html.escape(stage)}</h1>"
-            f"<p>This stage was skipped: {html.escape(reason)}</p></body></html>")
+def _skipped_html(stage: str, reason: str, params: Params) -> str:
+    from cxnb.i18n import t
+
+    name = t(f"stage.{stage}", params.language)
+    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(params.title)} — {name}</title>"
+            f"</head><body style='font-family:sans-serif;max-width:50em;margin:3em auto'><h1>{html.escape(name)}</h1>"
+            f"<p>{html.escape(t('common.skipped', params.language, reason=reason))}</p></body></html>")
 
 
 def execute_stage(stage: str, params_path: Path, run_dir: Path, kernel: str) -> str | None:
@@ -273,7 +276,7 @@ def run_report(params_path: str | Path, out: str | Path | None = None, only: lis
                 if reason:
                     skipped[stage] = reason
                     (tmp / f"{STAGES[stage]}.ipynb").unlink(missing_ok=True)
-                    html_path.write_text(_skipped_html(stage, reason, params.title), encoding="utf-8")
+                    html_path.write_text(_skipped_html(stage, reason, params), encoding="utf-8")
                     say(f"[{i}/{len(stages)}] {stage} skipped: {reason}")
                 else:
                     render_html(tmp / f"{STAGES[stage]}.ipynb", html_path, with_code)

@@ -49,7 +49,7 @@ def segment_palette(names) -> dict:
 
 def table(df, formats: dict | None = None, precision: int = 2, index: bool = False):
     """A DataFrame styled the same way in every report: text left-aligned, numbers right, no row numbers."""
-    styler = df.style.format(precision=precision, thousands=",")
+    styler = df.style.format(precision=precision, thousands=",", na_rep="–")
     if formats:
         styler = styler.format({k: v for k, v in formats.items() if k in df.columns})
     text_cols = [c for c in df.columns if not str(df[c].dtype).startswith(("int", "float", "Int", "Float"))]

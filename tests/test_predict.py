@@ -17,6 +17,7 @@ from cxnb.predict import (
     FeatureEncoder,
     auc_ci,
     binary_label,
+    check_classes,
     fit_logit,
     given_dataset,
     horizon_dataset,
@@ -24,6 +25,7 @@ from cxnb.predict import (
     predict_behavior,
     resolve_label_source,
     score_customers,
+    top_reasons,
     tree_rules,
 )
 from cxnb.predict.evaluate import rank_auc
@@ -144,6 +146,30 @@ def test_scores_cover_customers_with_deciles_and_reasons(demo_result):
     assert scores.groupby("decile")["probability"].mean().is_monotonic_decreasing
     assert scores["decile"].value_counts().between(len(scores) // 10 - 1, len(scores) // 10 + 1).all()
     assert scores["top_reasons"].str.contains(r"\((?:raises|lowers)\)").all()
+
+
+def test_rules_and_reasons_read_in_chinese(demo_result):
+    labels = FeatureEncoder(language="zh").fit(demo_result.data.frame).labels_
+    rules = tree_rules(demo_result.tree, demo_result.X_train, demo_result.y_train, labels, "在 90 天内购买", "zh")
+    assert rules["rule"].str.match(r"^若 .+，则 \d+% 的客户在 90 天内购买（n=\d+）$").all()
+    assert rules["rule"].str.contains("距上次购买天数").any()
+    assert not rules["rule"].str.contains(r"\b(?:if|then|and|days)\b").any()
+    reasons = top_reasons(demo_result.logit, demo_result.X_test.head(50), labels, 3, "zh")
+    assert reasons.str.fullmatch(r"[^;]+（(?:提高|降低)）(?:；[^;]+（(?:提高|降低)）){2}").all()
+
+
+def test_notes_and_skip_reasons_read_in_chinese():
+    X, y = _synthetic()
+    X["leak"] = y * 2.0 + 0.1 * X["x2"].abs()
+    X["const"] = 3.0
+    notes = fit_logit(X, y, language="zh").notes
+    assert any("完全分离" in n and "leak" in n and "正则化" in n for n in notes)
+    assert any("恒定" in n and "const" in n for n in notes)
+    assert not any(word in " ".join(notes) for word in ("Dropped", "Maximum", "fell back"))
+    frame = pd.DataFrame({"customer_id": [f"c{i}" for i in range(60)], "charges": ["1.5", " ", "3"] * 20})
+    assert FeatureEncoder(language="zh").fit(frame).notes == ["“charges”：20 个缺失值（空白或非数字文本）用中位数 2.25 填补。"]
+    with pytest.raises(StageSkipped, match="只有 5 位正例客户"):
+        check_classes(pd.Series([1] * 5 + [0] * 295), "满足 churn = 1", language="zh")
 
 
 def test_bootstrap_auc_uses_the_same_auc_as_sklearn():

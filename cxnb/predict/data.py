@@ -8,6 +8,7 @@ import pandas as pd
 
 from cxnb.constants import COL_CUSTOMER, COL_TIMESTAMP
 from cxnb.errors import DataError, StageSkipped
+from cxnb.i18n import t
 from cxnb.profile import customer_profiles, share_columns
 
 PROFILE_FEATURES = ["days_since_last_order", "frequency", "avg_order_value", "tenure_days"]
@@ -16,7 +17,8 @@ BINARY_DEFAULTS = ({"0", "1"}, {"0.0", "1.0"}, {"false", "true"}, {"no", "yes"})
 
 @dataclass
 class PredictionData:
-    """Labelled customers (``frame`` of raw features, ``y`` 0/1) and the customers to score."""
+    """Labelled customers (``frame`` of raw features, ``y`` 0/1) and the customers to score; its text (outcome,
+    notes) and everything fitted on it read in ``language``."""
 
     frame: pd.DataFrame
     y: pd.Series
@@ -25,16 +27,16 @@ class PredictionData:
     score_frame: pd.DataFrame
     scored: str
     notes: list[str] = field(default_factory=list)
+    language: str = "en"
 
 
-def resolve_label_source(label: str, label_column: str | None, has_transactions: bool) -> str:
+def resolve_label_source(label: str, label_column: str | None, has_transactions: bool, language: str = "en") -> str:
     """``given`` or ``horizon`` from ``analysis.prediction.label`` (``auto``: given when a label column is set)."""
     source = ("given" if label_column else "horizon") if label == "auto" else label
     if source == "given" and not label_column:
-        raise StageSkipped("analysis.prediction.label is 'given' but data.customers.label is not set")
+        raise StageSkipped(t("bp.skip.given_without_label", language))
     if source == "horizon" and not has_transactions:
-        raise StageSkipped("there are no transactions to build a bought-in-horizon label from, and no "
-                           "data.customers.label column is configured")
+        raise StageSkipped(t("bp.skip.no_label", language))
     return source
 
 
@@ -78,14 +80,13 @@ def horizon_labels(transactions: pd.DataFrame, cutoff, horizon_days: int) -> pd.
     return pd.Series([int(c in buyers) for c in ids], index=ids, name="label", dtype="int64")
 
 
-def profile_features(profiles: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+def profile_features(profiles: pd.DataFrame, language: str = "en") -> tuple[pd.DataFrame, list[str]]:
     """Recency, frequency, average order value, tenure and category shares (one share left out as reference)."""
     shares = share_columns(profiles)
     cols = [COL_CUSTOMER] + [c for c in PROFILE_FEATURES if c in profiles.columns] + shares[1:]
-    notes = ["Total spend is not a separate feature: it is the number of orders times the average order value."]
+    notes = [t("bp.note.total_spend", language)]
     if shares:
-        notes.append(f"Category shares add up to 1, so {shares[0].removeprefix('share_')} (the largest category) "
-                     "is the reference share.")
+        notes.append(t("bp.note.reference_share", language, category=shares[0].removeprefix("share_")))
     return profiles[cols].copy(), notes
 
 
@@ -104,65 +105,69 @@ def _merge(profile: pd.DataFrame | None, attributes: pd.DataFrame | None, ids: p
 
 
 def horizon_dataset(transactions: pd.DataFrame, cutoff, horizon_days: int, items: pd.DataFrame | None = None,
-                    customers: pd.DataFrame | None = None) -> PredictionData:
+                    customers: pd.DataFrame | None = None, language: str = "en") -> PredictionData:
     """Features from history strictly before ``cutoff``; label = bought in the ``horizon_days`` after it."""
     cutoff = pd.Timestamp(cutoff)
     y = horizon_labels(transactions, cutoff, horizon_days)
-    past, notes = profile_features(customer_profiles(transactions, items, as_of=cutoff))
-    notes.insert(0, f"Label: bought at least once from {cutoff.date()} to {(cutoff + pd.Timedelta(days=horizon_days - 1)).date()} "
-                    f"({horizon_days} days); features use only the history before {cutoff.date()}, and the "
-                    f"customers are the {len(y)} with an order before it.")
+    past, notes = profile_features(customer_profiles(transactions, items, as_of=cutoff), language)
+    notes.insert(0, t("bp.note.label_horizon", language, start=cutoff.date(), days=horizon_days, customers=f"{len(y):,}",
+                      end=(cutoff + pd.Timedelta(days=horizon_days - 1)).date()))
     attributes = _attributes(customers, [])
     frame = _merge(past, attributes, y.index)
-    now, _ = profile_features(customer_profiles(transactions, items))
+    now, _ = profile_features(customer_profiles(transactions, items), language)
     score_frame = _merge(now, attributes, pd.Index(now[COL_CUSTOMER]))
     end = cutoff + pd.Timedelta(days=horizon_days)
     last = transactions[COL_TIMESTAMP].max()
     if last < end - pd.Timedelta(days=1):
-        notes.append(f"The data end on {last.date()}, before the end of the label window ({end.date()}): "
-                     "some buyers may be missed.")
-    outcome = f"buy within {horizon_days} days"
-    scored = (f"all {len(score_frame)} customers with purchase history, with features as of the end of the data "
-              f"(day after {last.date()}): the probability of buying in the next {horizon_days} days")
-    return PredictionData(frame, y.reset_index(drop=True), "horizon", outcome, score_frame, scored, notes)
+        notes.append(t("bp.note.data_end", language, last=last.date(), end=end.date()))
+    outcome = t("bp.outcome.horizon", language, days=horizon_days)
+    scored = t("bp.scored.horizon", language, customers=f"{len(score_frame):,}", last=last.date(), days=horizon_days)
+    return PredictionData(frame, y.reset_index(drop=True), "horizon", outcome, score_frame, scored, notes, language)
 
 
 def given_dataset(customers: pd.DataFrame, label: str, positive=None, transactions: pd.DataFrame | None = None,
-                  items: pd.DataFrame | None = None) -> PredictionData:
+                  items: pd.DataFrame | None = None, language: str = "en") -> PredictionData:
     """Label from a customers-table column; features from the other attributes (and the profile, if any)."""
     if label not in customers.columns:
         raise DataError(f"data.customers.label '{label}' is not a column of the customers table; the columns are: "
                         f"{', '.join(customers.columns)}.")
     y_all = binary_label(customers[label], label, positive)
-    notes = [f"Label: {label} = {positive!r} from the customers table."]
+    notes = [t("bp.note.label_given", language, label=label, value=repr(positive))]
     profile = None
     if transactions is not None and not transactions.empty:
-        profile, notes = profile_features(customer_profiles(transactions, items))
+        profile, profile_notes = profile_features(customer_profiles(transactions, items), language)
+        notes += profile_notes
     score_frame = _merge(profile, _attributes(customers, [label]), pd.Index(customers[COL_CUSTOMER]))
     known = y_all.notna().to_numpy()
     if not known.all():
-        notes.append(f"{int((~known).sum())} customers have no value in '{label}': they are scored but not used "
-                     "to fit or evaluate the models.")
+        notes.append(t("bp.note.given_missing", language, missing=f"{int((~known).sum()):,}", label=label))
     frame = score_frame[known].reset_index(drop=True)
     y = y_all[known].astype("int64").reset_index(drop=True)
-    shown = positive if positive is not None else "yes"
-    outcome = f"have {label} = {shown}"
-    scored = f"all {len(score_frame)} customers in the customers table: the probability that {label} = {shown}"
-    return PredictionData(frame, y.rename("label"), "given", outcome, score_frame, scored, notes)
+    shown = positive if positive is not None else t("bp.outcome.default_positive", language)
+    outcome = t("bp.outcome.given", language, label=label, value=shown)
+    scored = t("bp.scored.given", language, customers=f"{len(score_frame):,}", label=label, value=shown)
+    return PredictionData(frame, y.rename("label"), "given", outcome, score_frame, scored, notes, language)
+
+
+def outcome_summary(data: PredictionData) -> str:
+    """One Markdown line for the report: what is predicted, for how many customers, how many are positive."""
+    return t("bp.outcome_line", data.language, outcome=data.outcome, customers=f"{len(data.y):,}",
+             positive=f"{data.y.mean():.1%}", source=t(f"bp.source.{data.label_source}", data.language))
 
 
 def check_prediction_inputs(run) -> str:
     """The label source for this run (``horizon`` or ``given``); raises StageSkipped when there is none."""
     cfg = run.params.data.customers
     return resolve_label_source(run.params.analysis.prediction.label, cfg.label if cfg else None,
-                                run.has("transactions"))
+                                run.has("transactions"), run.params.language)
 
 
 def dataset_from_run(run) -> PredictionData:
-    """The labelled customers of a run, as configured in its parameter file."""
+    """The labelled customers of a run, as configured in its parameter file, with text in the report language."""
     source = check_prediction_inputs(run)
+    language = run.params.language
     if source == "horizon":
         return horizon_dataset(run.transactions(), run.cutoff, run.params.analysis.horizon_days, run.items(),
-                               run.customers())
+                               run.customers(), language)
     cfg = run.params.data.customers
-    return given_dataset(run.customers(), cfg.label, cfg.positive, run.transactions(), run.items())
+    return given_dataset(run.customers(), cfg.label, cfg.positive, run.transactions(), run.items(), language)

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from cxnb.constants import COL_CUSTOMER
+from cxnb.i18n import t
 
 MAX_LEVELS = 20
 MIN_LEVEL_COUNT = 10
@@ -15,21 +16,15 @@ NUMERIC_PARSE_SHARE = 0.95
 # Profile features that are money or counts: skewed, so log1p-transformed for the logistic regression.
 LOG_PROFILE = ("frequency", "monetary", "avg_order_value", "n_items", "units", "n_lines")
 PROFILE_COLUMNS = ("days_since_last_order", "tenure_days", "mean_interpurchase_days", *LOG_PROFILE)
-PROFILE_LABELS = {
-    "days_since_last_order": "days since last order",
-    "frequency": "number of orders",
-    "avg_order_value": "average order value",
-    "tenure_days": "days since first order",
-    "monetary": "total spend",
-}
+LABELLED_PROFILE = ("days_since_last_order", "frequency", "avg_order_value", "tenure_days", "monetary")
 
 
-def readable(column: str) -> str:
+def readable(column: str, language: str = "en") -> str:
     """A plain-language name for a feature column."""
-    if column in PROFILE_LABELS:
-        return PROFILE_LABELS[column]
+    if column in LABELLED_PROFILE:
+        return t(f"bp.feature.{column}", language)
     if column.startswith("share_"):
-        return f"share of spend on {column.removeprefix('share_')}"
+        return t("bp.feature.share", language, category=column.removeprefix("share_"))
     return column.replace("_", " ")
 
 
@@ -62,11 +57,12 @@ class FeatureEncoder:
     """Numeric columns imputed with the median; categoricals one-hot against their most common level.
 
     Fitted on training customers only (scikit-learn style ``fit``/``transform``); the output keeps
-    natural units so tree rules read in days, orders and currency.
+    natural units so tree rules read in days, orders and currency. Labels and notes read in ``language``.
     """
 
     max_levels: int = MAX_LEVELS
     min_level_count: int = MIN_LEVEL_COUNT
+    language: str = "en"
     numeric_: dict[str, float] = field(default_factory=dict)
     levels_: dict[str, list[str]] = field(default_factory=dict)
     reference_: dict[str, str] = field(default_factory=dict)
@@ -81,8 +77,7 @@ class FeatureEncoder:
             if number is not None:
                 self._fit_numeric(col, number, frame[col])
             elif _looks_like_date(frame[col]):
-                self.notes.append(f"'{col}' holds dates and is not used as a feature (the purchase history "
-                                  "carries tenure and recency).")
+                self.notes.append(t("bp.note.dates", self.language, column=col))
             else:
                 self._fit_categorical(col, frame[col].astype("string").fillna("missing"), n)
         return self
@@ -90,29 +85,29 @@ class FeatureEncoder:
     def _fit_numeric(self, col: str, number: pd.Series, raw: pd.Series) -> None:
         median = float(number.median()) if number.notna().any() else 0.0
         self.numeric_[col] = median
-        self.labels_[col] = readable(col)
+        self.labels_[col] = readable(col, self.language)
         missing = int(number.isna().sum())
         if missing:
-            parsed = "" if pd.api.types.is_numeric_dtype(raw) else " (blank or non-numeric text)"
-            self.notes.append(f"'{col}': {missing} missing values{parsed} filled with the median {median:.4g}.")
+            key = "bp.note.filled_median" if pd.api.types.is_numeric_dtype(raw) else "bp.note.filled_median_text"
+            self.notes.append(t(key, self.language, column=col, missing=f"{missing:,}", median=f"{median:.4g}"))
 
     def _fit_categorical(self, col: str, values: pd.Series, n: int) -> None:
         counts = values.value_counts()
         if len(counts) > self.max_levels or len(counts) > 0.5 * n:
-            self.notes.append(f"'{col}' has {len(counts)} distinct values (id-like or too many categories) "
-                              "and is not used as a feature.")
+            self.notes.append(t("bp.note.too_many_levels", self.language, column=col, levels=f"{len(counts):,}"))
             return
         rare = counts[counts < self.min_level_count]
         if len(rare) and len(counts) > 2:
             counts = values.where(~values.isin(rare.index), "other").value_counts()
-            into = "'other'" if counts["other"] >= self.min_level_count else "the reference level"
-            self.notes.append(f"'{col}': levels with fewer than {self.min_level_count} customers "
-                              f"({', '.join(map(str, rare.index))}) are counted with {into}.")
+            key = "bp.note.rare_into_other" if counts["other"] >= self.min_level_count else "bp.note.rare_into_reference"
+            levels = t("bp.list_sep", self.language).join(map(str, rare.index))
+            self.notes.append(t(key, self.language, column=col, n=self.min_level_count, levels=levels))
         ordered = sorted(counts.index, key=lambda lv: (-counts[lv], str(lv)))
         self.reference_[col] = ordered[0]
         self.levels_[col] = sorted((lv for lv in ordered[1:] if counts[lv] >= self.min_level_count), key=str)
         for level in self.levels_[col]:
-            self.labels_[f"{col}={level}"] = f"{col} = {level} (vs {ordered[0]})"
+            self.labels_[f"{col}={level}"] = t("bp.feature.level", self.language, column=col, level=level,
+                                               reference=ordered[0])
 
     @property
     def columns(self) -> list[str]:

@@ -14,6 +14,7 @@ from statsmodels.stats.outliers_influence import variance_inflation_factor
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
 from threadpoolctl import threadpool_limits
 
+from cxnb.i18n import t
 from cxnb.predict.features import binary_columns, log_columns
 
 COLLINEAR_R2 = 1 - 1e-8
@@ -107,22 +108,22 @@ def severe_vif_columns(Z: pd.DataFrame) -> list[str]:
 
 
 def _mle(y: pd.Series, Z: pd.DataFrame):
-    """statsmodels Logit fit; returns (result, reason it looks separated or None)."""
+    """statsmodels Logit fit; returns (result, ``bp.problem`` key of the reason it failed, or None)."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             result = sm.Logit(y.to_numpy(), sm.add_constant(Z, has_constant="add")).fit(
                 method="newton", maxiter=100, disp=0)
         except np.linalg.LinAlgError:
-            return None, "the information matrix is singular"
+            return None, "singular"
     if any(issubclass(w.category, PerfectSeparationWarning) for w in caught):
-        return result, "perfect separation"
+        return result, "separation"
     big = result.params.drop("const").abs()
     if not result.mle_retvals.get("converged", True) or any(issubclass(w.category, ConvergenceWarning)
                                                             for w in caught):
-        return result, "the fit did not converge"
+        return result, "not_converged"
     if (big > SEPARATION_COEF).any() or not np.isfinite(result.bse).all():
-        return result, "quasi-separation (coefficients diverge)"
+        return result, "quasi_separation"
     return result, None
 
 
@@ -159,89 +160,92 @@ def coefficient_table(params: pd.Series, result, Z: pd.DataFrame, labels: dict[s
     return table.loc[order].reset_index(drop=True)
 
 
-def _units(X: pd.DataFrame, logged: list[str], binary: list[str], scale: pd.Series) -> dict[str, str]:
+def _units(X: pd.DataFrame, logged: list[str], binary: list[str], scale: pd.Series, language: str) -> dict[str, str]:
     units = {}
     for col in X.columns:
         if col in binary:
-            units[col] = "yes vs no" if "=" not in col else "level vs reference"
+            units[col] = t("bp.unit.flag" if "=" not in col else "bp.unit.level", language)
         elif col in logged:
-            units[col] = f"x{np.exp(scale[col]):.3g} (1 sd on log scale)"
+            units[col] = t("bp.unit.log_sd", language, factor=f"{np.exp(scale[col]):.3g}")
         else:
-            units[col] = f"+{scale[col]:.3g} (1 sd)"
+            units[col] = t("bp.unit.sd", language, size=f"{scale[col]:.3g}")
     return units
 
 
 def fit_logit(X: pd.DataFrame, y: pd.Series, labels: dict[str, str] | None = None, log_transform: bool = True,
-              seed: int = 0, with_vif: bool = True) -> LogitModel:
-    """Fit a statsmodels Logit on natural-unit features ``X``; checks and fallbacks are stated in ``notes``."""
+              seed: int = 0, with_vif: bool = True, language: str = "en") -> LogitModel:
+    """Fit a statsmodels Logit on natural-unit features ``X``; checks and fallbacks are stated in ``notes``
+    (in ``language``)."""
     with threadpool_limits(1, user_api="blas"):  # many small solves: BLAS threads only add contention
-        return _fit_logit(X, y, labels or {}, log_transform, seed, with_vif)
+        return _fit_logit(X, y, labels or {}, log_transform, seed, with_vif, language)
 
 
 def _fit_logit(X: pd.DataFrame, y: pd.Series, labels: dict[str, str], log_transform: bool, seed: int,
-               with_vif: bool) -> LogitModel:
+               with_vif: bool, language: str) -> LogitModel:
     notes = []
+
+    def names(cols) -> str:
+        return t("bp.list_sep", language).join(labels.get(c, c) for c in cols)
+
     constant = [c for c in X.columns if X[c].nunique() <= 1]
     if constant:
-        notes.append(f"Dropped constant columns (no information): {', '.join(labels.get(c, c) for c in constant)}.")
+        notes.append(t("bp.note.dropped_constant", language, columns=names(constant)))
     X = X.drop(columns=constant)
     logged = log_columns(X) if log_transform else []
     if logged:
-        notes.append(f"Log-transformed (log(1+x)) skewed money/count features: "
-                     f"{', '.join(labels.get(c, c) for c in logged)}.")
+        notes.append(t("bp.note.log_transformed", language, columns=names(logged)))
     center, scale = _scaling(X, logged)
     Z = _standardize(X, logged, center, scale)
     collinear = collinear_columns(Z)
     if collinear:
-        notes.append("Dropped columns that are an exact combination of others (singular design): "
-                     f"{', '.join(labels.get(c, c) for c in collinear)}.")
+        notes.append(t("bp.note.dropped_collinear", language, columns=names(collinear)))
         Z = Z.drop(columns=collinear)
     severe = severe_vif_columns(Z)
     if severe:
-        notes.append(f"Dropped nearly collinear columns (VIF > {SEVERE_VIF:g}, almost fully explained by the other "
-                     f"features, which carry their effect): {', '.join(labels.get(c, c) for c in severe)}.")
+        notes.append(t("bp.note.dropped_severe_vif", language, vif=f"{SEVERE_VIF:g}", columns=names(severe)))
         Z = Z.drop(columns=severe)
     columns = list(Z.columns)
     vif = vif_table(Z) if with_vif and columns else pd.DataFrame(columns=["term", "vif"])
     high = vif[vif["vif"] > HIGH_VIF]
     if len(high):
-        notes.append(f"High VIF (> {HIGH_VIF:g}, correlated features; their separate effects are uncertain): "
-                     f"{', '.join(labels.get(t, t) for t in high['term'])}.")
+        notes.append(t("bp.note.high_vif", language, vif=f"{HIGH_VIF:g}", columns=names(high["term"])))
     events = int(min(y.sum(), len(y) - y.sum()))
     if events < MIN_EVENTS_PER_FEATURE * max(len(columns), 1):
-        notes.append(f"Only {events} customers in the smaller class for {len(columns)} features (fewer than "
-                     f"{MIN_EVENTS_PER_FEATURE} per feature): coefficients are imprecise.")
+        notes.append(t("bp.note.few_events", language, events=f"{events:,}", features=len(columns),
+                       per_feature=MIN_EVENTS_PER_FEATURE))
     result, problem = _mle(y, Z)
     if problem:
-        culprits = ", ".join(labels.get(c, c) for c in _separating(result, Z))
-        notes.append(f"Maximum likelihood failed ({problem}{'; driven by ' + culprits if culprits else ''}): "
-                     "fell back to an L2-regularized fit (C=1); confidence intervals and p-values are not shown.")
+        culprits = _separating(result, Z)
+        key = "bp.note.mle_failed_driven" if culprits else "bp.note.mle_failed"
+        notes.append(t(key, language, problem=t(f"bp.problem.{problem}", language), columns=names(culprits)))
         params, result, method = _regularized(y, Z, seed), None, "regularized"
     else:
         params, method = pd.Series(result.params, index=["const", *columns]), "mle"
-    units = _units(X[columns], logged, binary_columns(X[columns]), scale)
+    units = _units(X[columns], logged, binary_columns(X[columns]), scale, language)
     table = coefficient_table(params, result, Z, labels, units, y)
     return LogitModel(columns, [c for c in logged if c in columns], center[columns], scale[columns], params,
                       method, table, vif.assign(feature=[labels.get(t, t) for t in vif["term"]]), notes, result)
 
 
-def top_reasons(model: LogitModel, X: pd.DataFrame, labels: dict[str, str], n: int = 3) -> pd.Series:
-    """The ``n`` features that move each customer's log-odds most, as readable text."""
+def top_reasons(model: LogitModel, X: pd.DataFrame, labels: dict[str, str], n: int = 3,
+                language: str = "en") -> pd.Series:
+    """The ``n`` features that move each customer's log-odds most, as readable text in ``language``."""
     contrib = model.contributions(X)
     values = X[model.columns]
+    sep = t("bp.reason.sep", language)
     out = []
     for i in range(len(contrib)):
         row = contrib.iloc[i]
         top = row.abs().sort_values(ascending=False, kind="mergesort").index[:n]
-        out.append("; ".join(_reason(col, values.iloc[i][col], row[col], labels) for col in top))
+        out.append(sep.join(_reason(col, values.iloc[i][col], row[col], labels, language) for col in top))
     return pd.Series(out, index=X.index, name="top_reasons")
 
 
-def _reason(col: str, value: float, contribution: float, labels: dict[str, str]) -> str:
-    direction = "raises" if contribution > 0 else "lowers"
+def _reason(col: str, value: float, contribution: float, labels: dict[str, str], language: str) -> str:
     if "=" in col:
         var, level = col.split("=", 1)
-        text = f"{var} = {level}" if value == 1 else f"{var} not {level}"
+        text = t("bp.reason.level_is" if value == 1 else "bp.reason.level_not", language, variable=var, level=level)
     else:
-        text = f"{labels.get(col, col)} {value:.0f}" if abs(value) >= 10 else f"{labels.get(col, col)} {value:.3g}"
-    return f"{text} ({direction})"
+        shown = f"{value:.0f}" if abs(value) >= 10 else f"{value:.3g}"
+        text = t("bp.reason.value", language, feature=labels.get(col, col), value=shown)
+    return t("bp.reason.raises" if contribution > 0 else "bp.reason.lowers", language, text=text)

@@ -11,6 +11,7 @@ from sklearn.model_selection import train_test_split
 from cxnb.config import PredictionConfig
 from cxnb.constants import COL_CUSTOMER
 from cxnb.errors import StageSkipped
+from cxnb.i18n import t
 from cxnb.predict.data import PredictionData
 from cxnb.predict.evaluate import calibration_table, cv_auc, evaluate, gains_table, majority_baseline
 from cxnb.predict.features import FeatureEncoder
@@ -18,7 +19,6 @@ from cxnb.predict.logit import LogitModel, fit_logit, top_reasons
 from cxnb.predict.trees import TreeModel, fit_forest, fit_tree, forest_importance, tree_rules
 
 MODELS = ("logit", "decision_tree", "random_forest")
-MODEL_NAMES = {"logit": "logistic regression", "decision_tree": "decision tree", "random_forest": "random forest"}
 MIN_CLASS = 25
 CV_FOLDS = 5
 
@@ -48,13 +48,21 @@ class PredictionResult:
         return self.encoder.labels_
 
     @property
+    def language(self) -> str:
+        return self.data.language
+
+    def model_name(self, model: str) -> str:
+        """The readable name of ``model`` (one of ``MODELS``) in the report language."""
+        return t(f"bp.model.{model}", self.language)
+
+    @property
     def base_rate(self) -> float:
         return float(self.y_train.mean())
 
     def metrics_table(self) -> pd.DataFrame:
         """One row per model (and the majority baseline) with the held-out and CV figures."""
-        rows = [{"model": MODEL_NAMES[m], **self.scores[m]} for m in MODELS]
-        rows.append({"model": "predict majority (baseline)", **self.baseline})
+        rows = [{"model": self.model_name(m), **self.scores[m]} for m in MODELS]
+        rows.append({"model": t("bp.model.baseline", self.language), **self.baseline})
         table = pd.DataFrame(rows)
         table["auc_ci"] = [f"{c[0]:.3f}–{c[1]:.3f}" if isinstance(c, list) else "" for c in table["auc_ci"]]
         return table
@@ -67,7 +75,7 @@ class PredictionResult:
 
     def rules(self) -> pd.DataFrame:
         """The decision tree's leaves as plain-language rules (training customers)."""
-        return tree_rules(self.tree, self.X_train, self.y_train, self.labels, self.data.outcome)
+        return tree_rules(self.tree, self.X_train, self.y_train, self.labels, self.data.outcome, self.language)
 
     def importance(self) -> pd.DataFrame:
         """Random-forest permutation importance on the held-out customers."""
@@ -75,23 +83,23 @@ class PredictionResult:
 
     def gains(self) -> pd.DataFrame:
         """Cumulative gains and lift per model on the held-out customers (long format)."""
-        return pd.concat([gains_table(self.y_test, self.test_prob[m]).assign(model=MODEL_NAMES[m]) for m in MODELS],
-                         ignore_index=True)
+        return pd.concat([gains_table(self.y_test, self.test_prob[m]).assign(model=self.model_name(m))
+                          for m in MODELS], ignore_index=True)
 
     def calibration(self) -> pd.DataFrame:
         """Calibration curve per model on the held-out customers (long format)."""
-        return pd.concat([calibration_table(self.y_test, self.test_prob[m]).assign(model=MODEL_NAMES[m])
+        return pd.concat([calibration_table(self.y_test, self.test_prob[m]).assign(model=self.model_name(m))
                           for m in MODELS], ignore_index=True)
 
 
-def check_classes(y: pd.Series, outcome: str, folds: int = CV_FOLDS) -> None:
+def check_classes(y: pd.Series, outcome: str, folds: int = CV_FOLDS, language: str = "en") -> None:
     """Raise StageSkipped when a class is too small for a held-out set and cross-validation."""
     counts = y.value_counts()
     small = int(counts.min()) if len(counts) == 2 else 0
     if small < MIN_CLASS:
-        kind = "positive" if len(counts) < 2 or counts.idxmin() == 1 else "negative"
-        raise StageSkipped(f"only {small} {kind} customers (label: {outcome}); at least {MIN_CLASS} of each kind "
-                           f"are needed for a held-out test and {folds}-fold cross-validation")
+        kind = "bp.skip.positive" if len(counts) < 2 or counts.idxmin() == 1 else "bp.skip.negative"
+        raise StageSkipped(t("bp.skip.small_class", language, n=small, kind=t(kind, language), outcome=outcome,
+                             minimum=MIN_CLASS, folds=folds))
 
 
 def _logit_fit_predict(config: PredictionConfig):
@@ -110,15 +118,16 @@ def _sklearn_fit_predict(make):
 
 
 def predict_behavior(data: PredictionData, config: PredictionConfig | None = None) -> PredictionResult:
-    """Split (stratified, seeded), fit logit / decision tree / random forest, evaluate on held-out and by CV."""
+    """Split (stratified, seeded), fit logit / decision tree / random forest, evaluate on held-out and by CV;
+    notes and labels read in ``data.language``."""
     config = config or PredictionConfig()
-    seed = config.seed
-    check_classes(data.y, data.outcome)
+    seed, language = config.seed, data.language
+    check_classes(data.y, data.outcome, CV_FOLDS, language)
     train, test, y_train, y_test = train_test_split(data.frame, data.y, test_size=config.test_fraction,
                                                     stratify=data.y, random_state=seed)
-    encoder = FeatureEncoder().fit(train)
+    encoder = FeatureEncoder(language=language).fit(train)
     X_train, X_test = encoder.transform(train), encoder.transform(test)
-    logit = fit_logit(X_train, y_train, encoder.labels_, config.log_transform, seed)
+    logit = fit_logit(X_train, y_train, encoder.labels_, config.log_transform, seed, language=language)
     tree = fit_tree(X_train, y_train, seed=seed)
     forest = fit_forest(X_train, y_train, seed)
     test_prob = pd.DataFrame({"logit": logit.predict_proba(X_test), "decision_tree": tree.predict_proba(X_test),
@@ -132,28 +141,23 @@ def predict_behavior(data: PredictionData, config: PredictionConfig | None = Non
         scores[name] = evaluate(y_test, test_prob[name], threshold, seed)
         mean, sd = cv_auc(fitters[name], data.frame, data.y, CV_FOLDS, seed)
         scores[name].update(auc_cv_mean=mean, auc_cv_sd=sd)
-    how = ("the training base rate (a customer is flagged when their probability is above the average rate)"
-           if config.threshold == "auto" else "analysis.prediction.threshold")
-    notes = [*data.notes, *encoder.notes, *logit.notes,
-             f"Threshold for accuracy/precision/recall/F1: {threshold:.3f}, {how}. Classes are not reweighted, so "
-             "probabilities stay calibrated; imbalance is handled by stratified splits, this threshold and "
-             "rank-based measures (AUC, lift).",
-             f"Decision-tree depth {tree.depth}: the shallowest depth whose {CV_FOLDS}-fold cross-validated AUC "
-             "on the training customers is within one standard error of the best; its cross-validated AUC uses "
-             "that depth."]
+    how = "bp.note.threshold_auto" if config.threshold == "auto" else "bp.note.threshold_param"
+    notes = [*data.notes, *encoder.notes, *logit.notes, t(how, language, threshold=f"{threshold:.3f}"),
+             t("bp.note.tree_depth", language, depth=tree.depth, folds=CV_FOLDS)]
     return PredictionResult(data, encoder, logit, tree, forest, X_train, y_train, X_test, y_test, test_prob,
                             threshold, scores, majority_baseline(y_train, y_test), notes, seed)
 
 
 def score_customers(result: PredictionResult, n_reasons: int = 3) -> pd.DataFrame:
-    """Scored customer list (logistic regression): id, probability, decile (1 = highest), top reasons."""
+    """Scored customer list (logistic regression): id, probability, decile (1 = highest), top reasons (in the
+    report language; the column names stay English, they are the export contract)."""
     frame = result.data.score_frame
     X = result.encoder.transform(frame)
     prob = result.logit.predict_proba(X)
     decile = pd.qcut(pd.Series(-prob).rank(method="first"), 10, labels=False) + 1
+    reasons = top_reasons(result.logit, X, result.labels, n_reasons, result.language)
     out = pd.DataFrame({COL_CUSTOMER: frame[COL_CUSTOMER].to_numpy(), "probability": prob,
-                        "decile": decile.to_numpy(), "top_reasons": top_reasons(result.logit, X, result.labels,
-                                                                                 n_reasons).to_numpy()})
+                        "decile": decile.to_numpy(), "top_reasons": reasons.to_numpy()})
     return out.sort_values(["decile", "probability"], ascending=[True, False], ignore_index=True)
 
 

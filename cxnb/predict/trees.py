@@ -12,6 +12,8 @@ from sklearn.inspection import permutation_importance
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.tree import DecisionTreeClassifier
 
+from cxnb.i18n import t
+
 DEPTHS = (2, 3, 4, 5, 6)
 CV_FOLDS = 5
 N_TREES = 200
@@ -62,7 +64,8 @@ def _bound(value: float, integer: bool) -> str:
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
 
 
-def _conditions(path: list[tuple[str, bool, float]], integer: dict[str, bool], labels: dict[str, str]) -> list[str]:
+def _conditions(path: list[tuple[str, bool, float]], integer: dict[str, bool], labels: dict[str, str],
+                language: str) -> list[str]:
     """Merge the splits on a path into one condition per feature, in natural units."""
     lows: dict[str, float] = {}
     highs: dict[str, float] = {}
@@ -75,20 +78,22 @@ def _conditions(path: list[tuple[str, bool, float]], integer: dict[str, bool], l
     for col in dict.fromkeys(c for c, _, _ in path):
         if "=" in col:
             var, level = col.split("=", 1)
-            out.append(f"{var} is {level}" if col in lows else f"{var} is not {level}")
+            out.append(t("bp.rule.is" if col in lows else "bp.rule.is_not", language, variable=var, level=level))
             continue
         name, parts = labels.get(col, col), []
         if col in lows:
             parts.append(f"> {_bound(lows[col], integer[col])}")
         if col in highs:
             parts.append(f"≤ {_bound(highs[col], integer[col])}")
-        out.append(f"{name} {' and '.join(parts)}")
+        out.append(f"{name} {t('bp.rule.and', language).join(parts)}")
     return out
 
 
-def tree_rules(tree: TreeModel, X: pd.DataFrame, y: pd.Series, labels: dict[str, str], outcome: str) -> pd.DataFrame:
-    """One plain-language rule per leaf with its customers and their observed rate, highest rate first."""
-    t = tree.model.tree_
+def tree_rules(tree: TreeModel, X: pd.DataFrame, y: pd.Series, labels: dict[str, str], outcome: str,
+               language: str = "en") -> pd.DataFrame:
+    """One plain-language rule per leaf ("if … then …" in ``language``) with its customers and their observed
+    rate, highest rate first."""
+    nodes = tree.model.tree_
     names = list(X.columns)
     integer = {c: bool(np.all(np.mod(X[c], 1) == 0)) for c in names}
     leaf_of = pd.Series(tree.model.apply(X), index=X.index)
@@ -96,15 +101,16 @@ def tree_rules(tree: TreeModel, X: pd.DataFrame, y: pd.Series, labels: dict[str,
     rows = []
 
     def walk(node: int, path: list) -> None:
-        if t.children_left[node] == -1:
-            conds = _conditions(path, integer, labels) or ["all customers"]
+        if nodes.children_left[node] == -1:
+            conds = _conditions(path, integer, labels, language) or [t("bp.rule.all_customers", language)]
             n, rate = stats.loc[node] if node in stats.index else (0, np.nan)
-            rows.append({"rule": f"if {' and '.join(conds)} then {rate:.0%} {outcome} (n={int(n)})",
-                         "customers": int(n), "rate": rate})
+            rule = t("bp.rule.if_then", language, conditions=t("bp.rule.and", language).join(conds),
+                     rate=f"{rate:.0%}", outcome=outcome, n=int(n))
+            rows.append({"rule": rule, "customers": int(n), "rate": rate})
             return
-        col, thr = names[t.feature[node]], t.threshold[node]
-        walk(t.children_left[node], [*path, (col, True, thr)])
-        walk(t.children_right[node], [*path, (col, False, thr)])
+        col, thr = names[nodes.feature[node]], nodes.threshold[node]
+        walk(nodes.children_left[node], [*path, (col, True, thr)])
+        walk(nodes.children_right[node], [*path, (col, False, thr)])
 
     walk(0, [])
     return pd.DataFrame(rows).sort_values("rate", ascending=False, ignore_index=True)
