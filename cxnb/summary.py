@@ -146,9 +146,12 @@ def _recommendation(m: dict, language: str) -> list[str]:
         return []
     best = max(personal, key=personal.get)
     if personal[best] > pop * 1.05:
-        out = [t("summary.rec_better", language, model=t(f"summary.model.{best}", language) if best in
-                 ("item_cf", "ease") else best, ratio=_pct(personal[best] / pop - 1) if pop else "∞", k=k,
-                 p_model=f"{personal[best]:.3f}", p_pop=f"{pop:.3f}")]
+        model = t(f"summary.model.{best}", language) if best in ("item_cf", "ease") else best
+        values = {"model": model, "k": k, "p_model": f"{personal[best]:.3f}", "p_pop": f"{pop:.3f}"}
+        if pop and personal[best] >= 2 * pop:
+            out = [t("summary.rec_times", language, times=f"{personal[best] / pop:.1f}", **values)]
+        else:
+            out = [t("summary.rec_better", language, ratio=_pct(personal[best] / pop - 1) if pop else "∞", **values)]
     else:
         out = [t("summary.rec_same", language, k=k, p_pop=f"{pop:.3f}")]
     coverage = m.get(best, {}).get("coverage")
