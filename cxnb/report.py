@@ -154,7 +154,7 @@ def execute_stage(stage: str, params_path: Path, run_dir: Path, kernel: str) -> 
     except PapermillExecutionError as exc:
         if exc.ename == "StageSkipped":
             return exc.evalue
-        if exc.ename == "StageSkipped" or exc.ename.endswith(("ConfigError", "DataError")):
+        if exc.ename in ("CxnbError", "ConfigError", "DataError"):
             raise CxnbError(exc.evalue) from None
         failed = _keep_failed(output, params_path)
         raise RunFailed(f"{stem}.ipynb failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue} "
