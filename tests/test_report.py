@@ -131,8 +131,10 @@ def test_two_runs_at_once_do_not_mix(tmp_path):
     out = tmp_path / "reports" / "small"
     cmd = [sys.executable, "-m", "cxnb.cli", "run", str(params), "--out", str(out), "--quiet",
            "--only", "data_quality", "requirement_analysis"]
+    data_before = _checksums(tmp_path / "data")
     procs = [subprocess.Popen(cmd, cwd=ROOT) for _ in range(2)]
     assert [p.wait(timeout=300) for p in procs] == [0, 0]
+    assert _checksums(tmp_path / "data") == data_before, "the kit wrote into the client's data folder"
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["stages_run"] == ["data_quality", "requirement_analysis"]
     assert (out / "exports" / "customer_profiles.csv").exists()
