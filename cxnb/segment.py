@@ -28,6 +28,7 @@ from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from cxnb.constants import COL_CUSTOMER, SEED
 from cxnb.errors import CxnbError, StageSkipped
+from cxnb.i18n import t
 from cxnb.privacy import OTHER
 from cxnb.profile import share_columns
 
@@ -43,44 +44,58 @@ STABLE_ARI = 0.8
 MIN_CUSTOMERS = 50
 SCATTER_POINTS = 4_000
 STANDARDIZED_STEPS = 3  # log1p, impute, scale
+# Profile columns with a label in the catalogue (seg.feature.*); other features are shown by their column name.
+LABELLED_FEATURES = ("days_since_last_order", "frequency", "monetary", "tenure_days", "avg_order_value",
+                     "mean_interpurchase_days", "n_items", "units", "n_lines")
+STABILITY_KINDS = {"other seed": "seg.kind.other_seed", "bootstrap": "seg.kind.bootstrap"}
+
+
+def feature_label(feature: str, language: str = "en") -> str:
+    """A feature as shown in the report: its catalogue label, 'share of <category>', or the column name."""
+    if feature in LABELLED_FEATURES:
+        return t(f"seg.feature.{feature}", language)
+    if feature.startswith("share_"):
+        return t("seg.feature.share", language, category=feature.removeprefix("share_"))
+    return feature.replace("_", " ")
 
 
 @dataclass(frozen=True)
 class NamingRule:
-    """A segment name and action, given when every condition on the standardized centroid holds."""
+    """A segment name and action (``seg.rule.<key>.name`` / ``.action``), given when every condition holds."""
 
-    name: str
-    action: str
+    key: str
     conditions: tuple[tuple[str, str, float], ...]
 
     def matches(self, centroid: pd.Series) -> bool:
         """Whether all conditions hold (a condition on a feature that is not used never holds)."""
-        return all(f in centroid.index and (centroid[f] >= t if op == ">=" else centroid[f] <= t)
-                   for f, op, t in self.conditions)
+        return all(f in centroid.index and (centroid[f] >= v if op == ">=" else centroid[f] <= v)
+                   for f, op, v in self.conditions)
 
-    def describe(self) -> str:
-        """The conditions in words, e.g. 'frequency ≥ +0.5 sd and monetary ≥ +0.5 sd'."""
-        return " and ".join(f"{f} {'≥' if op == '>=' else '≤'} {t:+.2g} sd" for f, op, t in self.conditions)
+    def name(self, language: str = "en") -> str:
+        """The segment name this rule gives, in ``language``."""
+        return t(f"seg.rule.{self.key}.name", language)
+
+    def action(self, language: str = "en") -> str:
+        """The suggested action for the segment, in ``language``."""
+        return t(f"seg.rule.{self.key}.action", language)
+
+    def describe(self, language: str = "en") -> str:
+        """The conditions in words, e.g. 'orders ≥ +0.5 sd and spend ≥ +0.5 sd'."""
+        return t("seg.cond_join", language).join(
+            t("seg.cond_ge" if op == ">=" else "seg.cond_le", language, feature=feature_label(f, language),
+              threshold=f"{v:+.2g}") for f, op, v in self.conditions)
 
 
 # First matching rule wins; centroids are in standard deviations from the average customer.
 NAMING_RULES = (
-    NamingRule("High-value loyal", "reward and retain: loyalty perks, early access, a personal thank-you",
-               (("frequency", ">=", 0.5), ("monetary", ">=", 0.5))),
-    NamingRule("Big-ticket buyers", "cross-sell accessories and services; time offers to replacement cycles",
-               (("avg_order_value", ">=", 0.75),)),
-    NamingRule("New customers", "onboard: welcome series and an incentive for the next order",
-               (("tenure_days", "<=", -0.75),)),
-    NamingRule("Lapsed", "win back: a reminder with a personal offer before they are lost",
-               (("days_since_last_order", ">=", 0.75),)),
-    NamingRule("Occasional low-spend", "grow the basket: bundles and low-cost promotions",
-               (("monetary", "<=", -0.5),)),
-    NamingRule("Frequent buyers", "keep the habit: subscriptions, replenishment reminders",
-               (("frequency", ">=", 0.5),)),
-    NamingRule("High spenders", "upgrade: premium ranges and tailored recommendations",
-               (("monetary", ">=", 0.5),)),
+    NamingRule("high_value_loyal", (("frequency", ">=", 0.5), ("monetary", ">=", 0.5))),
+    NamingRule("big_ticket", (("avg_order_value", ">=", 0.75),)),
+    NamingRule("new", (("tenure_days", "<=", -0.75),)),
+    NamingRule("lapsed", (("days_since_last_order", ">=", 0.75),)),
+    NamingRule("occasional_low_spend", (("monetary", "<=", -0.5),)),
+    NamingRule("frequent", (("frequency", ">=", 0.5),)),
+    NamingRule("high_spenders", (("monetary", ">=", 0.5),)),
 )
-DESCRIBE_ACTION = "tailor offers to what sets this group apart (see the profile table)"
 
 
 @dataclass
@@ -105,16 +120,15 @@ class Segmentation:
 
 
 def check_segmentation_inputs(run) -> None:
-    """Raise StageSkipped when there is nothing to segment on or too few customers."""
-    features = run.params.analysis.segmentation.features
+    """Raise StageSkipped (reason in the report language) when there is nothing to segment on or too few customers."""
+    features, language = run.params.analysis.segmentation.features, run.params.language
     if not run.has("transactions") and not features:
-        raise StageSkipped("the client has no transactions and analysis.segmentation.features names no "
-                           "customer attributes to segment on")
+        raise StageSkipped(t("seg.skip.no_features", language))
     if not run.has("transactions") and not run.has("customers"):
-        raise StageSkipped("the client has no customer table to take the configured features from")
+        raise StageSkipped(t("seg.skip.no_customers", language))
     n = len(segmentation_features(run, features))
     if n < MIN_CUSTOMERS:
-        raise StageSkipped(f"only {n} customers; segmentation needs at least {MIN_CUSTOMERS}")
+        raise StageSkipped(t("seg.skip.too_few", language, n=n, minimum=MIN_CUSTOMERS))
 
 
 def default_features(profiles: pd.DataFrame) -> list[str]:
@@ -262,24 +276,33 @@ def assign_segments(profiles: pd.DataFrame, model: Pipeline) -> pd.Series:
     return pd.Series(model.predict(x) + 1, index=table.index, name="segment")
 
 
-def explain_k_choice(seg: Segmentation) -> str:
-    """One or two sentences on why this k, for the report."""
+def describe_inputs(seg: Segmentation, language: str = "en") -> str:
+    """What the segmentation ran on (customers, features, log-scaled features, components), as Markdown."""
+    sep = t("seg.list_sep", language)
+    return t("seg.inputs", language, customers=f"{len(seg.labels):,}", n_features=len(seg.features),
+             features=sep.join(feature_label(f, language) for f in seg.features),
+             log_features=sep.join(feature_label(f, language) for f in seg.log_features) or t("seg.none", language),
+             components=int(seg.model["pca"].n_components_))
+
+
+def explain_k_choice(seg: Segmentation, language: str = "en") -> str:
+    """One to three sentences on why this k, for the report."""
     s = seg.scores.set_index("k")
     sil = s.loc[seg.k, "silhouette"]
     if seg.k_chosen_by == "parameter":
-        return (f"k = {seg.k} was set in the parameter file (analysis.segmentation.k); its silhouette is {sil:.2f} "
-                f"(the best in the range is k = {s['silhouette'].idxmax()} with {s['silhouette'].max():.2f}).")
+        return t("seg.k_parameter", language, k=seg.k, silhouette=f"{sil:.2f}", best_k=s["silhouette"].idxmax(),
+                 best=f"{s['silhouette'].max():.2f}")
+    sentences = [t("seg.k_best", language, k=seg.k, silhouette=f"{sil:.2f}", k_min=s.index.min(),
+                   k_max=s.index.max())]
     rest = s.drop(index=seg.k)
-    text = (f"k = {seg.k} was chosen because it has the highest silhouette ({sil:.2f}) of k = {s.index.min()}–"
-            f"{s.index.max()}: customers sit closer to their own segment than to the next one")
     if not rest.empty:
-        text += f"; the runner-up is k = {rest['silhouette'].idxmax()} ({rest['silhouette'].max():.2f})"
+        sentences.append(t("seg.k_runner_up", language, k=rest["silhouette"].idxmax(),
+                           silhouette=f"{rest['silhouette'].max():.2f}"))
     if seg.k - 1 in s.index and seg.k + 1 in s.index:
         before = 1 - s.loc[seg.k, "inertia"] / s.loc[seg.k - 1, "inertia"]
         after = 1 - s.loc[seg.k + 1, "inertia"] / s.loc[seg.k, "inertia"]
-        text += (f". On the elbow curve, going to k = {seg.k} cuts the within-segment spread by {before:.0%}, "
-                 f"one more segment by only {after:.0%}")
-    return text + "."
+        sentences.append(t("seg.k_elbow", language, k=seg.k, before=f"{before:.0%}", after=f"{after:.0%}"))
+    return t("seg.sentence_gap", language).join(sentences)
 
 
 # ----------------------------------------------------------------------------------------------- stability
@@ -302,15 +325,19 @@ def segment_stability(features: pd.DataFrame, seg: Segmentation, runs: int = STA
     return pd.DataFrame(out)
 
 
-def stability_verdict(stability: pd.DataFrame, threshold: float = STABLE_ARI) -> str:
+def stability_verdict(stability: pd.DataFrame, threshold: float = STABLE_ARI, language: str = "en") -> str:
     """A sentence for the report: stable, or a warning when the mean ARI is below ``threshold``."""
     ari = stability["ari"].mean()
-    if ari >= threshold:
-        return (f"Stable: refitting with other seeds and on bootstrap samples reproduces the segments "
-                f"(mean adjusted Rand index {ari:.2f}; 1 = identical).")
-    return (f"WARNING: the segments are unstable (mean adjusted Rand index {ari:.2f} < {threshold}): refits "
-            "give noticeably different groupings, so treat the segment boundaries as soft and act on the broad "
-            "differences only.")
+    key = "seg.stable" if ari >= threshold else "seg.unstable"
+    return t(key, language, ari=f"{ari:.2f}", threshold=threshold)
+
+
+def stability_table(stability: pd.DataFrame, language: str = "en") -> pd.DataFrame:
+    """Mean and lowest adjusted Rand index per kind of refit, for display."""
+    out = stability.groupby("kind", sort=False)["ari"].agg(["mean", "min"]).reset_index()
+    out["kind"] = [t(STABILITY_KINDS[k], language) for k in out["kind"]]
+    return out.rename(columns={"kind": t("seg.col.refit", language), "mean": t("seg.col.mean_ari", language),
+                               "min": t("seg.col.min_ari", language)})
 
 
 # ----------------------------------------------------------------------------------------------- profiles
@@ -328,49 +355,75 @@ def standardized_centroids(features: pd.DataFrame, seg: Segmentation) -> pd.Data
     return _standardized(seg.model, features).groupby(seg.labels).mean()
 
 
-def _describe_feature(feature: str, z: float) -> str:
+def _describe_feature(feature: str, z: float, language: str) -> str:
     """'more Toys' for a share column, 'high income' otherwise."""
     if feature.startswith("share_"):
-        return f"{'more' if z > 0 else 'less'} {feature.removeprefix('share_')}"
-    return f"{'high' if z > 0 else 'low'} {feature.replace('_', ' ')}"
+        return t("seg.name.more" if z > 0 else "seg.name.less", language, category=feature.removeprefix("share_"))
+    return t("seg.name.high" if z > 0 else "seg.name.low", language, feature=feature_label(feature, language))
 
 
-def _description(centroid: pd.Series, exclude=(), top: int = 2) -> str:
+def _description(centroid: pd.Series, language: str, exclude=(), top: int = 2) -> str:
     """The (up to) ``top`` most distinctive features of a centroid in words."""
     strong = centroid.drop(labels=[c for c in exclude if c in centroid.index])
     strong = strong[strong.abs() >= 0.5].abs().sort_values(ascending=False, kind="mergesort").head(top)
-    return ", ".join(_describe_feature(f, centroid[f]) for f in centroid.index if f in strong.index)
+    return t("seg.list_sep", language).join(
+        _describe_feature(f, centroid[f], language) for f in centroid.index if f in strong.index)
 
 
-def name_segments(centroids: pd.DataFrame) -> pd.DataFrame:
-    """Name, suggested action and the rule that fired for each segment (``NAMING_RULES``, else a description)."""
+def _segment_names(centroids: pd.DataFrame, language: str) -> pd.DataFrame:
+    """Name, suggested action and rule text of each segment in ``language``; duplicate names are qualified."""
     rows = []
     for segment, centroid in centroids.iterrows():
         rule = next((r for r in NAMING_RULES if r.matches(centroid)), None)
         if rule:
-            rows.append({"segment": segment, "segment_name": rule.name, "action": rule.action,
-                         "rule": rule.describe(), "_used": [f for f, _, _ in rule.conditions]})
+            rows.append({"segment": segment, "name": rule.name(language), "action": rule.action(language),
+                         "rule": rule.describe(language), "_used": [f for f, _, _ in rule.conditions]})
         else:
-            text = _description(centroid) or "average profile"
-            rows.append({"segment": segment, "segment_name": text[0].upper() + text[1:], "action": DESCRIBE_ACTION,
-                         "rule": "no rule matched: named after its most distinctive features", "_used": []})
+            text = _description(centroid, language) or t("seg.name.average", language)
+            rows.append({"segment": segment, "name": text[0].upper() + text[1:],
+                         "action": t("seg.describe_action", language), "rule": t("seg.rule_none", language),
+                         "_used": []})
     out = pd.DataFrame(rows)
-    dup = out["segment_name"].duplicated(keep=False)
-    for i in out.index[dup]:
-        extra = _description(centroids.loc[out.at[i, "segment"]], exclude=out.at[i, "_used"], top=1)
-        out.at[i, "segment_name"] += f" ({extra or 'segment ' + str(out.at[i, 'segment'])})"
-    dup = out["segment_name"].duplicated(keep=False)
-    out.loc[dup, "segment_name"] += " #" + out.loc[dup, "segment"].astype(str)
+    for i in out.index[out["name"].duplicated(keep=False)]:
+        segment = out.at[i, "segment"]
+        extra = _description(centroids.loc[segment], language, exclude=out.at[i, "_used"], top=1)
+        out.at[i, "name"] = t("seg.name.qualified", language, name=out.at[i, "name"],
+                              detail=extra or t("seg.name.segment_n", language, n=segment))
+    dup = out["name"].duplicated(keep=False)
+    out.loc[dup, "name"] = [t("seg.name.numbered", language, name=name, n=segment)
+                            for name, segment in zip(out.loc[dup, "name"], out.loc[dup, "segment"], strict=True)]
     return out.drop(columns="_used")
 
 
-def naming_rules_table() -> pd.DataFrame:
+def name_segments(centroids: pd.DataFrame, language: str = "en") -> pd.DataFrame:
+    """Per segment: ``segment_name`` (English: the key in metrics.json), ``label`` (the name in ``language``),
+    suggested ``action`` and the ``rule`` that fired (in ``language``), from ``NAMING_RULES`` or a description."""
+    english = _segment_names(centroids, "en")
+    shown = english if language == "en" else _segment_names(centroids, language)
+    return pd.DataFrame({"segment": english["segment"], "segment_name": english["name"], "label": shown["name"],
+                         "action": shown["action"], "rule": shown["rule"]})
+
+
+def segment_labels(names: pd.DataFrame, language: str = "en") -> dict[str, str]:
+    """English segment name -> name in the report (``names['label']``), with 'other' translated."""
+    return {**dict(zip(names["segment_name"], names["label"], strict=True)), OTHER: t("common.other", language)}
+
+
+def naming_rules_table(language: str = "en") -> pd.DataFrame:
     """The naming rules as shown in the report (first match wins)."""
-    rows = [{"order": i, "segment name": r.name, "when the centroid has": r.describe(), "suggested action": r.action}
-            for i, r in enumerate(NAMING_RULES, 1)]
-    rows.append({"order": len(rows) + 1, "segment name": "(its two most distinctive features)",
-                 "when the centroid has": "no rule above matches", "suggested action": DESCRIBE_ACTION})
+    cols = {c: t(f"seg.col.{c}", language) for c in ("order", "segment", "when", "action")}
+    rows = [{cols["order"]: i, cols["segment"]: r.name(language), cols["when"]: r.describe(language),
+             cols["action"]: r.action(language)} for i, r in enumerate(NAMING_RULES, 1)]
+    rows.append({cols["order"]: len(rows) + 1, cols["segment"]: t("seg.rules_last_name", language),
+                 cols["when"]: t("seg.rules_last_when", language), cols["action"]: t("seg.describe_action", language)})
     return pd.DataFrame(rows)
+
+
+def names_table(names: pd.DataFrame, language: str = "en") -> pd.DataFrame:
+    """Each segment's number, name, suggested action and the rule that named it, for display."""
+    cols = {"segment": "seg.col.number", "label": "seg.col.segment", "action": "seg.col.action",
+            "rule": "seg.col.rule"}
+    return names[list(cols)].rename(columns={c: t(k, language) for c, k in cols.items()})
 
 
 def small_segments(labels: pd.Series, min_size: int) -> list[int]:
@@ -379,8 +432,18 @@ def small_segments(labels: pd.Series, min_size: int) -> list[int]:
     return sorted(int(s) for s in sizes.index[sizes < min_size])
 
 
+def suppression_note(labels: pd.Series, min_size: int, language: str = "en") -> str:
+    """A sentence on which segments are too small to be shown on their own."""
+    small = small_segments(labels, min_size)
+    if not small:
+        return t("seg.all_shown", language, n=min_size)
+    return t("seg.small_merged", language, segments=t("seg.list_sep", language).join(map(str, small)), n=min_size,
+             other=t("common.other", language))
+
+
 def reported_names(labels: pd.Series, names: pd.DataFrame, min_size: int) -> pd.Series:
-    """Each customer's segment name as reported: small segments merged into 'other' (dropped if still small)."""
+    """Each customer's (English) segment name as reported: small segments merged into 'other' (dropped if still
+    small)."""
     mapping = names.set_index("segment")["segment_name"].to_dict()
     for s in small_segments(labels, min_size):
         mapping[s] = OTHER
@@ -389,8 +452,11 @@ def reported_names(labels: pd.Series, names: pd.DataFrame, min_size: int) -> pd.
 
 
 def segment_summary(labels: pd.Series, names: pd.DataFrame, min_size: int,
-                    revenue: pd.Series | None = None) -> pd.DataFrame:
-    """Customers, share of customers and of revenue, and suggested action per reported segment."""
+                    revenue: pd.Series | None = None, language: str = "en") -> pd.DataFrame:
+    """Customers, share of customers and of revenue, and suggested action per reported segment.
+
+    ``segment_name`` is the English name (the key in metrics.json), ``label`` the name in ``language``.
+    """
     shown = reported_names(labels, names, min_size)
     out = shown.value_counts().rename("customers").to_frame()
     out["share_customers"] = out["customers"] / len(labels)
@@ -398,30 +464,45 @@ def segment_summary(labels: pd.Series, names: pd.DataFrame, min_size: int,
         rev = revenue.reindex(labels.index).fillna(0.0)
         out["share_revenue"] = rev.groupby(shown).sum() / rev.sum()
     actions = names.set_index("segment_name")["action"]
-    out["action"] = [actions.get(n, "too few customers to profile individually") for n in out.index]
+    out["action"] = [actions.get(n, t("seg.too_few_action", language)) for n in out.index]
     order = [n for n in names["segment_name"] if n in out.index] + ([OTHER] if OTHER in out.index else [])
-    return out.loc[order].rename_axis("segment_name").reset_index()
+    out = out.loc[order].rename_axis("segment_name").reset_index()
+    out.insert(1, "label", out["segment_name"].map(segment_labels(names, language)))
+    return out
+
+
+def summary_table(summary: pd.DataFrame, language: str = "en") -> pd.DataFrame:
+    """The segment summary for display: names and headers in ``language``."""
+    cols = {"label": "seg.col.segment", "customers": "seg.col.customers", "share_customers": "seg.col.share_customers",
+            "share_revenue": "seg.col.share_revenue", "action": "seg.col.action"}
+    return summary[[c for c in cols if c in summary.columns]].rename(columns={c: t(k, language) for c, k in cols.items()})
 
 
 def feature_profile(features: pd.DataFrame, labels: pd.Series, names: pd.DataFrame,
-                    min_size: int) -> pd.DataFrame:
-    """Mean and median of each feature (original units) per reported segment: rows features."""
+                    min_size: int, language: str = "en") -> pd.DataFrame:
+    """Mean and median of each feature (original units) per reported segment: rows features, labels in ``language``."""
     shown = reported_names(labels, names, min_size)
     stats = features.loc[shown.index].groupby(shown).agg(["mean", "median"])
     order = [n for n in names["segment_name"] if n in stats.index] + ([OTHER] if OTHER in stats.index else [])
-    return stats.loc[order].T.unstack(level=1).reindex(features.columns)
+    out = stats.loc[order].T.unstack(level=1).reindex(features.columns)
+    stat_labels = {s: t(f"seg.col.{s}", language) for s in ("mean", "median")}
+    out = out.rename(columns={**segment_labels(names, language), **stat_labels},
+                     index=lambda f: feature_label(f, language))
+    return out.rename_axis(index=None, columns=[None, None])
 
 
-def segments_export(labels: pd.Series, names: pd.DataFrame, min_size: int) -> pd.DataFrame:
-    """``customer_id, segment, segment_name`` for exports/segments.csv (small segments named 'other')."""
-    mapping = names.set_index("segment")["segment_name"].to_dict()
-    mapping.update(dict.fromkeys(small_segments(labels, min_size), OTHER))
+def segments_export(labels: pd.Series, names: pd.DataFrame, min_size: int, language: str = "en") -> pd.DataFrame:
+    """``customer_id, segment, segment_name`` for exports/segments.csv: the name in ``language``, small segments
+    named 'other'."""
+    mapping = names.set_index("segment")["label"].to_dict()
+    mapping.update(dict.fromkeys(small_segments(labels, min_size), t("common.other", language)))
     return pd.DataFrame({COL_CUSTOMER: labels.index, "segment": labels.to_numpy(),
                          "segment_name": labels.map(mapping).to_numpy()})
 
 
 def segmentation_metrics(seg: Segmentation, stability: pd.DataFrame, summary: pd.DataFrame) -> dict:
-    """Headline figures for metrics.json (``segmentation``)."""
+    """Headline figures for metrics.json (``segmentation``): ``sizes`` keyed by English name, ``names`` maps
+    them to the report language."""
     by_kind = stability.groupby("kind")["ari"].mean()
     return {
         "k": seg.k,
@@ -431,6 +512,7 @@ def segmentation_metrics(seg: Segmentation, stability: pd.DataFrame, summary: pd
         "stability_ari_seeds": round(float(by_kind.get("other seed", np.nan)), 4),
         "stability_ari_bootstrap": round(float(by_kind.get("bootstrap", np.nan)), 4),
         "sizes": {str(n): int(c) for n, c in zip(summary["segment_name"], summary["customers"], strict=True)},
+        "names": {str(n): str(label) for n, label in zip(summary["segment_name"], summary["label"], strict=True)},
         "features": seg.features,
         "log_features": seg.log_features,
         "pca_components": int(seg.model["pca"].n_components_),
@@ -441,30 +523,32 @@ def segmentation_metrics(seg: Segmentation, stability: pd.DataFrame, summary: pd
 # ----------------------------------------------------------------------------------------------- charts
 
 
-def plot_k_selection(seg: Segmentation):
+def plot_k_selection(seg: Segmentation, language: str = "en"):
     """Elbow (inertia) and silhouette against k side by side, the chosen k marked."""
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
     sns.lineplot(seg.scores, x="k", y="inertia", marker="o", ax=left)
-    left.set(title="Elbow: within-segment spread", ylabel="inertia (lower = tighter)")
+    left.set(title=t("seg.chart.elbow_title", language), ylabel=t("seg.chart.elbow_y", language))
     sns.lineplot(seg.scores, x="k", y="silhouette", marker="o", ax=right)
-    right.set(title="Silhouette: separation", ylabel="silhouette (higher = better)")
+    right.set(title=t("seg.chart.silhouette_title", language), ylabel=t("seg.chart.silhouette_y", language))
     for ax in (left, right):
         ax.axvline(seg.k, ls="--", color="grey")
         ax.set_xticks(seg.scores["k"])
-        ax.set_xlabel("number of segments k")
-    right.annotate(f"chosen k = {seg.k}", (seg.k, seg.silhouette), xytext=(8, -14), textcoords="offset points")
+        ax.set_xlabel(t("seg.chart.k_axis", language))
+    right.annotate(t("seg.chart.chosen_k", language, k=seg.k), (seg.k, seg.silhouette), xytext=(8, -14),
+                   textcoords="offset points")
     fig.tight_layout()
     return fig
 
 
-def plot_centroid_heatmap(centroids: pd.DataFrame, names: pd.DataFrame):
+def plot_centroid_heatmap(centroids: pd.DataFrame, names: pd.DataFrame, language: str = "en"):
     """Standardized centroid of each segment (features as rows): red above average, blue below."""
-    table = centroids.T.rename(columns=names.set_index("segment")["segment_name"])
+    table = centroids.T.rename(columns=names.set_index("segment")["label"],
+                               index=lambda f: feature_label(f, language))
     fig, ax = plt.subplots(figsize=(1.6 * table.shape[1] + 4, 0.42 * table.shape[0] + 1.5))
     lim = max(1.0, float(np.nanmax(np.abs(table.to_numpy()))))
     sns.heatmap(table, cmap="RdBu_r", center=0, vmin=-lim, vmax=lim, annot=True, fmt=".1f",
-                cbar_kws={"label": "sd from the average customer"}, ax=ax)
-    ax.set(xlabel="", ylabel="", title="What sets each segment apart")
+                cbar_kws={"label": t("seg.chart.heatmap_bar", language)}, ax=ax)
+    ax.set(xlabel="", ylabel="", title=t("seg.chart.heatmap_title", language))
     ax.tick_params(axis="x", rotation=20)
     return fig
 
@@ -479,25 +563,26 @@ def segment_map(features: pd.DataFrame, seg: Segmentation, shown_names: pd.Serie
     return pd.DataFrame({"pc1": xy[:, 0], "pc2": xy[:, 1], "segment_name": shown_names.iloc[rows].to_numpy()})
 
 
-def plot_segment_map(coords: pd.DataFrame, palette: dict):
+def plot_segment_map(coords: pd.DataFrame, palette: dict, language: str = "en"):
     """Customers on the first two principal components, coloured by segment."""
     fig, ax = plt.subplots(figsize=(8, 6))
     order = [n for n in palette if n in set(coords["segment_name"])]
     sns.scatterplot(coords, x="pc1", y="pc2", hue="segment_name", hue_order=order, palette=palette, s=12, alpha=0.6,
                     linewidth=0, ax=ax)
-    ax.set(xlabel="principal component 1", ylabel="principal component 2",
-           title="Customers on the two main axes of variation")
-    ax.legend(title="segment", fontsize=9, markerscale=2)
+    ax.set(xlabel=t("seg.chart.pc", language, n=1), ylabel=t("seg.chart.pc", language, n=2),
+           title=t("seg.chart.map_title", language))
+    ax.legend(title=t("seg.chart.legend", language), fontsize=9, markerscale=2)
     return fig
 
 
-def plot_segment_value(summary: pd.DataFrame):
-    """Share of customers against share of revenue per segment."""
+def plot_segment_value(summary: pd.DataFrame, language: str = "en"):
+    """Share of customers against share of revenue per segment (names from ``summary['label']``)."""
     cols = [c for c in ("share_customers", "share_revenue") if c in summary.columns]
-    long = summary.melt(id_vars="segment_name", value_vars=cols, var_name="measure", value_name="share")
-    long["measure"] = long["measure"].map({"share_customers": "customers", "share_revenue": "revenue"})
+    long = summary.melt(id_vars="label", value_vars=cols, var_name="measure", value_name="share")
+    long["measure"] = long["measure"].map({c: t(f"seg.chart.{c}", language) for c in cols})
     fig, ax = plt.subplots(figsize=(9, 0.5 * len(summary) * len(cols) + 1.5))
-    sns.barplot(long, y="segment_name", x="share", hue="measure", ax=ax)
+    sns.barplot(long, y="label", x="share", hue="measure", ax=ax)
     ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
-    ax.set(xlabel="share", ylabel="", title="How big and how valuable is each segment")
+    ax.set(xlabel=t("seg.chart.value_x", language), ylabel="", title=t("seg.chart.value_title", language))
+    ax.legend(title="")
     return fig

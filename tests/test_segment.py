@@ -11,10 +11,16 @@ from cxnb.config import load_params
 from cxnb.context import open_run
 from cxnb.demo import generate_demo
 from cxnb.errors import CxnbError
+from cxnb.i18n import LANGUAGES, catalogue
 from cxnb.privacy import OTHER
 from cxnb.profile import customer_profiles
 from cxnb.segment import (
+    LABELLED_FEATURES,
+    NAMING_RULES,
+    STABILITY_KINDS,
     assign_segments,
+    explain_k_choice,
+    feature_profile,
     fit_segments,
     name_segments,
     naming_rules_table,
@@ -26,7 +32,9 @@ from cxnb.segment import (
     segmentation_metrics,
     segments_export,
     skewed_features,
+    stability_verdict,
     standardized_centroids,
+    suppression_note,
 )
 from tests.conftest import write_params
 
@@ -110,6 +118,25 @@ def test_stability_and_metrics(mall_seg):
     assert metrics["k"] == 5 and metrics["features"] == ["annual_income", "spending_score"]
     assert sum(metrics["sizes"].values()) == len(features) and metrics["stability_ari"] > 0.9
     assert names["segment_name"].is_unique and "High annual income, low spending score" in set(names["segment_name"])
+    assert metrics["names"] == dict(zip(names["segment_name"], names["label"], strict=True))
+
+
+def test_chinese_names_text_and_export_keep_english_keys(mall_seg):
+    features, seg = mall_seg
+    centroids = standardized_centroids(features, seg)
+    en, zh = name_segments(centroids), name_segments(centroids, "zh")
+    assert (en["label"] == en["segment_name"]).all()
+    pd.testing.assert_series_equal(zh["segment_name"], en["segment_name"])
+    assert zh["label"].is_unique and "Annual income高、spending score低" in set(zh["label"])
+    summary = segment_summary(seg.labels, zh, min_size=10, language="zh")
+    metrics = segmentation_metrics(seg, segment_stability(features, seg, runs=1), summary)
+    assert set(metrics["sizes"]) == set(en["segment_name"]) and set(metrics["names"].values()) == set(zh["label"])
+    export = segments_export(seg.labels, zh, min_size=10, language="zh")
+    assert list(export.columns) == ["customer_id", "segment", "segment_name"]
+    assert set(export["segment_name"]) == set(zh["label"])
+    assert list(feature_profile(features, seg.labels, zh, 10, "zh").columns.levels[1]) == ["中位数", "平均值"]
+    assert "轮廓系数最高" in explain_k_choice(seg, "zh") and "k = 5" in explain_k_choice(seg, "zh")
+    assert stability_verdict(pd.DataFrame({"ari": [0.5]}), language="zh").startswith("警告")
 
 
 def test_bad_feature_name_is_one_line_error_listing_what_exists(mall_run):
@@ -122,12 +149,16 @@ def test_bad_feature_name_is_one_line_error_listing_what_exists(mall_run):
 
 def test_small_segments_are_merged_or_suppressed():
     labels = pd.Series([1] * 50 + [2] * 30 + [3] * 6 + [4] * 5, index=[f"c{i}" for i in range(91)])
-    names = pd.DataFrame({"segment": [1, 2, 3, 4], "segment_name": ["A", "B", "C", "D"], "action": ["x"] * 4})
-    summary = segment_summary(labels, names, min_size=10)
+    names = pd.DataFrame({"segment": [1, 2, 3, 4], "segment_name": ["A", "B", "C", "D"],
+                          "label": ["甲", "乙", "丙", "丁"], "action": ["x"] * 4})
+    summary = segment_summary(labels, names, min_size=10, language="zh")
     assert list(summary["segment_name"]) == ["A", "B", OTHER] and list(summary["customers"]) == [50, 30, 11]
+    assert list(summary["label"]) == ["甲", "乙", "其他"]
     assert set(reported_names(labels.iloc[:86], names, min_size=10)) == {"A", "B"}
     export = segments_export(labels, names, min_size=10)
     assert (export.loc[export["segment"] >= 3, "segment_name"] == OTHER).all() and len(export) == 91
+    assert set(segments_export(labels, names, min_size=10, language="zh")["segment_name"]) == {"甲", "乙", "其他"}
+    assert "3、4" in suppression_note(labels, 10, "zh") and "[3, 4]" not in suppression_note(labels, 10)
 
 
 def test_helpers():
@@ -137,6 +168,17 @@ def test_helpers():
                        "negative": np.exp(np.linspace(0, 5, 100)) - 10})
     assert skewed_features(df) == ["skewed"]
     assert len(naming_rules_table()) >= 5
+
+
+def test_computed_message_keys_exist_in_every_language():
+    keys = [f"seg.rule.{r.key}.{part}" for r in NAMING_RULES for part in ("name", "action")]
+    keys += [f"seg.feature.{f}" for f in LABELLED_FEATURES] + list(STABILITY_KINDS.values())
+    keys += [f"seg.col.{c}" for c in ("order", "segment", "when", "action", "mean", "median")]
+    for lang in LANGUAGES:
+        assert not set(keys) - set(catalogue(lang)), lang
+        names = {str(r.name(lang)) for r in NAMING_RULES}
+        assert len(names) == len(NAMING_RULES), f"two naming rules share a name in {lang}"
+    assert "标准差" in naming_rules_table("zh").iloc[0, 2]
 
 
 def _clean_demo():
