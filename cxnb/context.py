@@ -90,7 +90,7 @@ class Run:
         """Store a stage's headline figures (they go into ``metrics.json``); returns them."""
         out = self.run_dir / METRICS_DIR
         out.mkdir(parents=True, exist_ok=True)
-        text = json.dumps(metrics, indent=2, sort_keys=True, ensure_ascii=False, default=_json_default)
+        text = json.dumps(rounded(metrics), indent=2, sort_keys=True, ensure_ascii=False, default=_json_default)
         (out / f"{stage}.json").write_text(text + "\n", encoding="utf-8")
         return metrics
 
@@ -101,6 +101,20 @@ class Run:
         path = out / f"{name}.csv"
         df.to_csv(path, index=False, lineterminator="\n", float_format="%.6g")
         return path
+
+
+def rounded(value, digits: int = 6):
+    """Floats rounded to ``digits`` decimals, recursively: metrics.json stays byte-identical across runs even
+    when a multi-threaded sum differs in its last bit."""
+    if isinstance(value, dict):
+        return {k: rounded(v, digits) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [rounded(v, digits) for v in value]
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()
+    if isinstance(value, float):
+        return None if value != value else round(value, digits) + 0.0  # NaN is not JSON
+    return value
 
 
 def _json_default(value):
