@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
@@ -38,7 +39,9 @@ def _ipc_kernel_manager():
 
     class IpcKernelManager(AsyncKernelManager):
         def __init__(self, **kwargs):
-            super().__init__(transport="ipc", **kwargs)
+            # A unique socket path per kernel: runs at the same time must never share sockets.
+            ip = str(Path(tempfile.gettempdir()) / f"cxnb-kernel-{uuid.uuid4().hex}")
+            super().__init__(transport="ipc", ip=ip, **kwargs)
 
     return IpcKernelManager
 
