@@ -109,12 +109,14 @@ def _prediction(m: dict, language: str) -> list[str]:
     out = []
     models = {k: v for k, v in m.items() if isinstance(v, dict) and "auc" in v}
     logit = models.get("logit")
+    given = m.get("label_source") == "given"
     if logit and logit.get("top_decile_lift") is not None:
-        out.append(t("summary.pred_lift", language, lift=f"{logit['top_decile_lift']:.1f}", auc=f"{logit['auc']:.2f}"))
+        out.append(t("summary.pred_lift_given" if given else "summary.pred_lift", language,
+                     lift=f"{logit['top_decile_lift']:.1f}", auc=f"{logit['auc']:.2f}"))
     if models:
         best = max(models, key=lambda k: models[k]["auc"])
-        out.append(t("summary.pred_auc", language, model=t(f"summary.model.{best}", language),
-                     auc_pct=_pct(models[best]["auc"])))
+        out.append(t("summary.pred_auc_given" if given else "summary.pred_auc", language,
+                     model=t(f"summary.model.{best}", language), auc_pct=_pct(models[best]["auc"])))
     if m.get("base_rate") is not None:
         source = m.get("label_source", "horizon")
         out.append(t("summary.pred_base_given" if source == "given" else "summary.pred_base", language,

@@ -11,7 +11,7 @@ METRICS = {
                              "median_days_since_last_order": 143.3, "top_segment": "Hibernating",
                              "rfm_segments": {"Champions": 600, "Hibernating": 1450}},
     "behavior_prediction": {"logit": {"auc": 0.84, "top_decile_lift": 3.1}, "random_forest": {"auc": 0.86},
-                            "base_rate": 0.265, "label_source": "given"},
+                            "base_rate": 0.265, "label_source": "horizon"},
     "segmentation": {"k": 4, "silhouette": 0.41, "stability_ari": 0.95, "sizes": {"0": 100, "1": 300}},
     "recommendation": {"k": 10, "popularity": {"precision@10": 0.10, "coverage": 0.02},
                        "item_cf": {"precision@10": 0.141, "coverage": 0.35}},
@@ -30,6 +30,13 @@ def test_findings_are_sentences_built_from_the_metrics():
     assert f["recommendation"][0].startswith("Personalized recommendations (item-item collaborative filtering) hit "
                                              "41% more often than bestsellers")
     assert f["recommendation"][1] == "Personalized lists use 35% of the catalogue."
+
+
+def test_given_label_findings_do_not_talk_of_buyers():
+    metrics = {"behavior_prediction": {**METRICS["behavior_prediction"], "label_source": "given"}}
+    sentences = findings(metrics, "en")["behavior_prediction"]
+    assert all("buyer" not in s for s in sentences)
+    assert "with the outcome" in sentences[0]
 
 
 def test_findings_say_so_when_bestsellers_win():
