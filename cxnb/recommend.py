@@ -12,10 +12,12 @@ import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import scipy.linalg
 import scipy.sparse as sp
+import seaborn as sns
 
 from cxnb.config import RecommendationConfig
 from cxnb.constants import (
@@ -30,6 +32,7 @@ from cxnb.constants import (
     SEED,
 )
 from cxnb.errors import StageSkipped
+from cxnb.i18n import t
 
 EASE_ITEM_LIMIT = 10_000  # dense item x item solve: 10,000 items = two 800 MB float64 matrices
 SCORE_BATCH_CELLS = 2_000_000  # dense scores held at once while scoring (16 MB of float64)
@@ -41,23 +44,24 @@ MMR_LAMBDAS = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5)
 MIN_CUSTOMERS = 20
 MIN_ITEMS = 5
 UNKNOWN_CATEGORY = "(none)"
-FALLBACK_REASONS = {"popularity_group": "popular with customers like you", "category": "popular in a category you like"}
+MODELS = ("popularity", "popularity_group", "category", "item_cf", "ease")
+FALLBACK_REASONS = ("popularity", "popularity_group", "category")  # models with a reason of their own (rec.reason.*)
 
 
 # ----------------------------------------------------------------------------------------------- inputs
 
 
-def check_recommendation_inputs(transactions: pd.DataFrame | None) -> None:
-    """Raise StageSkipped when the transactions cannot support recommendations (no item ids, too few rows)."""
+def check_recommendation_inputs(transactions: pd.DataFrame | None, language: str = "en") -> None:
+    """Raise StageSkipped (reason in ``language``) when the transactions cannot support recommendations."""
     if transactions is None:
-        raise StageSkipped("the client has no transactions, so there is nothing to recommend from")
+        raise StageSkipped(t("rec.skip.no_transactions", language))
     if COL_ITEM not in transactions.columns:
-        raise StageSkipped("the transactions have no item_id column (map data.transactions.columns.item_id)")
+        raise StageSkipped(t("rec.skip.no_item_id", language))
     n_customers = transactions[COL_CUSTOMER].nunique()
     n_items = transactions[COL_ITEM].nunique()
     if n_customers < MIN_CUSTOMERS or n_items < MIN_ITEMS:
-        raise StageSkipped(f"only {n_customers} customers and {n_items} items; recommendations need at least "
-                           f"{MIN_CUSTOMERS} customers and {MIN_ITEMS} items")
+        raise StageSkipped(t("rec.skip.too_few", language, customers=n_customers, items=n_items,
+                             min_customers=MIN_CUSTOMERS, min_items=MIN_ITEMS))
 
 
 @dataclass
@@ -522,9 +526,9 @@ def accuracy_diversity_curve(candidates: pd.DataFrame, relevant: pd.DataFrame, i
 
 
 def explain(model: Recommender, recommendations: pd.DataFrame, item_names: pd.Series | None = None,
-            verb: str = "bought") -> pd.DataFrame:
+            verb: str = "bought", language: str = "en") -> pd.DataFrame:
     """Add ``because_item_id`` (the customer's past item contributing most to each recommended item, by
-    affinity x item weight) and a one-line ``reason``."""
+    affinity x item weight) and a one-line ``reason`` in ``language`` (``verb``: ``bought`` or ``rated``)."""
     inter = model.interactions_
     weights = model.item_weights()
     names = item_names if item_names is not None else pd.Series(dtype=str)
@@ -548,8 +552,8 @@ def explain(model: Recommender, recommendations: pd.DataFrame, item_names: pd.Se
             because[pos[found]] = np.asarray(inter.items)[history.indices[best[found]]]
     out = recommendations.assign(because_item_id=because)
     label = out["because_item_id"].map(lambda i: names.get(i, i) if i is not None else None)
-    fallback = FALLBACK_REASONS.get(model.name, "a bestseller")
-    out["reason"] = np.where(label.notna(), "because you " + verb + " " + label.astype(str), fallback)
+    fallback = t(f"rec.reason.{model.name if model.name in FALLBACK_REASONS else 'popularity'}", language)
+    out["reason"] = [t(f"rec.reason.{verb}", language, item=item) if pd.notna(item) else fallback for item in label]
     return out
 
 
@@ -599,17 +603,18 @@ def fit_model(name: str, hyper: dict, train: pd.DataFrame, categories=None, grou
         build_interactions(train, half_life_days=half_life))
 
 
-def available_models(config: RecommendationConfig, n_items: int, categories, groups) -> tuple[list[str], dict]:
-    """Models to compare on this data, and why any configured model was left out."""
+def available_models(config: RecommendationConfig, n_items: int, categories, groups,
+                     language: str = "en") -> tuple[list[str], dict]:
+    """Models to compare on this data, and why (in ``language``) any configured model was left out."""
     skipped = {}
     models = []
     for name in config.models:
         if name == "ease" and n_items > EASE_ITEM_LIMIT:
-            skipped[name] = f"{n_items} items exceed the EASE limit of {EASE_ITEM_LIMIT}; item_cf is used instead"
+            skipped[name] = t("rec.skip.ease_too_big", language, n=n_items, limit=EASE_ITEM_LIMIT)
         elif name == "category" and categories is None:
-            skipped[name] = "the items have no category"
+            skipped[name] = t("rec.skip.no_categories", language)
         elif name == "popularity_group" and groups is None:
-            skipped[name] = "no customer segment or region column"
+            skipped[name] = t("rec.skip.no_groups", language)
         else:
             models.append(name)
     return models, skipped
@@ -686,16 +691,17 @@ class Evaluation:
 
 def evaluate_recommenders(transactions: pd.DataFrame, config: RecommendationConfig, items: pd.DataFrame | None = None,
                           customers: pd.DataFrame | None = None, cutoff: pd.Timestamp | None = None,
-                          horizon_days: int = 90) -> Evaluation:
-    """Split, tune on a validation split of train, fit every model on train and score it on the test customers."""
-    check_recommendation_inputs(transactions)
+                          horizon_days: int = 90, language: str = "en") -> Evaluation:
+    """Split, tune on a validation split of train, fit every model on train and score it on the test customers
+    (skip reasons in ``language``)."""
+    check_recommendation_inputs(transactions, language)
     k = config.top_n
     categories = item_categories_of(items)
     groups = customer_groups(customers, config.popularity_by)
     train, test = split_transactions(transactions, config, cutoff, horizon_days)
     if train.empty or test.empty:
-        raise StageSkipped(f"the {config.split} split leaves an empty train or test set")
-    models, skipped = available_models(config, train[COL_ITEM].nunique(), categories, groups)
+        raise StageSkipped(t("rec.skip.empty_split", language, split=config.split))
+    models, skipped = available_models(config, train[COL_ITEM].nunique(), categories, groups, language)
     chosen, validation = tune(train, config, models, horizon_days, categories, groups)
     relevant = relevant_items(train, test, config.exclude_seen)
     users = relevant[COL_CUSTOMER].unique()
@@ -722,9 +728,9 @@ def evaluate_recommenders(transactions: pd.DataFrame, config: RecommendationConf
 def evaluate_run(run) -> Evaluation:
     """:func:`evaluate_recommenders` on a run's prepared tables, parameters and cutoff."""
     transactions = run.transactions()
-    check_recommendation_inputs(transactions)
+    check_recommendation_inputs(transactions, run.params.language)
     return evaluate_recommenders(transactions, run.params.analysis.recommendation, run.items(), run.customers(),
-                                 run.cutoff, run.params.analysis.horizon_days)
+                                 run.cutoff, run.params.analysis.horizon_days, run.params.language)
 
 
 def cold_start_metrics(transactions: pd.DataFrame, config: RecommendationConfig, items: pd.DataFrame | None,
@@ -747,10 +753,10 @@ def cold_start_metrics(transactions: pd.DataFrame, config: RecommendationConfig,
 
 
 def diversity_summary(evaluation: Evaluation, item_categories: pd.Series | None, lam: float,
-                      model: str | None = None) -> tuple[dict, pd.DataFrame]:
+                      model: str | None = None, language: str = "en") -> tuple[dict, pd.DataFrame]:
     """MMR re-ranking of ``model`` (default the best) at ``lam`` and the accuracy-vs-diversity curve."""
     if item_categories is None:
-        return {"skipped": "the items have no category"}, pd.DataFrame()
+        return {"skipped": t("rec.skip.no_categories", language)}, pd.DataFrame()
     k = evaluation.k
     model = model or evaluation.best_model
     fitted = evaluation.models[model]
@@ -786,8 +792,8 @@ def recommendation_metrics(evaluation: Evaluation, diversity: dict | None = None
 
 def final_recommendations(transactions: pd.DataFrame, evaluation: Evaluation, config: RecommendationConfig,
                           items: pd.DataFrame | None = None, customers: pd.DataFrame | None = None,
-                          model: str | None = None) -> pd.DataFrame:
-    """The export: the best model refit on all data, top-n for every customer with reasons
+                          model: str | None = None, language: str = "en") -> pd.DataFrame:
+    """The export: the best model refit on all data, top-n for every customer with reasons in ``language``
     (``customer_id, rank, item_id, item_name, score, reason``)."""
     model = model or evaluation.best_model
     categories = item_categories_of(items)
@@ -803,6 +809,133 @@ def final_recommendations(transactions: pd.DataFrame, evaluation: Evaluation, co
     names = items.drop_duplicates(COL_ITEM).set_index(COL_ITEM)[COL_NAME] if items is not None and \
         COL_NAME in items.columns else None
     verb = "rated" if COL_RATING in transactions.columns else "bought"
-    recs = explain(fitted, recs, names, verb)
+    recs = explain(fitted, recs, names, verb, language)
     recs["item_name"] = recs[COL_ITEM].map(names) if names is not None else recs[COL_ITEM].astype(str)
     return recs[[COL_CUSTOMER, "rank", COL_ITEM, "item_name", "score", "reason"]]
+
+
+# ----------------------------------------------------------------------------------------------- report text
+
+
+RANKING_METRICS = ("precision", "recall", "ndcg", "map", "hit_rate")
+BEYOND_METRICS = ("coverage", "diversity", "novelty", "seconds")
+HYPERPARAMETERS = ("similarity", "half_life_days", "ease_lambda")
+
+
+def model_label(name: str, language: str = "en") -> str:
+    """The model's name for the report."""
+    return t(f"rec.model.{name}", language)
+
+
+def metric_label(column: str, language: str = "en") -> str:
+    """Report header of a metric column: ``precision@10`` -> the catalogue's ``rec.metric.precision`` at k = 10."""
+    metric, _, k = column.partition("@")
+    return t(f"rec.metric.{metric}", language, k=k)
+
+
+def split_table(evaluation: Evaluation, language: str = "en") -> pd.DataFrame:
+    """What the train/test split holds, one row per figure."""
+    keys = ("n_train_lines", "n_test_lines", "n_items", "n_users_evaluated", "n_test_customers_without_history",
+            "n_test_items_unseen_in_train", "n_test_pairs")
+    return pd.DataFrame({t("rec.col.figure", language): [t(f"rec.split_info.{key}", language) for key in keys],
+                         t("rec.col.value", language): [evaluation.info[key] for key in keys]})
+
+
+def skipped_models_text(evaluation: Evaluation, language: str = "en") -> str:
+    """One line per model left out and why, or the catalogue's 'none'."""
+    skipped = evaluation.info["skipped_models"]
+    if not skipped:
+        return t("rec.none", language)
+    return "; ".join(f"{model_label(name, language)}: {why}" for name, why in skipped.items())
+
+
+def chosen_hyperparameters(evaluation: Evaluation, language: str = "en") -> pd.DataFrame:
+    """Each model's best validation candidate: its hyperparameters and validation metrics, report headers."""
+    k = evaluation.k
+    val = evaluation.validation
+    best = val.loc[val.groupby("model", sort=False)[f"ndcg@{k}"].idxmax()]
+    params = [c for c in HYPERPARAMETERS if c in val.columns and val[c].notna().any()]
+    shown = best[["model", *params, *[f"{m}@{k}" for m in RANKING_METRICS]]].copy()
+    for col in params:
+        shown[col] = [_hyperparameter_text(name, col, value, language) for name, value in zip(
+            shown["model"], shown[col], strict=True)]
+    shown["model"] = shown["model"].map(lambda name: model_label(name, language))
+    names = {"model": t("rec.col.model", language)} | {c: t(f"rec.col.{c}", language) for c in params}
+    return shown.rename(columns=names | {c: metric_label(c, language) for c in shown.columns[1 + len(params):]})
+
+
+def _hyperparameter_text(model: str, name: str, value, language: str) -> str:
+    """A chosen hyperparameter as shown: ``–`` when the model has none, "no decay" for item_cf without one."""
+    if model == "item_cf" and name == "half_life_days" and pd.isna(value):
+        return t("rec.no_decay", language)
+    if pd.isna(value):
+        return "–"
+    return f"{value:g}" if isinstance(value, float | np.floating) else str(value)
+
+
+def metrics_table(evaluation: Evaluation, language: str = "en") -> pd.DataFrame:
+    """Every model's test metrics with report headers and model names."""
+    m = evaluation.metrics.reset_index()
+    m["model"] = m["model"].map(lambda name: model_label(name, language))
+    return m.rename(columns={"model": t("rec.col.model", language)} | {
+        c: metric_label(c, language) for c in m.columns if c != "model"})
+
+
+def plot_model_comparison(evaluation: Evaluation, language: str = "en") -> plt.Figure:
+    """Grouped bars: precision, recall, NDCG, hit rate, coverage and diversity per model."""
+    k = evaluation.k
+    cols = [f"precision@{k}", f"recall@{k}", f"ndcg@{k}", f"hit_rate@{k}", "coverage", "diversity"]
+    long = evaluation.metrics[cols].rename(columns=lambda c: metric_label(c, language)).rename(
+        index=lambda name: model_label(name, language)).rename_axis("model").reset_index().melt(
+        "model", var_name="metric", value_name="value")
+    fig, ax = plt.subplots(figsize=(10, 5))
+    sns.barplot(long, x="metric", y="value", hue="model", ax=ax)
+    ax.set(title=t("rec.chart.comparison_title", language), xlabel="", ylabel=t("rec.chart.value", language))
+    ax.legend(title=t("rec.col.model", language), loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=3,
+              frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def plot_accuracy_diversity(curve: pd.DataFrame, k: int, language: str = "en") -> plt.Figure:
+    """precision@k against intra-list diversity for each MMR λ."""
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    sns.lineplot(curve, x="diversity", y=f"precision@{k}", marker="o", ax=ax)
+    for _, row in curve.iterrows():
+        ax.annotate(f"λ={row['lambda']:.1f}", (row["diversity"], row[f"precision@{k}"]),
+                    textcoords="offset points", xytext=(4, 4), fontsize=9)
+    ax.set(title=t("rec.chart.tradeoff_title", language), xlabel=t("rec.chart.tradeoff_x", language),
+           ylabel=metric_label(f"precision@{k}", language))
+    fig.tight_layout()
+    return fig
+
+
+def comparison_values(evaluation: Evaluation, language: str = "en") -> dict:
+    """Placeholders of ``rec.comparison``: best model against bestsellers."""
+    k, m, best = evaluation.k, evaluation.metrics, evaluation.best_model
+    base = m.loc["popularity", f"precision@{k}"] if "popularity" in m.index else float("nan")
+    return {"model": model_label(best, language), "k": k, "precision": m.loc[best, f"precision@{k}"],
+            "baseline": base, "lift": m.loc[best, f"precision@{k}"] / base - 1,
+            "hit_rate": m.loc[best, f"hit_rate@{k}"]}
+
+
+def diversity_values(diversity: dict, curve: pd.DataFrame, k: int, language: str = "en") -> dict:
+    """Placeholders of ``rec.diversity_result``."""
+    return {"model": model_label(diversity["model"], language), "lam": diversity["lambda"],
+            "before": diversity["diversity_before"], "after": diversity["diversity"],
+            "cost": diversity["precision_cost"],
+            "cost_share": diversity["precision_cost"] / curve[f"precision@{k}"].iloc[0]}
+
+
+def cold_start_table(cold: dict, language: str = "en") -> pd.DataFrame:
+    """Accuracy of each fallback on test customers without history (empty when there were none)."""
+    rows = {model_label(name, language): cold[name] for name in ("popularity", "category") if name in cold}
+    table = pd.DataFrame.from_dict(rows, orient="index").rename_axis(t("rec.col.model", language))
+    return table.rename(columns=lambda c: metric_label(c, language)).reset_index()
+
+
+def examples_table(export: pd.DataFrame, language: str = "en", n_customers: int = 3) -> pd.DataFrame:
+    """The export's lists for the first ``n_customers`` customers, with report headers."""
+    first = export[COL_CUSTOMER].drop_duplicates().iloc[:n_customers]
+    shown = export[export[COL_CUSTOMER].isin(first)]
+    return shown.rename(columns={c: t(f"rec.col.{c}", language) for c in shown.columns})

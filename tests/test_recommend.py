@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,6 +14,8 @@ from cxnb import recommend as rec
 from cxnb.config import RecommendationConfig
 from cxnb.demo import generate_demo
 from cxnb.errors import StageSkipped
+from cxnb.i18n import LANGUAGES, catalogue
+from cxnb.viz import set_theme
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 ML100K = DATA / "movielens-100k" / "u.data"
@@ -121,9 +125,15 @@ def test_interactions_decay_by_half_life():
     assert rec.build_interactions(tx).matrix.sum() == pytest.approx(3)
 
 
-def test_stage_skipped_without_item_ids():
-    with pytest.raises(StageSkipped, match="item_id"):
-        rec.check_recommendation_inputs(pd.DataFrame({"customer_id": ["a"], "timestamp": [pd.Timestamp(0)]}))
+def test_stage_skipped_without_item_ids_in_the_report_language():
+    no_items = pd.DataFrame({"customer_id": ["a"], "timestamp": [pd.Timestamp(0)]})
+    with pytest.raises(StageSkipped, match="no item_id column"):
+        rec.check_recommendation_inputs(no_items)
+    with pytest.raises(StageSkipped, match="没有 item_id 字段"):
+        rec.check_recommendation_inputs(no_items, "zh")
+    few = _pairs(["a", "b"], ["x", "y"])
+    with pytest.raises(StageSkipped, match="2 位客户和 2 个商品"):
+        rec.check_recommendation_inputs(few, "zh")
 
 
 # ----------------------------------------------------------------------------------------------- models
@@ -159,6 +169,8 @@ def test_item_cf_ranks_co_bought_item_first_and_explains_it(tiny):
     explained = rec.explain(model, recs[recs["customer_id"] == "d"], pd.Series({"x": "Milk"}))
     assert explained["because_item_id"].tolist() == ["x"]
     assert explained["reason"].tolist() == ["because you bought Milk"]
+    chinese = rec.explain(model, recs, pd.Series({"x": "牛奶"}), language="zh")
+    assert chinese.set_index("customer_id")["reason"].to_dict() == {"d": "因为您购买过 牛奶", "new": "热销商品"}
 
 
 def test_ease_refuses_a_catalogue_above_its_limit(tiny):
@@ -166,6 +178,22 @@ def test_ease_refuses_a_catalogue_above_its_limit(tiny):
         rec.EASE(max_items=3).fit(tiny)
     names, skipped = rec.available_models(RecommendationConfig(), 20_000, None, None)
     assert "ease" not in names and "item_cf" in names and "item_cf is used" in skipped["ease"]
+    _, skipped_zh = rec.available_models(RecommendationConfig(), 20_000, None, None, "zh")
+    assert "20000 个商品超过 EASE 的上限" in skipped_zh["ease"]
+
+
+def test_every_computed_message_key_exists_in_both_languages():
+    """Keys built from model, metric, column, verb and split names (the literal-key check cannot see them)."""
+    k = rec.DEFAULT_K
+    for lang in LANGUAGES:
+        keys = set(catalogue(lang))
+        assert {f"rec.model.{m}" for m in rec.MODELS} <= keys
+        assert {f"rec.reason.{r}" for r in (*rec.FALLBACK_REASONS, "bought", "rated")} <= keys
+        assert {f"rec.metric.{m}" for m in (*rec.RANKING_METRICS, *rec.BEYOND_METRICS, "n_users")} <= keys
+        assert {f"rec.col.{c}" for c in (*rec.HYPERPARAMETERS, "customer_id", "rank", "item_id", "item_name",
+                                          "score", "reason")} <= keys
+        assert {f"rec.split_name.{s}" for s in ("time", "stratified")} <= keys
+        assert rec.metric_label(f"ndcg@{k}", lang) == f"NDCG@{k}"
 
 
 def test_group_popularity_and_category_fallback(tiny):
@@ -226,6 +254,35 @@ def test_demo_metrics_and_export(demo):
     assert export["customer_id"].nunique() == data.customers["customer_id"].nunique()
     assert export.groupby("customer_id").size().max() == config.top_n
     assert export["reason"].str.startswith("because you bought").mean() > 0.9
+
+
+def test_demo_report_tables_and_charts_in_chinese(demo):
+    data, tx, config, evaluation = demo
+    metrics = rec.metrics_table(evaluation, "zh")
+    assert list(metrics.columns[:3]) == ["模型", "精确率@10", "召回率@10"]
+    assert set(metrics["模型"]) == {"畅销榜", "品类畅销榜", "商品协同过滤", "EASE"}
+    chosen = rec.chosen_hyperparameters(evaluation, "zh").set_index("模型")
+    assert chosen.loc["EASE", "EASE λ"] == "250" and chosen.loc["畅销榜", "相似度"] == "–"
+    assert chosen.loc["商品协同过滤", "相似度"] in rec.SIMILARITIES
+    half_life = chosen.loc["商品协同过滤", "半衰期（天）"]
+    assert half_life == "不衰减" or float(half_life) in rec.HALF_LIFE_GRID
+    assert rec.split_table(evaluation, "zh")["数值"].iloc[3] == evaluation.info["n_users_evaluated"]
+    set_theme()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a "Glyph ... missing from font" warning means empty boxes
+        fig = rec.plot_model_comparison(evaluation, "zh")
+        fig.canvas.draw()
+    assert fig.axes[0].get_title() == "各模型在测试期的表现（越高越好）"
+    assert "精确率@10" in [label.get_text() for label in fig.axes[0].get_xticklabels()]
+    plt.close(fig)
+    values = rec.comparison_values(evaluation, "zh")
+    assert values["model"] == rec.model_label(evaluation.best_model, "zh") and values["lift"] > 0.2
+    export = rec.final_recommendations(tx, evaluation, config, data.items, data.customers, language="zh")
+    assert list(export.columns) == ["customer_id", "rank", "item_id", "item_name", "score", "reason"]
+    assert export["reason"].str.startswith("因为您购买过 ").mean() > 0.9
+    shown = rec.examples_table(export, "zh")
+    assert list(shown.columns) == ["客户", "排名", "商品编号", "商品", "得分", "推荐理由"]
+    assert shown["客户"].nunique() == 3
 
 
 # ----------------------------------------------------------------------------------------------- MovieLens
