@@ -28,6 +28,7 @@ from cxnb.constants import (
     COL_RATING,
     COL_TIMESTAMP,
 )
+from cxnb.engine import database_url, duckdb_connection, spark_session
 from cxnb.errors import DataError
 from cxnb.privacy import looks_like_pii, pseudonymize, secret_key
 
@@ -35,6 +36,8 @@ DATA_DIR = "data"
 QUALITY_FILE = "quality.json"
 NUMERIC_COLUMNS = (COL_QUANTITY, COL_PRICE, COL_AMOUNT, COL_RATING)
 STRING_COLUMNS = (COL_CUSTOMER, COL_ORDER, COL_ITEM, COL_NAME, COL_CATEGORY)
+NUMERIC_TYPES = ("DOUBLE", "FLOAT", "DECIMAL", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT",
+                 "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT")  # DuckDB types a number column needs no check for
 DUCKDB_ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "utf-16": "utf-16", "latin-1": "latin-1",
                     "latin1": "latin-1", "iso-8859-1": "latin-1"}
 # Tried in order when no timestamp_format is given; day-first and month-first are told apart by the data.
@@ -216,8 +219,6 @@ def _read_sql(con, params: Params, table: str, cfg: TableConfig, view: str) -> N
     """Stream a SQL table or query into the DuckDB table ``view`` in chunks, fetching only the columns used."""
     import sqlalchemy as sa
 
-    from cxnb.engine import database_url
-
     inner = cfg.query or f"SELECT * FROM {cfg.table}"
     try:
         engine = sa.create_engine(database_url(cfg.source))
@@ -242,8 +243,6 @@ def _read_sql(con, params: Params, table: str, cfg: TableConfig, view: str) -> N
 
 def _spark_frame(params: Params, table: str, cfg: TableConfig):
     """The Spark DataFrame of a ``spark`` source: Spark SQL ``query:``, or ``table:`` as a Parquet path or table name."""
-    from cxnb.engine import spark_session
-
     session = spark_session()
     if cfg.query:
         return session.sql(cfg.query)
@@ -416,22 +415,34 @@ def _attribute_expr(con, view: str, col: str, dtype: str) -> str:
     return f"TRY_CAST({text} AS DOUBLE) AS {ref}" if numeric else f"{text} AS {ref}"
 
 
+def _check_types(con, view: str, numbered: str, params: Params, table: str,
+                 checks: list[tuple[str, str, str, str, str]]) -> None:
+    """Raise for the first column (in mapping order) with values its type cannot read; one scan for all columns."""
+    if not checks:
+        return
+    counts = con.execute("SELECT " + ", ".join(
+        f"count(*) FILTER (WHERE {_q(col)} IS NOT NULL AND trim(CAST({_q(col)} AS VARCHAR)) <> '' AND ({expr}) IS NULL)"
+        for _, col, expr, _, _ in checks) + f" FROM {view}").fetchone()
+    for (canon, col, expr, what, fix), n in zip(checks, counts, strict=True):
+        if n:
+            raise _type_error(params, table, col, canon, what, _bad_values(con, numbered, _q(col), expr), fix)
+
+
 def typed_select(con, params: Params, table: str, view: str, mapping: dict[str, str]) -> tuple[str, dict]:
     """Create a temp table ``typed_<table>`` with canonical, typed columns; returns its name and notes."""
     raw_types = _raw_columns(con, view)
     con.execute(f"CREATE OR REPLACE TEMP VIEW {view}_n AS SELECT row_number() OVER () AS _row, * FROM {view}")
     numbered = f"{view}_n"
-    exprs, notes = [], {}
+    exprs, notes, checks = [], {}, []
     for canon, col in mapping.items():
         ref = _q(col)
         if canon == COL_TIMESTAMP:
             fmt = params.data.transactions.timestamp_format if table == "transactions" else None
-            expr, used = _timestamp_expr(con, numbered, col, raw_types[col], fmt, params, table)
+            expr, used = _timestamp_expr(con, view, col, raw_types[col], fmt, params, table)
             notes["timestamp_format"] = used
-            bad = _bad_values(con, numbered, ref, expr)
-            if bad:
-                raise _type_error(params, table, col, canon, f"dates in format {used}", bad,
-                                  f"set data.{table}.timestamp_format to the format the column uses")
+            if not raw_types[col].startswith(("TIMESTAMP", "DATE")):
+                checks.append((canon, col, expr, f"dates in format {used}",
+                               f"set data.{table}.timestamp_format to the format the column uses"))
         elif canon in NUMERIC_COLUMNS:
             text = f"trim(CAST({ref} AS VARCHAR))"
             opts = params.tables()[table].read_options
@@ -440,13 +451,13 @@ def typed_select(con, params: Params, table: str, view: str, mapping: dict[str, 
             if opts.get("decimal") and opts["decimal"] != ".":
                 text = f"replace({text}, {_lit(opts['decimal'])}, '.')"
             expr = f"TRY_CAST({text} AS DOUBLE)"
-            bad = _bad_values(con, numbered, ref, expr)
-            if bad:
-                raise _type_error(params, table, col, canon, "numbers", bad,
-                                  "clean the column or map a different one (decimal commas: read_options.decimal)")
+            if not raw_types[col].startswith(NUMERIC_TYPES):
+                checks.append((canon, col, expr, "numbers",
+                               "clean the column or map a different one (decimal commas: read_options.decimal)"))
         else:
             expr = f"NULLIF(trim(CAST({ref} AS VARCHAR)), '')"
         exprs.append(f"{expr} AS {_q(canon)}")
+    _check_types(con, view, numbered, params, table, checks)
     if table != "transactions":
         for col in raw_types:
             if col not in mapping.values():
@@ -461,7 +472,7 @@ def typed_select(con, params: Params, table: str, view: str, mapping: dict[str, 
 def _rule_conditions(params: Params, cols: list[str]) -> dict[str, str]:
     """SQL condition per cleaning rule (applied in order; a line counts under the first rule it meets)."""
     conds = {"missing_customer_id": f"{COL_CUSTOMER} IS NULL", "missing_timestamp": f"{COL_TIMESTAMP} IS NULL",
-             "exact_duplicate": "_dup > 1"}
+             "exact_duplicate": "_n > 1"}
     cancel = []
     if COL_ORDER in cols:
         cancel.append(f"upper({COL_ORDER}) LIKE 'C%'")
@@ -488,21 +499,25 @@ def clean_transactions(con, params: Params, typed: str) -> tuple[str, list[dict]
     """Apply the named cleaning rules; returns the clean table name and what each rule removed."""
     cols = [c for c in _raw_columns(con, typed) if c != "_row"]
     key = ", ".join(cols)
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE flagged AS SELECT *,
-        row_number() OVER (PARTITION BY {key} ORDER BY _row) AS _dup FROM {typed}"""
-    )
+    # Identical lines collapse into one row with their count _n (a hash aggregate, cheaper than a window).
+    con.execute(f"CREATE OR REPLACE TEMP TABLE flagged AS SELECT {key}, count(*) AS _n FROM {typed} GROUP BY ALL")
     conds = _rule_conditions(params, cols)
-    removed, remaining = [], "TRUE"
+    counts, remaining, weight = [], "TRUE", "_n"
     for rule, cond in conds.items():
-        n = con.execute(f"SELECT count(*) FROM flagged WHERE ({remaining}) AND ({cond})").fetchone()[0]
-        removed.append({"rule": rule, "removed": int(n), "why": CLEANING_RULES[rule]})
+        if rule == "exact_duplicate":  # every copy but one; the kept line goes on to the later rules
+            counts.append(f"sum(_n - 1) FILTER (WHERE {remaining})")
+            weight = "1"
+            continue
+        counts.append(f"sum({weight}) FILTER (WHERE ({remaining}) AND ({cond}))")
         remaining = f"{remaining} AND NOT coalesce({cond}, FALSE)"
+    row = con.execute(f"SELECT {', '.join(counts)} FROM flagged").fetchone()
+    removed = [{"rule": rule, "removed": int(n or 0), "why": CLEANING_RULES[rule]}
+               for rule, n in zip(conds, row, strict=True)]
     amount = (COL_AMOUNT if COL_AMOUNT in cols else
               f"{COL_QUANTITY} * {COL_PRICE}" if {COL_QUANTITY, COL_PRICE} <= set(cols) else
               COL_PRICE if COL_PRICE in cols else None)
     select = [c for c in cols if c != COL_AMOUNT] + ([f"{amount} AS {COL_AMOUNT}"] if amount else [])
-    con.execute(f"CREATE OR REPLACE TEMP TABLE clean_transactions AS SELECT {', '.join(select)} FROM flagged "
+    con.execute(f"CREATE OR REPLACE TEMP VIEW clean_transactions AS SELECT {', '.join(select)} FROM flagged "
                 f"WHERE {remaining}")
     return "clean_transactions", removed
 
@@ -573,8 +588,7 @@ def prepare(params: Params, run_dir: str | Path, id_map_path: str | Path | None 
     """Load, map, type, clean and pseudonymize every table; write ``data/*.parquet`` and ``data/quality.json``."""
     out = Path(run_dir) / DATA_DIR
     out.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect()
-    con.execute("SET preserve_insertion_order = true")
+    con = duckdb_connection()
     quality: dict = {"params_hash": params.params_hash(), "tables": {}}
     typed: dict[str, str] = {}
     for table in params.tables():
@@ -617,9 +631,10 @@ def prepare(params: Params, run_dir: str | Path, id_map_path: str | Path | None 
             order = f"{COL_CUSTOMER}, {COL_TIMESTAMP}" if table == "transactions" else COL_CUSTOMER
         if table == "transactions":
             order += ", " + ", ".join(c for c in (COL_ORDER, COL_ITEM) if c in cols)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE final_{table} AS {select}")
+        _write_parquet(con, select, out / f"{table}.parquet", order)  # then counted from the file (columnar)
+        con.execute(f"CREATE OR REPLACE TEMP VIEW final_{table} AS SELECT * FROM "
+                    f"read_parquet({_lit((out / f'{table}.parquet').as_posix())})")
         final_cols = [c for c in _raw_columns(con, f"final_{table}")]
-        _write_parquet(con, f"SELECT * FROM final_{table}", out / f"{table}.parquet", order)
         info = quality["tables"][table]
         info["rows_kept"] = int(con.execute(f"SELECT count(*) FROM final_{table}").fetchone()[0])
         info["missing_values"] = _missing(con, f"final_{table}", final_cols)

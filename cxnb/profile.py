@@ -7,13 +7,13 @@ so it cannot be confused with the BTYD meaning (first to last purchase).
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import duckdb
 import numpy as np
 import pandas as pd
 
-from cxnb.constants import COL_AMOUNT, COL_CATEGORY, COL_CUSTOMER, COL_ITEM, COL_ORDER, COL_TIMESTAMP
+from cxnb import engine
+from cxnb.constants import COL_AMOUNT, COL_CATEGORY, COL_CUSTOMER, COL_ITEM
 from cxnb.i18n import t
 
 MAX_CATEGORY_SHARES = 10
@@ -37,76 +37,42 @@ RFM_SEGMENT_RULES: list[tuple[str, str, str]] = [
 ]
 
 
-def _relation(con: duckdb.DuckDBPyConnection, table, name: str) -> str:
-    """Make ``table`` (DataFrame or Parquet path) visible to ``con`` as ``name``."""
-    if isinstance(table, (str, Path)):
-        con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet('{Path(table).as_posix()}')")
-    else:
-        con.register(name, table)
-    return name
-
-
-def _columns(con: duckdb.DuckDBPyConnection, name: str) -> list[str]:
-    return [r[0] for r in con.execute(f"DESCRIBE {name}").fetchall()]
-
-
 def customer_profiles(transactions, items=None, as_of=None, con: duckdb.DuckDBPyConnection | None = None) -> pd.DataFrame:
-    """One row per customer from cleaned canonical transactions (DataFrame or Parquet path), up to ``as_of``.
+    """One row per customer from cleaned canonical transactions, up to ``as_of``.
 
-    Only lines strictly before ``as_of`` are used; ``as_of`` defaults to the day after the last line.
-    The aggregation runs in DuckDB, so only the customer-level table comes back into pandas.
+    ``transactions`` is a DataFrame, a Parquet path (both aggregated by DuckDB, on ``con`` when given) or a
+    :class:`cxnb.engine.Engine` (a SQL server or Spark). Only lines strictly before ``as_of`` are used;
+    ``as_of`` defaults to the day after the last line. The aggregation runs where the data is, so only the
+    customer-level table comes back into pandas.
     """
-    con = con or duckdb.connect()
-    tx = _relation(con, transactions, "_tx")
-    cols = _columns(con, tx)
+    eng = transactions if isinstance(transactions, engine.Engine) else engine.from_duckdb(transactions, con)
     if as_of is None:
-        last = con.execute(f"SELECT max({COL_TIMESTAMP}) FROM {tx}").fetchone()[0]
-        as_of = pd.Timestamp(last).normalize() + pd.Timedelta(days=1)
+        as_of = engine.last_timestamp(eng).normalize() + pd.Timedelta(days=1)
     as_of = pd.Timestamp(as_of)
-    order_key = COL_ORDER if COL_ORDER in cols else f"CAST({COL_TIMESTAMP} AS DATE)"
-    money = f"{COL_AMOUNT}" if COL_AMOUNT in cols else "NULL::DOUBLE"
-    item = COL_ITEM if COL_ITEM in cols else "NULL"
-    units = "quantity" if "quantity" in cols else "1"
-    con.execute(
-        f"""CREATE OR REPLACE TEMP VIEW _hist AS SELECT {COL_CUSTOMER}, {COL_TIMESTAMP}, {order_key} AS _order,
-        {money} AS _amount, {item} AS _item, {units} AS _units FROM {tx}
-        WHERE {COL_TIMESTAMP} < TIMESTAMP '{as_of.isoformat(sep=" ")}'"""
-    )
-    base = con.execute(
-        f"""SELECT {COL_CUSTOMER}, min({COL_TIMESTAMP}) AS first_order, max({COL_TIMESTAMP}) AS last_order,
-        count(DISTINCT _order) AS frequency, sum(_amount) AS monetary, count(DISTINCT _item) AS n_items,
-        sum(_units) AS units, count(*) AS n_lines
-        FROM _hist GROUP BY {COL_CUSTOMER} ORDER BY {COL_CUSTOMER}"""
-    ).df()
+    base = eng.frame(engine.customer_aggregates(eng.table, as_of), keys=[COL_CUSTOMER])
     day = pd.Timedelta(days=1)
     base["days_since_last_order"] = (as_of - base["last_order"]) / day
     base["tenure_days"] = (as_of - base["first_order"]) / day
     base["avg_order_value"] = base["monetary"] / base["frequency"]
     span = (base["last_order"] - base["first_order"]) / day
     base["mean_interpurchase_days"] = (span / (base["frequency"] - 1)).where(base["frequency"] > 1)
-    base["frequency"] = base["frequency"].astype("int64")
-    base["n_items"] = base["n_items"].astype("int64")
-    if items is not None and COL_ITEM in cols:
-        shares = _category_shares(con, items, money != "NULL::DOUBLE")
+    if items is not None and COL_ITEM in eng.table.columns:
+        shares = _category_shares(eng, items, as_of)
         base = base.merge(shares, on=COL_CUSTOMER, how="left")
     return base
 
 
-def _category_shares(con: duckdb.DuckDBPyConnection, items, has_money: bool) -> pd.DataFrame:
+def _category_shares(eng: engine.Engine, items, as_of: pd.Timestamp) -> pd.DataFrame:
     """Favourite category and the share of spend (or of lines, without prices) per top category."""
-    it = _relation(con, items, "_items")
-    if COL_CATEGORY not in _columns(con, it):
+    it = eng.attach(items)
+    if COL_CATEGORY not in it.columns:
         return pd.DataFrame(columns=[COL_CUSTOMER])
-    weight = "coalesce(_amount, 0)" if has_money else "1"
-    long = con.execute(
-        f"""SELECT h.{COL_CUSTOMER}, coalesce(CAST(i.{COL_CATEGORY} AS VARCHAR), 'unknown') AS category,
-        sum({weight}) AS w FROM _hist h LEFT JOIN {it} i ON h._item = i.{COL_ITEM}
-        GROUP BY ALL"""
-    ).df()
-    totals = long.groupby("category")["w"].sum().sort_values(ascending=False, kind="mergesort")
+    by_spend = COL_AMOUNT in eng.table.columns
+    long = eng.frame(engine.category_weights(eng.table, it, as_of, by_spend), keys=[COL_CUSTOMER, COL_CATEGORY])
+    totals = long.groupby(COL_CATEGORY)["w"].sum().sort_values(ascending=False, kind="mergesort")
     top = list(totals.index[:MAX_CATEGORY_SHARES])
-    long["category"] = long["category"].where(long["category"].isin(top), "other")
-    wide = long.pivot_table(index=COL_CUSTOMER, columns="category", values="w", aggfunc="sum", fill_value=0.0)
+    long[COL_CATEGORY] = long[COL_CATEGORY].where(long[COL_CATEGORY].isin(top), "other")
+    wide = long.pivot_table(index=COL_CUSTOMER, columns=COL_CATEGORY, values="w", aggfunc="sum", fill_value=0.0)
     order = [c for c in top if c in wide.columns] + (["other"] if "other" in wide.columns else [])
     wide = wide[order]
     fav = wide.idxmax(axis=1)
