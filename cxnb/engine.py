@@ -99,10 +99,8 @@ def _run_bound(expr: ibis.Table) -> pd.DataFrame:
 def duckdb_connection() -> duckdb.DuckDBPyConnection:
     """DuckDB kept to CXNB_MEMORY_LIMIT (default 1GB), spilling to a per-process temporary folder beyond it."""
     spill = Path(tempfile.gettempdir()) / f"cxnb-duckdb-{os.getpid()}"
-    con = duckdb.connect(config={"memory_limit": os.environ.get(MEMORY_LIMIT_ENV, DEFAULT_MEMORY_LIMIT),
-                                 "temp_directory": spill.as_posix(), "preserve_insertion_order": True})
-    con.execute("SET enable_progress_bar = false")
-    return con
+    return duckdb.connect(config={"memory_limit": os.environ.get(MEMORY_LIMIT_ENV, DEFAULT_MEMORY_LIMIT),
+                                  "temp_directory": spill.as_posix(), "preserve_insertion_order": True})
 
 
 def from_duckdb(transactions, con: duckdb.DuckDBPyConnection | None = None) -> Engine:
@@ -164,7 +162,10 @@ def _mysql_engine(url, table: str | None, query: str | None, columns: dict[str, 
     raw = ibis.table(schema, name=SOURCE_ALIAS)
 
     def fetch(expr: ibis.Table) -> pd.DataFrame:
-        sql = f"WITH {SOURCE_ALIAS} AS ({inner}) {ibis.to_sql(expr, dialect='mysql')}"
+        compiled = ibis.to_sql(expr, dialect="mysql").strip()
+        source = f"{SOURCE_ALIAS} AS ({inner})"
+        sql = (f"WITH {source}, {compiled[len('WITH '):]}" if compiled.upper().startswith("WITH ")
+               else f"WITH {source} {compiled}")
         with sa_engine.connect() as conn:
             _upload_memtables(conn, expr)
             result = conn.exec_driver_sql(sql)
