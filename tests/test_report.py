@@ -194,8 +194,9 @@ def test_chinese_report(tmp_path):
 
 def test_too_few_customers_skips_stages_and_the_run_goes_on(tmp_path):
     demo = generate_demo(n_customers=40, n_items=100)
-    (tmp_path / "orders.csv").write_text(demo.transactions.to_csv(index=False))
-    params = write_params(tmp_path, "client: tiny\ndata: {transactions: {source: orders.csv}}\n")
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "orders.csv").write_text(demo.transactions.to_csv(index=False))
+    params = write_params(tmp_path, "client: tiny\ndata: {transactions: {source: data/orders.csv}}\n")
     out = run_report(params, out=tmp_path / "tiny")
     metrics = json.loads((out / "metrics.json").read_text())
     skipped = [s for s, m in metrics.items() if "skipped" in m]
@@ -210,10 +211,11 @@ def test_label_with_one_class_is_a_clear_error(tmp_path):
     from cxnb.errors import CxnbError
 
     rows = "\n".join(f"c{i},{i % 7},{20 + i % 5},No" for i in range(300))
-    (tmp_path / "customers.csv").write_text("id,tenure,charges,Churn\n" + rows + "\n")
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "customers.csv").write_text("id,tenure,charges,Churn\n" + rows + "\n")
     params = write_params(tmp_path, """
         client: onelabel
-        data: {customers: {source: customers.csv, columns: {customer_id: id}, label: Churn, positive: "Yes"}}
+        data: {customers: {source: data/customers.csv, columns: {customer_id: id}, label: Churn, positive: "Yes"}}
         """)
     with pytest.raises(CxnbError, match="Churn"):
         run_report(params, out=tmp_path / "out", only=["behavior_prediction"])
