@@ -773,10 +773,11 @@ def diversity_summary(evaluation: Evaluation, item_categories: pd.Series | None,
 
 def recommendation_metrics(evaluation: Evaluation, diversity: dict | None = None,
                            cold_start: dict | None = None) -> dict:
-    """The ``recommendation`` entry of metrics.json (``seconds`` per model = fit on train + recommend)."""
+    """The ``recommendation`` entry of metrics.json (no timings: those stay in the report, so the same inputs
+    give a byte-identical metrics.json)."""
     k = evaluation.k
     keep = [f"{m}@{k}" for m in ("precision", "recall", "ndcg", "map", "hit_rate")] + ["coverage", "diversity",
-                                                                                        "novelty", "seconds"]
+                                                                                        "novelty"]
     out = {name: {key: _plain(row[key]) for key in keep} for name, row in evaluation.metrics.iterrows()}
     out.update({name: {"skipped": why} for name, why in evaluation.info["skipped_models"].items()})
     out.update({"k": k, "split": evaluation.split, "n_users_evaluated": evaluation.info["n_users_evaluated"],

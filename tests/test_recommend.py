@@ -248,7 +248,7 @@ def test_demo_metrics_and_export(demo):
     metrics = rec.recommendation_metrics(evaluation)
     assert {"k", "split", "n_users_evaluated", "n_items", "hyperparameters"} <= set(metrics)
     assert set(metrics["item_cf"]) == {"precision@10", "recall@10", "ndcg@10", "map@10", "hit_rate@10",
-                                       "coverage", "diversity", "novelty", "seconds"}
+                                       "coverage", "diversity", "novelty"}
     export = rec.final_recommendations(tx, evaluation, config, data.items, data.customers)
     assert list(export.columns) == ["customer_id", "rank", "item_id", "item_name", "score", "reason"]
     assert export["customer_id"].nunique() == data.customers["customer_id"].nunique()
