@@ -127,7 +127,8 @@ def measure(method: str, path: Path, lines: int) -> dict:
     wall = time.perf_counter() - start
     row = {"lines": lines, "format": path.suffix[1:], "method": method, "wall_s": round(wall, 2)}
     if proc.returncode != 0:
-        return {**row, "error": (err.strip().splitlines() or ["killed"])[-1][:200]}
+        lines = err.strip().splitlines() or ["killed"]
+        return {**row, "error": next((x for x in reversed(lines) if "Error" in x or "Exception" in x), lines[-1])[:200]}
     result = json.loads(out.strip().splitlines()[-1])
     row.update({k: round(v, 2) if isinstance(v, float) else v for k, v in result.items()})
     row["peak_rss_mb"] = round(row.pop("peak_rss_kb") / 1024)
