@@ -57,6 +57,10 @@ def headline_figures(metrics: dict, language: str = "en") -> dict[str, list[tupl
         rows = []
         for key in HEADLINES.get(stage, []):
             value = metric_value(metrics, stage, key)
+            if key == "top_segment" and value:
+                from cxnb.profile import rfm_label
+
+                value = rfm_label(value, language)
             if value is not None and not isinstance(value, (dict, list)):
                 rows.append((key, figure_label(stage, key, language), value))
         out[stage] = rows
