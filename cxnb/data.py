@@ -134,6 +134,21 @@ def _sql_value(value) -> str:
     return _lit(value)
 
 
+def _guess_encoding(head: bytes) -> str:
+    """A likely encoding for non-UTF-8 bytes: GB18030 for Chinese text, Windows-1252 for Western text."""
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(head).best()
+    guess = best.encoding.replace("_", "-") if best else "cp1252"
+    if guess.startswith(("gb", "big5")):
+        return "gb18030" if guess.startswith("gb") else guess
+    try:
+        head.decode("cp1252")
+        return "cp1252"
+    except UnicodeDecodeError:
+        return guess
+
+
 def _check_encoding(path: Path, encoding: str | None, params: Params, table: str) -> str:
     """The encoding to read with; a one-line error suggesting one when the file is not UTF-8."""
     if encoding:
@@ -146,10 +161,7 @@ def _check_encoding(path: Path, encoding: str | None, params: Params, table: str
     except UnicodeDecodeError as exc:
         if exc.start >= len(head) - 4:  # a multi-byte character cut at the end of the sample
             return "utf-8"
-        from charset_normalizer import from_bytes
-
-        best = from_bytes(head).best()
-        guess = best.encoding.replace("_", "-") if best else "latin-1"
+        guess = _guess_encoding(head)
         raise DataError(
             f"{path}: not UTF-8 text (byte {exc.start}); set data.{table}.read_options.encoding "
             f"in {params.path.name} (it looks like '{guess}')."

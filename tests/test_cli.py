@@ -122,7 +122,8 @@ def test_bad_input_gives_one_line_and_exit_2(case, tmp_path, capsys, monkeypatch
 def test_non_utf8_suggests_an_encoding(tmp_path, capsys):
     params = write_params(tmp_path, _case_not_utf8(tmp_path))
     main(["validate", str(params)])
-    assert "read_options.encoding" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "read_options.encoding" in err and "cp1252" in err
 
 
 def test_subprocess_exit_code_and_no_traceback(tmp_path):
