@@ -83,6 +83,19 @@ def _category_shares(eng: engine.Engine, items, as_of: pd.Timestamp) -> pd.DataF
     return out
 
 
+LABELLED_FEATURES = ("days_since_last_order", "frequency", "monetary", "tenure_days", "avg_order_value",
+                     "mean_interpurchase_days", "n_items", "units", "n_lines")
+
+
+def feature_label(column: str, language: str = "en") -> str:
+    """A profile column as every report names it: its catalogue label, 'share of spend on X', or the column."""
+    if column in LABELLED_FEATURES:
+        return t(f"feature.{column}", language)
+    if column.startswith("share_"):
+        return t("feature.share", language, category=column.removeprefix("share_"))
+    return column.replace("_", " ")
+
+
 def share_columns(profiles: pd.DataFrame) -> list[str]:
     """The category-share columns of a profile table."""
     return [c for c in profiles.columns if c.startswith("share_")]
@@ -161,8 +174,8 @@ def rfm_summary_table(summary: pd.DataFrame, min_group_size: int, language: str 
     shown = summary[summary["customers"] >= min_group_size].copy()
     shown["rfm_segment"] = [rfm_label(n, language) for n in shown["rfm_segment"]]
     names = {"rfm_segment": "ra.col_segment", "customers": "ra.col_customers",
-             "days_since_last_order": "ra.measure.days_since_last_order", "frequency": "ra.measure.frequency",
-             "monetary": "ra.measure.monetary", "share_customers": "ra.col_share_customers",
+             "days_since_last_order": "feature.days_since_last_order", "frequency": "feature.frequency",
+             "monetary": "feature.monetary", "share_customers": "ra.col_share_customers",
              "share_revenue": "ra.col_share_revenue"}
     return shown.rename(columns={c: t(k, language) for c, k in names.items()})
 
@@ -175,7 +188,7 @@ def profile_overview(profiles: pd.DataFrame, language: str = "en") -> pd.DataFra
     q = profiles[cols].quantile([0.1, 0.5, 0.9]).T
     out = pd.DataFrame({t("ra.p10", language): q[0.1], t("ra.median", language): q[0.5],
                         t("ra.mean", language): profiles[cols].mean(), t("ra.p90", language): q[0.9]})
-    return out.rename(index={c: t(f"ra.measure.{c}", language) for c in cols}).round(1)
+    return out.rename(index={c: feature_label(c, language) for c in cols}).round(1)
 
 
 def rfm_grid(rfm: pd.DataFrame) -> pd.DataFrame:

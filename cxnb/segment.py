@@ -30,7 +30,7 @@ from cxnb.constants import COL_CUSTOMER, SEED
 from cxnb.errors import CxnbError, StageSkipped
 from cxnb.i18n import t
 from cxnb.privacy import OTHER
-from cxnb.profile import share_columns
+from cxnb.profile import feature_label, share_columns
 
 PROFILE_FEATURES = ["days_since_last_order", "frequency", "monetary", "tenure_days", "avg_order_value"]
 SKEW_THRESHOLD = 1.0
@@ -44,19 +44,7 @@ STABLE_ARI = 0.8
 MIN_CUSTOMERS = 50
 SCATTER_POINTS = 4_000
 STANDARDIZED_STEPS = 3  # log1p, impute, scale
-# Profile columns with a label in the catalogue (seg.feature.*); other features are shown by their column name.
-LABELLED_FEATURES = ("days_since_last_order", "frequency", "monetary", "tenure_days", "avg_order_value",
-                     "mean_interpurchase_days", "n_items", "units", "n_lines")
 STABILITY_KINDS = {"other seed": "seg.kind.other_seed", "bootstrap": "seg.kind.bootstrap"}
-
-
-def feature_label(feature: str, language: str = "en") -> str:
-    """A feature as shown in the report: its catalogue label, 'share of <category>', or the column name."""
-    if feature in LABELLED_FEATURES:
-        return t(f"seg.feature.{feature}", language)
-    if feature.startswith("share_"):
-        return t("seg.feature.share", language, category=feature.removeprefix("share_"))
-    return feature.replace("_", " ")
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,8 @@ from cxnb.demo import generate_demo
 from cxnb.errors import CxnbError
 from cxnb.i18n import LANGUAGES, catalogue
 from cxnb.privacy import OTHER
-from cxnb.profile import customer_profiles
+from cxnb.profile import LABELLED_FEATURES, customer_profiles
 from cxnb.segment import (
-    LABELLED_FEATURES,
     NAMING_RULES,
     STABILITY_KINDS,
     assign_segments,
@@ -172,7 +171,7 @@ def test_helpers():
 
 def test_computed_message_keys_exist_in_every_language():
     keys = [f"seg.rule.{r.key}.{part}" for r in NAMING_RULES for part in ("name", "action")]
-    keys += [f"seg.feature.{f}" for f in LABELLED_FEATURES] + list(STABILITY_KINDS.values())
+    keys += [f"feature.{f}" for f in LABELLED_FEATURES] + list(STABILITY_KINDS.values())
     keys += [f"seg.col.{c}" for c in ("order", "segment", "when", "action", "mean", "median")]
     for lang in LANGUAGES:
         assert not set(keys) - set(catalogue(lang)), lang

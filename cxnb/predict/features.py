@@ -9,6 +9,7 @@ import pandas as pd
 
 from cxnb.constants import COL_CUSTOMER
 from cxnb.i18n import t
+from cxnb.profile import feature_label
 
 MAX_LEVELS = 20
 MIN_LEVEL_COUNT = 10
@@ -16,16 +17,11 @@ NUMERIC_PARSE_SHARE = 0.95
 # Profile features that are money or counts: skewed, so log1p-transformed for the logistic regression.
 LOG_PROFILE = ("frequency", "monetary", "avg_order_value", "n_items", "units", "n_lines")
 PROFILE_COLUMNS = ("days_since_last_order", "tenure_days", "mean_interpurchase_days", *LOG_PROFILE)
-LABELLED_PROFILE = ("days_since_last_order", "frequency", "avg_order_value", "tenure_days", "monetary")
 
 
 def readable(column: str, language: str = "en") -> str:
     """A plain-language name for a feature column."""
-    if column in LABELLED_PROFILE:
-        return t(f"bp.feature.{column}", language)
-    if column.startswith("share_"):
-        return t("bp.feature.share", language, category=column.removeprefix("share_"))
-    return column.replace("_", " ")
+    return feature_label(column, language)
 
 
 def _as_number(values: pd.Series) -> pd.Series | None:
