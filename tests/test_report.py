@@ -78,7 +78,8 @@ def test_no_raw_identifiers_or_pii_anywhere(demo_report):
     assert checked >= 15
 
 
-def test_same_inputs_same_numbers(demo_report, tmp_path):
+def test_same_inputs_same_numbers(demo_report, tmp_path, monkeypatch):
+    monkeypatch.delenv("CXNB_SECRET")  # the same key as demo_report (the demo's documented one)
     again = run_report(ROOT / "params" / "demo.yaml", out=tmp_path / "demo")
     assert (again / "metrics.json").read_bytes() == (demo_report / "metrics.json").read_bytes()
     for name in EXPORTS:
