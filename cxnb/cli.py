@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from cxnb.constants import STAGES
-from cxnb.errors import CxnbError
+from cxnb.errors import CxnbError, Terminated
 
 EPILOG = """examples:
   cxnb run params/demo.yaml                 the built-in demo, written to reports/demo/
@@ -146,9 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("cxnb: interrupted; the previous report is untouched", file=sys.stderr)
         return 130
-    except Exception as exc:
-        if type(exc).__name__ != "_Terminated":
-            raise
+    except Terminated:
         print("cxnb: terminated; the previous report is untouched", file=sys.stderr)
         return 143
     return 0

@@ -30,3 +30,7 @@ class RunFailed(CxnbError):
     """A notebook failed while running a report."""
 
     exit_code = 1
+
+
+class Terminated(Exception):
+    """The run received SIGTERM; temporary output is removed and the previous report is kept."""

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -24,7 +25,7 @@ import nbformat
 from cxnb.config import Params, load_params
 from cxnb.constants import STAGES
 from cxnb.context import EXPORTS_DIR, METRICS_DIR, repo_root
-from cxnb.errors import CxnbError, RunFailed
+from cxnb.errors import CxnbError, RunFailed, Terminated
 from cxnb.summary import write_index
 
 KERNEL_NAME = "cxnb"
@@ -174,28 +175,18 @@ def _keep_failed(output: Path, params_path: Path) -> Path:
     return keep
 
 
-class _Terminated(Exception):
-    pass
-
-
 @contextlib.contextmanager
 def _interruptible():
     """Turn SIGTERM into an exception so temporary output is cleaned up like on Ctrl-C."""
     def handler(signum, frame):
-        raise _Terminated(f"signal {signum}")
+        raise Terminated(f"signal {signum}")
 
-    old = signal.signal(signal.SIGTERM, handler) if threading_main() else None
+    old = signal.signal(signal.SIGTERM, handler) if threading.current_thread() is threading.main_thread() else None
     try:
         yield
     finally:
         if old is not None:
             signal.signal(signal.SIGTERM, old)
-
-
-def threading_main() -> bool:
-    import threading
-
-    return threading.current_thread() is threading.main_thread()
 
 
 @contextlib.contextmanager
