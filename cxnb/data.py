@@ -377,7 +377,7 @@ def infer_timestamp_format(values: list[str]) -> str | None:
     con.register("v", pd.DataFrame({"v": values}))
     fits = []
     for fmt in TIMESTAMP_FORMATS:
-        ok = con.execute(f"SELECT count(*) = count(try_strptime(trim(v), {_lit(fmt)})) FROM v").fetchone()[0]
+        ok = con.execute(f"SELECT count(*) = count(try_strptime(trim(v), {_lit(fmt)})) FROM v").fetchall()[0][0]
         if ok:
             fits.append(fmt)
     if not fits:
@@ -430,7 +430,7 @@ def _attribute_expr(con, view: str, col: str, dtype: str) -> str:
     numeric = con.execute(
         f"""SELECT count({text}) > 0 AND count({text}) = count(TRY_CAST({text} AS DOUBLE))
         AND NOT bool_or(coalesce(regexp_matches({text}, '^-?0[0-9]'), false)) FROM {view}"""
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     return f"TRY_CAST({text} AS DOUBLE) AS {ref}" if numeric else f"{text} AS {ref}"
 
 
@@ -478,13 +478,15 @@ def typed_select(con, params: Params, table: str, view: str, mapping: dict[str, 
                 exprs.append(_attribute_expr(con, numbered, col, raw_types[col]))
     if checks:  # checked in the same pass that builds the table (one read of the source)
         exprs.append(_first_bad_check(checks))
+    if not numbered_rows:  # a hash of the whole line, for finding exact duplicates (see clean_transactions)
+        exprs.append(f"hash({', '.join(_q(c) for c in mapping)}) AS _h")
     name = f"typed_{table}"
     if numbered_rows:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT _row, {', '.join(exprs)} FROM {numbered}")
     else:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {', '.join(exprs)} FROM {view}")
     if checks:
-        first = con.execute(f"SELECT min(_bad) FROM {name}").fetchone()[0]
+        first = con.execute(f"SELECT min(_bad) FROM {name}").fetchall()[0][0]
         if first is not None:
             canon, col, expr, what, fix = checks[first]
             raise _type_error(params, table, col, canon, what, _bad_values(con, numbered, _q(col), expr), fix)
@@ -520,10 +522,6 @@ def _rule_conditions(params: Params, cols: list[str]) -> dict[str, str]:
     return conds
 
 
-def _line_hash(cols: list[str]) -> str:
-    return f"hash({', '.join(cols)})"
-
-
 def clean_transactions(con, params: Params, typed: str) -> tuple[str, list[dict], str]:
     """Apply the named cleaning rules; returns the clean view, what each rule removed and a per-customer table.
 
@@ -532,12 +530,12 @@ def clean_transactions(con, params: Params, typed: str) -> tuple[str, list[dict]
     The per-customer table (``_kept`` lines, first/last time, spend) gives the id list and the summary without
     another pass over the lines.
     """
-    cols = list(_raw_columns(con, typed))
+    cols = [c for c in _raw_columns(con, typed) if c != "_h"]
     listed = ", ".join(cols)
     base = f"{COL_CUSTOMER} IS NOT NULL AND {COL_TIMESTAMP} IS NOT NULL"
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE _dup_hashes AS SELECT h FROM (SELECT {_line_hash(cols)} AS h
-        FROM {typed} WHERE {base}) GROUP BY h HAVING count(*) > 1""")
-    candidate = f"({base}) AND {_line_hash(cols)} IN (SELECT h FROM _dup_hashes)"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _dup_hashes AS SELECT _h FROM {typed} WHERE {base} "
+                "GROUP BY _h HAVING count(*) > 1")
+    candidate = f"({base}) AND _h IN (SELECT _h FROM _dup_hashes)"
     con.execute(f"CREATE OR REPLACE TEMP TABLE _dup_lines AS SELECT {listed}, count(*) AS _n FROM {typed} "
                 f"WHERE {candidate} GROUP BY ALL")
     con.execute(f"CREATE OR REPLACE TEMP VIEW deduplicated AS SELECT {listed} FROM {typed} WHERE NOT ({candidate}) "
@@ -557,8 +555,8 @@ def clean_transactions(con, params: Params, typed: str) -> tuple[str, list[dict]
         max({COL_TIMESTAMP}) FILTER (WHERE {remaining}) AS _last, {spend} AS _spend
         FROM deduplicated GROUP BY {COL_CUSTOMER}""")
     totals = dict(zip(conds, con.execute(
-        f"SELECT {', '.join(f'sum({rule})' for rule in conds)} FROM per_customer").fetchone(), strict=True))
-    totals["exact_duplicate"] = con.execute("SELECT sum(_n - 1) FROM _dup_lines").fetchone()[0]
+        f"SELECT {', '.join(f'sum({rule})' for rule in conds)} FROM per_customer").fetchall()[0], strict=True))
+    totals["exact_duplicate"] = con.execute("SELECT sum(_n - 1) FROM _dup_lines").fetchall()[0][0]
     removed = [{"rule": rule, "removed": int(totals[rule] or 0), "why": CLEANING_RULES[rule]}
                for rule in _rule_conditions(params, cols)]
     select = [c for c in cols if c != COL_AMOUNT] + ([f"{amount} AS {COL_AMOUNT}"] if amount else [])
@@ -613,14 +611,14 @@ def _write_parquet(con, select_sql: str, path: Path, order: str | None) -> None:
 def _distinct_count(con, table: str, col: str) -> int:
     """Distinct non-null values of ``col``, as a plain DISTINCT (spills to disk, unlike ``count(DISTINCT)``)."""
     return int(con.execute(f"SELECT count(*) FROM (SELECT DISTINCT {col} FROM {table} WHERE {col} IS NOT NULL)"
-                           ).fetchone()[0])
+                           ).fetchall()[0][0])
 
 
 def _transaction_summary(con, per_customer: str, final: str, cols: list[str]) -> dict:
     """Lines, customers, first/last time and revenue from the per-customer table; items and orders from the file."""
     rows, customers, first, last, revenue = con.execute(
         f"""SELECT sum(_kept), count(*) FILTER (WHERE _kept > 0), CAST(min(_first) AS VARCHAR),
-        CAST(max(_last) AS VARCHAR), round(sum(_spend), 2) FROM {per_customer}""").fetchone()
+        CAST(max(_last) AS VARCHAR), round(sum(_spend), 2) FROM {per_customer}""").fetchall()[0]
     out = {"rows": int(rows), "customers": int(customers)}
     for col, name in ((COL_ITEM, "items"), (COL_ORDER, "orders")):
         if col in cols:
@@ -632,13 +630,13 @@ def _transaction_summary(con, per_customer: str, final: str, cols: list[str]) ->
 
 
 def _customer_summary(con, table: str) -> dict:
-    rows, customers = con.execute(f"SELECT count(*), count(DISTINCT {COL_CUSTOMER}) FROM {table}").fetchone()
+    rows, customers = con.execute(f"SELECT count(*), count(DISTINCT {COL_CUSTOMER}) FROM {table}").fetchall()[0]
     return {"rows": int(rows), "customers": int(customers)}
 
 
 def _missing(con, table: str, cols: list[str]) -> dict[str, int]:
     parts = [f"count(*) - count({_q(c)}) AS {_q(c)}" for c in cols]
-    row = con.execute(f"SELECT {', '.join(parts)} FROM {table}").fetchone()
+    row = con.execute(f"SELECT {', '.join(parts)} FROM {table}").fetchall()[0]
     return {c: int(v) for c, v in zip(cols, row, strict=True)}
 
 
@@ -657,7 +655,7 @@ def prepare(params: Params, run_dir: str | Path, id_map_path: str | Path | None 
             typed[table], notes = typed_select(con, params, table, view, mapping)
         except duckdb.Error as exc:  # a CSV is parsed lazily: a malformed line surfaces here
             raise _unreadable(_where(params, table), table, exc) from None
-        rows_read = con.execute(f"SELECT count(*) FROM {typed[table]}").fetchone()[0]
+        rows_read = con.execute(f"SELECT count(*) FROM {typed[table]}").fetchall()[0][0]
         if rows_read == 0:
             raise DataError(f"{_where(params, table)}: the table is empty; check data.{table}.source.")
         quality["tables"][table] = {"source": _where(params, table), "rows_read": int(rows_read),
@@ -665,7 +663,7 @@ def prepare(params: Params, run_dir: str | Path, id_map_path: str | Path | None 
     if "transactions" in typed:
         clean, removed, per_customer = clean_transactions(con, params, typed["transactions"])
         quality["tables"]["transactions"]["cleaning"] = removed
-        kept = con.execute(f"SELECT coalesce(sum(_kept), 0) FROM {per_customer}").fetchone()[0]
+        kept = con.execute(f"SELECT coalesce(sum(_kept), 0) FROM {per_customer}").fetchall()[0][0]
         if kept == 0:
             reasons = ", ".join(f"{r['rule']}: {r['removed']}" for r in removed if r["removed"])
             raise DataError(f"{_where(params, 'transactions')}: no transactions are left after cleaning ({reasons}); "
@@ -684,7 +682,9 @@ def prepare(params: Params, run_dir: str | Path, id_map_path: str | Path | None 
     if "customers" in typed:
         with_ids.append(typed["customers"])
     ids = _pseudonym_table(con, params, with_ids)
-    con.register("id_map", ids)
+    con.register("_ids", ids)
+    con.execute("CREATE OR REPLACE TEMP TABLE id_map AS SELECT * FROM _ids")  # converted once, not per scan
+    con.unregister("_ids")
     for table, name in typed.items():
         cols = [c for c in _raw_columns(con, name) if c != "_row"]
         if table == "items":
@@ -704,7 +704,7 @@ def prepare(params: Params, run_dir: str | Path, id_map_path: str | Path | None 
                     f"read_parquet({_lit((out / f'{table}.parquet').as_posix())})")
         final_cols = [c for c in _raw_columns(con, f"final_{table}")]
         info = quality["tables"][table]
-        info["rows_kept"] = int(con.execute(f"SELECT count(*) FROM final_{table}").fetchone()[0])
+        info["rows_kept"] = int(con.execute(f"SELECT count(*) FROM final_{table}").fetchall()[0][0])
         info["missing_values"] = _missing(con, f"final_{table}", final_cols)
         if table == "transactions":
             info["summary"] = _transaction_summary(con, per_customer, f"final_{table}", final_cols)

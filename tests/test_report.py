@@ -86,6 +86,28 @@ def test_same_inputs_same_numbers(demo_report, tmp_path, monkeypatch):
         assert (again / "exports" / f"{name}.csv").read_bytes() == (demo_report / "exports" / f"{name}.csv").read_bytes()
 
 
+def test_numbers_do_not_depend_on_the_order_of_prepared_lines(demo_report, tmp_path, monkeypatch):
+    """The prepared transactions are written unsorted (no global sort of a large log), so every stage must
+    give the same figures whatever order the lines come in: shuffle them before the stages run."""
+    from cxnb import data
+
+    prepare = data.prepare
+
+    def prepare_then_shuffle(params, run_dir, **kwargs):
+        quality = prepare(params, run_dir, **kwargs)
+        path = Path(run_dir) / "data" / "transactions.parquet"
+        pd.read_parquet(path).sample(frac=1.0, random_state=7).to_parquet(path, index=False)
+        return quality
+
+    monkeypatch.delenv("CXNB_SECRET")
+    monkeypatch.setattr(data, "prepare", prepare_then_shuffle)
+    shuffled = run_report(ROOT / "params" / "demo.yaml", out=tmp_path / "demo")
+    assert (shuffled / "metrics.json").read_bytes() == (demo_report / "metrics.json").read_bytes()
+    for name in EXPORTS:
+        assert (shuffled / "exports" / f"{name}.csv").read_bytes() == \
+            (demo_report / "exports" / f"{name}.csv").read_bytes(), name
+
+
 def _small_client(tmp_path: Path) -> Path:
     demo = generate_demo(n_customers=400, n_items=100)
     data = tmp_path / "data"
