@@ -51,11 +51,14 @@ def prepare_section(rows: list[dict]) -> list[str]:
     """The prepare + profile table, the targets of the issue, and RSS against lines."""
     out = ["## Prepare + customer profiles (`bench_prepare.py`)", "",
            "Synthetic logs, about three lines per order, 500,000 customers and 50,000 items at every size. "
-           "`cxnb` = `cxnb.data.prepare` (read, type, clean with the named rules, pseudonymize ids, write sorted "
-           "Parquet) + `customer_profiles` (the Ibis aggregation on DuckDB). `duckdb` = one bare aggregation "
+           "`cxnb` = `cxnb.data.prepare` (read, type, clean with the named rules, pseudonymize ids, write the "
+           "clean lines as Parquet) + `customer_profiles` (the Ibis aggregation on DuckDB: first/last time, spend, "
+           "units, lines, distinct orders and distinct items per customer). `duckdb` = one bare aggregation "
            "query (distinct orders, spend, first/last date per customer). `pandas` = the whole file into pandas, "
-           "then `groupby`. Seconds are measured inside each fresh child process (imports excluded); peak RSS is "
-           "the child's own `getrusage` maximum.", "",
+           "then `groupby`. `duckdb_write` = the floor for any prepare that keeps its lines: DuckDB copies the "
+           "file to Parquet once, unchanged, then runs the bare query on the copy. Seconds are measured inside "
+           "each fresh child process (imports excluded); peak RSS is the child's own `getrusage` maximum; "
+           "DuckDB inside cxnb is held to 1 GB (`CXNB_MEMORY_LIMIT`) and spills beyond it.", "",
            "| lines | file | method | seconds | prepare s | profile s | peak RSS MB | rows/s | customers |",
            "|---:|---|---|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
@@ -79,7 +82,7 @@ def targets(rows: list[dict]) -> list[str]:
     """The issue's targets, each with the measured figure and whether it is met."""
     out = ["### Against the targets", ""]
     for fmt in ("csv", "parquet"):
-        kit, bare, base = (_get(rows, 10_000_000, fmt, m) for m in ("cxnb", "duckdb", "pandas"))
+        kit, bare, base, floor = (_get(rows, 10_000_000, fmt, m) for m in ("cxnb", "duckdb", "pandas", "duckdb_write"))
         if kit and bare and base:
             ratio = kit["seconds"] / bare["seconds"]
             out.append(f"- 10M lines ({fmt}): cxnb {kit['seconds']:.1f} s = {ratio:.1f}x the bare DuckDB query "
@@ -87,11 +90,21 @@ def targets(rows: list[dict]) -> list[str]:
                        f"pandas {base['seconds']:.1f} s ({'slower' if base['seconds'] > kit['seconds'] else 'faster'}"
                        f" than cxnb; target: cxnb faster); peak {kit['peak_rss_mb']:,} MB (target < 1,536 MB: "
                        f"{'met' if kit['peak_rss_mb'] < 1536 else 'not met'}).")
+            out.append(f"  The profile step alone (`customer_profiles` on the prepared file) took {kit['profile_s']:.1f} s"
+                       f" = {kit['profile_s'] / bare['seconds']:.1f}x the bare query"
+                       + (f"; copying the file once and querying the copy (`duckdb_write`) took {floor['seconds']:.1f} s"
+                          f" = {floor['seconds'] / bare['seconds']:.1f}x, so a 1.5x target is below what writing "
+                          "the lines costs" if floor else "") + ".")
     big = _get(rows, 100_000_000, "parquet", "cxnb")
     if big:
         out.append(f"- 100M lines (Parquet): cxnb {big['seconds']:.0f} s (target < 60 s: "
                    f"{'met' if big['seconds'] < 60 else 'not met'}), peak {big['peak_rss_mb']:,} MB "
                    f"(target < 4,096 MB: {'met' if big['peak_rss_mb'] < 4096 else 'not met'}).")
+        pandas_big = next((r for r in rows if (r["lines"], r["method"]) == (100_000_000, "pandas")), None)
+        if pandas_big:
+            shown = (f"{pandas_big['seconds']:.0f} s with a peak of {pandas_big['peak_rss_mb']:,} MB"
+                     if "seconds" in pandas_big else pandas_big.get("skipped") or pandas_big.get("error"))
+            out.append(f"- pandas on the same 100M-line file: {shown}.")
     else:
         why = next((r.get("skipped") or r.get("error") for r in rows
                     if r["lines"] == 100_000_000 and r["method"] == "cxnb"), "not measured")

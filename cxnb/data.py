@@ -30,7 +30,7 @@ from cxnb.constants import (
 )
 from cxnb.engine import database_url, duckdb_connection, spark_session
 from cxnb.errors import DataError
-from cxnb.privacy import looks_like_pii, pseudonymize, secret_key
+from cxnb.privacy import looks_like_pii, pseudonym_sql, secret_key
 
 DATA_DIR = "data"
 QUALITY_FILE = "quality.json"
@@ -502,7 +502,7 @@ def _rule_conditions(params: Params, cols: list[str]) -> dict[str, str]:
              "exact_duplicate": "_n > 1"}
     cancel = []
     if COL_ORDER in cols:
-        cancel.append(f"upper({COL_ORDER}) LIKE 'C%'")
+        cancel.append(f"left({COL_ORDER}, 1) IN ('C', 'c')")
     if COL_QUANTITY in cols:
         cancel.append(f"{COL_QUANTITY} < 0")
     if cancel:
@@ -535,33 +535,36 @@ def clean_transactions(con, params: Params, typed: str) -> tuple[str, list[dict]
     base = f"{COL_CUSTOMER} IS NOT NULL AND {COL_TIMESTAMP} IS NOT NULL"
     con.execute(f"CREATE OR REPLACE TEMP TABLE _dup_hashes AS SELECT _h FROM {typed} WHERE {base} "
                 "GROUP BY _h HAVING count(*) > 1")
-    candidate = f"({base}) AND _h IN (SELECT _h FROM _dup_hashes)"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _dup_lines AS SELECT {listed}, count(*) AS _n FROM {typed} "
-                f"WHERE {candidate} GROUP BY ALL")
-    con.execute(f"CREATE OR REPLACE TEMP VIEW deduplicated AS SELECT {listed} FROM {typed} WHERE NOT ({candidate}) "
-                f"UNION ALL SELECT {listed} FROM _dup_lines")
+    lines = f"SELECT {listed} FROM {typed}"
+    duplicates = 0
+    if con.execute("SELECT count(*) FROM _dup_hashes").fetchall()[0][0]:
+        candidate = f"({base}) AND _h IN (SELECT _h FROM _dup_hashes)"
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _dup_lines AS SELECT {listed}, count(*) AS _n FROM {typed} "
+                    f"WHERE {candidate} GROUP BY ALL")
+        duplicates = con.execute("SELECT sum(_n - 1) FROM _dup_lines").fetchall()[0][0]
+        lines = f"{lines} WHERE NOT ({candidate}) UNION ALL SELECT {listed} FROM _dup_lines"
     conds = _rule_conditions(params, cols)
     conds.pop("exact_duplicate")
-    counts, remaining = [], "TRUE"
-    for rule, cond in conds.items():
-        counts.append(f"count(*) FILTER (WHERE ({remaining}) AND ({cond})) AS {rule}")
-        remaining = f"{remaining} AND NOT coalesce({cond}, FALSE)"
+    # The first rule a line meets (0: none), so each line is judged once whatever the number of rules.
+    first_rule = " ".join(f"WHEN {cond} THEN {i}" for i, cond in enumerate(conds.values(), 1))
+    con.execute(f"CREATE OR REPLACE TEMP VIEW deduplicated AS SELECT *, CASE {first_rule} ELSE 0 END AS _rule "
+                f"FROM ({lines})")
     amount = (COL_AMOUNT if COL_AMOUNT in cols else
               f"{COL_QUANTITY} * {COL_PRICE}" if {COL_QUANTITY, COL_PRICE} <= set(cols) else
               COL_PRICE if COL_PRICE in cols else None)
-    spend = f"sum({amount}) FILTER (WHERE {remaining})" if amount else "NULL::DOUBLE"
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE per_customer AS SELECT {COL_CUSTOMER}, {', '.join(counts)},
-        count(*) FILTER (WHERE {remaining}) AS _kept, min({COL_TIMESTAMP}) FILTER (WHERE {remaining}) AS _first,
-        max({COL_TIMESTAMP}) FILTER (WHERE {remaining}) AS _last, {spend} AS _spend
-        FROM deduplicated GROUP BY {COL_CUSTOMER}""")
+    counts = ", ".join(f"count(*) FILTER (WHERE _rule = {i}) AS {rule}" for i, rule in enumerate(conds, 1))
+    kept = "FILTER (WHERE _rule = 0)"
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE per_customer AS SELECT {COL_CUSTOMER}, {counts},
+        count(*) {kept} AS _kept, min({COL_TIMESTAMP}) {kept} AS _first, max({COL_TIMESTAMP}) {kept} AS _last,
+        {f"sum({amount}) {kept}" if amount else "NULL::DOUBLE"} AS _spend FROM deduplicated GROUP BY {COL_CUSTOMER}""")
     totals = dict(zip(conds, con.execute(
         f"SELECT {', '.join(f'sum({rule})' for rule in conds)} FROM per_customer").fetchall()[0], strict=True))
-    totals["exact_duplicate"] = con.execute("SELECT sum(_n - 1) FROM _dup_lines").fetchall()[0][0]
+    totals["exact_duplicate"] = duplicates
     removed = [{"rule": rule, "removed": int(totals[rule] or 0), "why": CLEANING_RULES[rule]}
                for rule in _rule_conditions(params, cols)]
     select = [c for c in cols if c != COL_AMOUNT] + ([f"{amount} AS {COL_AMOUNT}"] if amount else [])
     con.execute(f"CREATE OR REPLACE TEMP VIEW clean_transactions AS SELECT {', '.join(select)} FROM deduplicated "
-                f"WHERE {remaining}")
+                "WHERE _rule = 0")
     return "clean_transactions", removed, "per_customer"
 
 
@@ -592,15 +595,16 @@ def _drop_pii(con, params: Params, typed: str) -> list[dict]:
 
 # ----------------------------------------------------------------------------- prepare
 
-def _pseudonym_table(con, params: Params, tables: list[str]) -> pd.DataFrame:
+def _create_id_map(con, params: Params, tables: list[str]) -> None:
+    """Temp table ``id_map`` (raw, pseudonym) of every customer id in ``tables``; the HMAC runs in DuckDB."""
     union = " UNION ".join(f"SELECT DISTINCT {COL_CUSTOMER} AS raw FROM {t}" for t in tables)
-    ids = con.execute(f"SELECT raw FROM ({union}) WHERE raw IS NOT NULL ORDER BY raw").df()["raw"]
     if params.privacy.pseudonymize_ids:
         is_demo = all(t.kind() == "demo" for t in params.tables().values())
-        pseudo = pseudonymize(ids, secret_key(is_demo))
+        pseudo = pseudonym_sql("raw", secret_key(is_demo))
     else:
-        pseudo = ids.astype("string")
-    return pd.DataFrame({"raw": ids.astype("string"), "pseudonym": pseudo})
+        pseudo = "raw"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE id_map AS SELECT raw, {pseudo} AS pseudonym FROM ({union}) "
+                "WHERE raw IS NOT NULL ORDER BY raw")
 
 
 def _write_parquet(con, select_sql: str, path: Path, order: str | None) -> None:
@@ -681,10 +685,7 @@ def prepare(params: Params, run_dir: str | Path, id_map_path: str | Path | None 
         with_ids.append("tx_customers")
     if "customers" in typed:
         with_ids.append(typed["customers"])
-    ids = _pseudonym_table(con, params, with_ids)
-    con.register("_ids", ids)
-    con.execute("CREATE OR REPLACE TEMP TABLE id_map AS SELECT * FROM _ids")  # converted once, not per scan
-    con.unregister("_ids")
+    _create_id_map(con, params, with_ids)
     for table, name in typed.items():
         cols = [c for c in _raw_columns(con, name) if c != "_row"]
         if table == "items":
@@ -711,7 +712,8 @@ def prepare(params: Params, run_dir: str | Path, id_map_path: str | Path | None 
         elif table == "customers":
             info["summary"] = _customer_summary(con, f"final_{table}")
     if id_map_path:
-        write_id_map(ids, Path(id_map_path), Path(run_dir))
+        write_id_map(con.execute("SELECT raw, pseudonym FROM id_map ORDER BY raw").df(), Path(id_map_path),
+                     Path(run_dir))
     (out / QUALITY_FILE).write_text(json.dumps(quality, indent=2, ensure_ascii=False, default=str) + "\n",
                                     encoding="utf-8")
     return quality

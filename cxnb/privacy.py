@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 import os
 import re
 
@@ -34,14 +33,17 @@ def secret_key(is_demo: bool) -> bytes:
     )
 
 
-def pseudonymize(ids: pd.Series, key: bytes) -> pd.Series:
-    """HMAC-SHA256 of each id, truncated to 16 hex characters; missing ids stay missing."""
-    def one(v):
-        if pd.isna(v):
-            return None
-        return hmac.new(key, str(v).encode("utf-8"), hashlib.sha256).hexdigest()[:PSEUDONYM_LENGTH]
-
-    return ids.map(one).astype("string")
+def pseudonym_sql(column: str, key: bytes) -> str:
+    """DuckDB SQL for HMAC-SHA256(key, UTF-8 of ``column``) as hex, cut to 16 characters (RFC 2104, so the same
+    value as Python's ``hmac.new(key, id, sha256)``); NULL stays NULL."""
+    block = 64  # SHA-256 block size
+    if len(key) > block:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(block, b"\0")
+    inner = bytes(b ^ 0x36 for b in key).hex()
+    outer = bytes(b ^ 0x5C for b in key).hex()
+    digest = f"sha256(unhex('{outer}') || unhex(sha256(unhex('{inner}') || encode({column}))))"
+    return f"left({digest}, {PSEUDONYM_LENGTH})"
 
 
 def looks_like_pii(values: pd.Series, threshold: float = 0.5) -> str | None:

@@ -54,6 +54,21 @@ def test_cleaning_counts_are_exact(tmp_path):
     assert sorted(tx["amount"]) == [3.5, 7.0, 10.0, 14.0]
 
 
+def test_duplicates_are_counted_once_and_later_rules_see_one_copy(tmp_path):
+    """Three copies of a kept line, two of a zero-quantity line and three of a line without customer: copies
+    count as duplicates, a line removed by a later rule counts once under it, missing ids count every copy."""
+    orders = ORDERS.splitlines()
+    lines = orders + [orders[1], orders[1], orders[6], orders[6], orders[7]]
+    params, run = _params(tmp_path, orders="\n".join(lines) + "\n")
+    q = prepare(params, run)
+    removed = {r["rule"]: r["removed"] for r in q["tables"]["transactions"]["cleaning"]}
+    assert removed == {"missing_customer_id": 3, "missing_timestamp": 0, "exact_duplicate": 4,
+                       "cancellation_or_return": 1, "zero_quantity": 1, "non_positive_price": 1}
+    tx = pd.read_parquet(run / "data" / "transactions.parquet")
+    assert len(tx) == 5 and q["tables"]["transactions"]["rows_kept"] == 5
+    assert q["tables"]["transactions"]["rows_read"] == len(lines) - 1
+
+
 def test_customer_ids_are_pseudonymized(tmp_path):
     params, run = _params(tmp_path)
     prepare(params, run)
