@@ -10,6 +10,7 @@ Every case runs in a fresh child process, which reports its own peak resident me
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -218,9 +219,10 @@ def plot(rows: list[dict], target: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    fig, axes = plt.subplots(1, 2, figsize=(12.5, 4.2))
     done = [r for r in rows if "seconds" in r]
-    for (method, fmt), marker in zip(sorted({(r["method"], r["format"]) for r in done}), "osD^v<>", strict=False):
+    series = sorted({(r["method"], r["format"]) for r in done})
+    for (method, fmt), marker in zip(series, itertools.cycle("osD^v<>"), strict=False):
         pts = sorted((r["lines"], r["seconds"], r["peak_rss_mb"]) for r in done
                      if r["method"] == method and r["format"] == fmt)
         label = f"{method} ({fmt})"
@@ -229,12 +231,15 @@ def plot(rows: list[dict], target: Path) -> None:
         axes[1].plot([p[0] for p in pts], [p[2] / 1024 for p in pts], style, marker=marker, label=label)
     axes[0].set(xscale="log", yscale="log", xlabel="transaction lines", ylabel="seconds",
                 title="Prepare + profile time (500k customers)")
-    axes[1].set(xscale="log", xlabel="transaction lines", ylabel="peak RSS (GB)",
+    axes[1].set(xscale="log", yscale="log", xlabel="transaction lines", ylabel="peak RSS (GB)",
                 title="Peak memory (500k customers)")
     axes[1].axhline(1.5, color="grey", lw=0.8, ls=":")
+    axes[1].axhline(4.0, color="grey", lw=0.8, ls=":")
+    axes[1].text(1.1e6, 1.55, "target at 10M: 1.5 GB", fontsize=7, color="grey")
+    axes[1].text(1.1e6, 4.1, "target at 100M: 4 GB", fontsize=7, color="grey")
     for ax in axes:
         ax.grid(True, which="major", alpha=0.3)
-    axes[1].legend(fontsize=8, loc="upper left")
+    axes[1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     fig.savefig(target, dpi=110)
 

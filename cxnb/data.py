@@ -1,8 +1,10 @@
 """Load, map, type and clean a client's tables with DuckDB, then write the prepared Parquet once per run.
 
-Everything between the raw source and the prepared Parquet runs inside DuckDB (out of core), so a
-transaction log larger than pandas comfortably holds still prepares; only per-customer id lists come
-back into Python (to compute keyed pseudonyms).
+Everything between the raw source and the prepared Parquet runs inside DuckDB (out of core, keyed
+pseudonyms included), so a transaction log larger than pandas comfortably holds still prepares. The source
+is read once into a typed table; exact duplicates are found by a hash of the whole line; each line is judged
+once by the first cleaning rule it meets; the clean lines are written in no particular order (stages read
+them sorted, see ``cxnb.context.in_line_order``).
 """
 
 from __future__ import annotations
