@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from cxnb.config import Params, load_params, resolve_cutoff
-from cxnb.constants import COL_CUSTOMER, COL_ITEM, COL_ORDER, COL_TIMESTAMP
+from cxnb.constants import COL_TIMESTAMP
 from cxnb.errors import StageSkipped
 
 DATA_DIR = "data"
@@ -26,14 +26,6 @@ def repo_root() -> Path:
 def scratch_dir(params: Params) -> Path:
     """Where an interactive (JupyterLab) session of a client keeps its prepared data."""
     return repo_root() / "reports" / ".scratch" / params.client
-
-
-def in_line_order(transactions: pd.DataFrame) -> pd.DataFrame:
-    """Lines sorted by customer, time, order, item and the other columns: the prepared file keeps no order, so
-    every stage sees the same lines in the same order whatever order they were written in."""
-    first = [c for c in (COL_CUSTOMER, COL_TIMESTAMP, COL_ORDER, COL_ITEM) if c in transactions.columns]
-    keys = first + [c for c in transactions.columns if c not in first]
-    return transactions.sort_values(keys, kind="stable", ignore_index=True)
 
 
 @dataclass
@@ -55,10 +47,7 @@ class Run:
     def table(self, name: str) -> pd.DataFrame | None:
         """A prepared table as a DataFrame, or None when the client has no such table."""
         if name not in self._cache:
-            df = pd.read_parquet(self.path(name)) if self.has(name) else None
-            if name == "transactions" and df is not None:
-                df = in_line_order(df)
-            self._cache[name] = df
+            self._cache[name] = pd.read_parquet(self.path(name)) if self.has(name) else None
         return self._cache[name]
 
     def transactions(self) -> pd.DataFrame | None:

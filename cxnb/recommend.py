@@ -25,6 +25,7 @@ from cxnb.constants import (
     COL_CUSTOMER,
     COL_ITEM,
     COL_NAME,
+    COL_ORDER,
     COL_QUANTITY,
     COL_RATING,
     COL_TIMESTAMP,
@@ -110,8 +111,9 @@ def build_interactions(transactions: pd.DataFrame, value: str = "auto", half_lif
         times = pd.to_datetime(transactions[COL_TIMESTAMP])
         age_days = ((now or times.max()) - times).dt.total_seconds() / 86_400
         weights = weights * np.power(0.5, age_days.clip(lower=0) / half_life_days)
-    users = pd.Index(pd.unique(transactions[COL_CUSTOMER]), name=COL_CUSTOMER)
-    items = pd.Index(pd.unique(transactions[COL_ITEM]), name=COL_ITEM) if items is None else items
+    # Sorted ids, so ties between items break the same way whatever order the lines come in.
+    users = pd.Index(pd.unique(transactions[COL_CUSTOMER]), name=COL_CUSTOMER).sort_values()
+    items = pd.Index(pd.unique(transactions[COL_ITEM]), name=COL_ITEM).sort_values() if items is None else items
     rows = users.get_indexer(transactions[COL_CUSTOMER])
     cols = items.get_indexer(transactions[COL_ITEM])
     keep = (cols >= 0) & (weights.to_numpy() > 0)
@@ -140,6 +142,13 @@ def stratified_split(transactions: pd.DataFrame, test_fraction: float = 0.25, by
     return transactions[in_train], transactions[~in_train]
 
 
+def lines_in_order(transactions: pd.DataFrame) -> pd.DataFrame:
+    """Lines sorted by customer, time, order, item and then every other column (a total order of distinct lines)."""
+    first = [c for c in (COL_CUSTOMER, COL_TIMESTAMP, COL_ORDER, COL_ITEM) if c in transactions.columns]
+    keys = first + [c for c in transactions.columns if c not in first]
+    return transactions.sort_values(keys, kind="stable", ignore_index=True)
+
+
 def time_split(transactions: pd.DataFrame, cutoff: pd.Timestamp) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Lines before ``cutoff`` train, lines from ``cutoff`` on test."""
     before = pd.to_datetime(transactions[COL_TIMESTAMP]) < pd.Timestamp(cutoff)
@@ -149,8 +158,8 @@ def time_split(transactions: pd.DataFrame, cutoff: pd.Timestamp) -> tuple[pd.Dat
 def split_transactions(transactions: pd.DataFrame, config: RecommendationConfig, cutoff: pd.Timestamp | None = None,
                        horizon_days: int = 90) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Train/test split named in the parameters: ``time`` (cutoff, default last date - horizon) or ``stratified``."""
-    if config.split == "stratified":
-        return stratified_split(transactions, config.test_fraction, config.stratify_by, config.seed)
+    if config.split == "stratified":  # random draws follow the line order, so fix that order first
+        return stratified_split(lines_in_order(transactions), config.test_fraction, config.stratify_by, config.seed)
     if cutoff is None:
         last = pd.to_datetime(transactions[COL_TIMESTAMP]).max()
         cutoff = last.normalize() + pd.Timedelta(days=1) - pd.Timedelta(days=horizon_days)
@@ -165,7 +174,7 @@ def relevant_items(train: pd.DataFrame, test: pd.DataFrame, exclude_seen: bool =
     if exclude_seen:
         seen = train[[COL_CUSTOMER, COL_ITEM]].drop_duplicates()
         pairs = pairs.merge(seen, how="left", indicator=True).query("_merge == 'left_only'").drop(columns="_merge")
-    return pairs.reset_index(drop=True)
+    return pairs.sort_values([COL_CUSTOMER, COL_ITEM], kind="stable").reset_index(drop=True)
 
 
 # ----------------------------------------------------------------------------------------------- models
@@ -280,7 +289,7 @@ class Popularity(Recommender):
         if self.groups is None:
             return
         labels = self.groups.reindex(interactions.users)
-        codes, uniques = pd.factorize(labels)
+        codes, uniques = pd.factorize(labels, sort=True)
         self.group_of_user_ = codes
         onehot = sp.csr_matrix((np.ones((codes >= 0).sum()), (codes[codes >= 0], np.flatnonzero(codes >= 0))),
                                shape=(len(uniques), binary.shape[0]))
@@ -309,7 +318,7 @@ class CategoryPopularity(Recommender):
 
     def _fit(self, interactions: Interactions) -> None:
         cats = self.item_categories.reindex(interactions.items).fillna(UNKNOWN_CATEGORY).astype(str)
-        codes, self.categories_ = pd.factorize(cats)
+        codes, self.categories_ = pd.factorize(cats, sort=True)
         binary = interactions.binary
         self.item_category_ = codes
         item_to_cat = sp.csr_matrix((np.ones(len(codes)), (np.arange(len(codes)), codes)),
@@ -486,7 +495,8 @@ def mmr_rerank(candidates: pd.DataFrame, item_categories: pd.Series, lam: float,
     score[row, col] = candidates["score"].to_numpy()
     items = np.empty((len(users), width), dtype=object)
     items[row, col] = candidates[COL_ITEM].to_numpy()
-    cat_codes, cat_names = pd.factorize(candidates[COL_ITEM].map(item_categories).fillna(UNKNOWN_CATEGORY))
+    cat_codes, cat_names = pd.factorize(candidates[COL_ITEM].map(item_categories).fillna(UNKNOWN_CATEGORY),
+                                        sort=True)
     cats = np.full((len(users), width), -1)
     cats[row, col] = cat_codes
     low, high = np.nanmin(score, axis=1, keepdims=True), np.nanmax(score, axis=1, keepdims=True)
@@ -739,6 +749,7 @@ def cold_start_metrics(transactions: pd.DataFrame, config: RecommendationConfig,
     k = config.top_n
     train, test = split_transactions(transactions, config, cutoff, horizon_days)
     cold = test[~test[COL_CUSTOMER].isin(train[COL_CUSTOMER])][[COL_CUSTOMER, COL_ITEM]].drop_duplicates()
+    cold = cold.sort_values([COL_CUSTOMER, COL_ITEM], kind="stable")
     out = {"n_customers": int(cold[COL_CUSTOMER].nunique())}
     if cold.empty:
         return out
@@ -800,9 +811,10 @@ def final_recommendations(transactions: pd.DataFrame, evaluation: Evaluation, co
     categories = item_categories_of(items)
     groups = customer_groups(customers, config.popularity_by)
     fitted = fit_model(model, evaluation.chosen.get(model, {}), transactions, categories, groups)
-    ids = pd.unique(transactions[COL_CUSTOMER])
+    ids = transactions[COL_CUSTOMER]
     if customers is not None:
-        ids = pd.unique(pd.concat([pd.Series(ids), customers[COL_CUSTOMER]], ignore_index=True))
+        ids = pd.concat([ids, customers[COL_CUSTOMER]], ignore_index=True)
+    ids = pd.Index(pd.unique(ids)).sort_values()
     recs = fitted.recommend(ids, config.top_n, config.exclude_seen)
     if config.mmr_lambda < 1 and categories is not None:
         wide = fitted.recommend(ids, 5 * config.top_n, config.exclude_seen)
