@@ -3,8 +3,8 @@
 Everything between the raw source and the prepared Parquet runs inside DuckDB (out of core, keyed
 pseudonyms included), so a transaction log larger than pandas comfortably holds still prepares. The source
 is read once into a typed table; exact duplicates are found by a hash of the whole line; each line is judged
-once by the first cleaning rule it meets; the clean lines are written in no particular order (stages read
-them sorted, see ``cxnb.context.in_line_order``).
+once by the first cleaning rule it meets; the clean lines are written in no particular order (no stage
+depends on it).
 """
 
 from __future__ import annotations
