@@ -480,13 +480,13 @@ def typed_select(con, params: Params, table: str, view: str, mapping: dict[str, 
                 exprs.append(_attribute_expr(con, numbered, col, raw_types[col]))
     if checks:  # checked in the same pass that builds the table (one read of the source)
         exprs.append(_first_bad_check(checks))
-    if not numbered_rows:  # a hash of the whole line, for finding exact duplicates (see clean_transactions)
-        exprs.append(f"hash({', '.join(_q(c) for c in mapping)}) AS _h")
     name = f"typed_{table}"
     if numbered_rows:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT _row, {', '.join(exprs)} FROM {numbered}")
-    else:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {', '.join(exprs)} FROM {view}")
+    else:  # with a hash of the whole typed line, for finding exact duplicates (see clean_transactions)
+        line = ", ".join(_q(c) for c in mapping)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT *, hash({line}) AS _h "
+                    f"FROM (SELECT {', '.join(exprs)} FROM {view})")
     if checks:
         first = con.execute(f"SELECT min(_bad) FROM {name}").fetchall()[0][0]
         if first is not None:

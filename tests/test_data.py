@@ -69,6 +69,21 @@ def test_duplicates_are_counted_once_and_later_rules_see_one_copy(tmp_path):
     assert q["tables"]["transactions"]["rows_read"] == len(lines) - 1
 
 
+def test_lines_equal_once_typed_are_duplicates(tmp_path):
+    """Duplicates are judged on the typed line: an id with stray spaces is the same id (here the source
+    columns already carry the canonical names, so raw and typed columns share a name)."""
+    (tmp_path / "orders.csv").write_text(
+        "customer_id,order_id,timestamp,item_id,amount\n"
+        "A,1,2024-01-05 10:00,X,5.0\n"
+        " A ,1,2024-01-05 10:00,X ,5.00\n"
+        "B,2,2024-01-06 11:00,X,7.0\n", encoding="utf-8")
+    params = load_params(write_params(tmp_path, "client: t\ndata: {transactions: {source: orders.csv}}\n"))
+    q = prepare(params, tmp_path / "run")
+    removed = {r["rule"]: r["removed"] for r in q["tables"]["transactions"]["cleaning"]}
+    assert removed["exact_duplicate"] == 1
+    assert q["tables"]["transactions"]["rows_kept"] == 2
+
+
 def test_customer_ids_are_pseudonymized(tmp_path):
     params, run = _params(tmp_path)
     prepare(params, run)
