@@ -29,6 +29,7 @@ from cxnb.errors import CxnbError, RunFailed, Terminated
 from cxnb.summary import write_index
 
 KERNEL_NAME = "cxnb"
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 REMOVED_TAGS = {"injected-parameters", "parameters", "analyst-only"}
 MANIFEST_PACKAGES = ("cxnb", "pandas", "numpy", "duckdb", "scikit-learn", "statsmodels", "scipy", "matplotlib",
                      "seaborn", "papermill", "nbconvert", "pyarrow", "pydantic")
@@ -43,6 +44,12 @@ def _ipc_kernel_manager():
             # A unique socket path per kernel: runs at the same time must never share sockets.
             ip = str(Path(tempfile.gettempdir()) / f"cxnb-kernel-{uuid.uuid4().hex}")
             super().__init__(transport="ipc", ip=ip, **kwargs)
+
+        async def start_kernel(self, **kw):
+            # Charts go into the notebook even where the shell sets another backend (MPLBACKEND=Agg on CI).
+            env = dict(kw.pop("env", None) or os.environ)
+            env["MPLBACKEND"] = INLINE_BACKEND
+            return await super().start_kernel(env=env, **kw)
 
     return IpcKernelManager
 

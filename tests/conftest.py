@@ -35,9 +35,18 @@ def _secret(monkeypatch):
 
 @pytest.fixture(scope="session")
 def demo_report(tmp_path_factory) -> Path:
-    """One complete demo run (all stages), shared by the end-to-end tests."""
+    """One complete demo run (all stages), shared by the end-to-end tests; run with MPLBACKEND=Agg, as on a
+    server or CI, where the charts must still reach the report."""
     from cxnb.report import run_report
 
     os.environ.pop("CXNB_SECRET", None)
-    out = tmp_path_factory.mktemp("reports") / "demo"
-    return run_report(ROOT / "params" / "demo.yaml", out=out)
+    backend = os.environ.get("MPLBACKEND")
+    os.environ["MPLBACKEND"] = "Agg"
+    try:
+        out = tmp_path_factory.mktemp("reports") / "demo"
+        return run_report(ROOT / "params" / "demo.yaml", out=out)
+    finally:
+        if backend is None:
+            os.environ.pop("MPLBACKEND")
+        else:
+            os.environ["MPLBACKEND"] = backend

@@ -44,6 +44,13 @@ def test_demo_run_writes_every_file(demo_report):
     assert manifest["params_hash"] and manifest["versions"]["pandas"]
 
 
+def test_every_stage_report_shows_its_charts(demo_report):
+    """Each stage has at least one chart, embedded as an image in the client HTML."""
+    for stem in STAGES.values():
+        html = (demo_report / f"{stem}.html").read_text(encoding="utf-8")
+        assert html.count('src="data:image/png;base64,') >= 1, stem
+
+
 def test_index_figures_equal_metrics(demo_report):
     metrics = json.loads((demo_report / "metrics.json").read_text())
     page = (demo_report / "index.html").read_text()
