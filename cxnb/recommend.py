@@ -815,10 +815,10 @@ def final_recommendations(transactions: pd.DataFrame, evaluation: Evaluation, co
     if customers is not None:
         ids = pd.concat([ids, customers[COL_CUSTOMER]], ignore_index=True)
     ids = pd.Index(pd.unique(ids)).sort_values()
-    recs = fitted.recommend(ids, config.top_n, config.exclude_seen)
-    if config.mmr_lambda < 1 and categories is not None:
-        wide = fitted.recommend(ids, 5 * config.top_n, config.exclude_seen)
-        recs = mmr_rerank(wide, categories, config.mmr_lambda, config.top_n)
+    rerank = config.mmr_lambda < 1 and categories is not None
+    recs = fitted.recommend(ids, 5 * config.top_n if rerank else config.top_n, config.exclude_seen)
+    if rerank:
+        recs = mmr_rerank(recs, categories, config.mmr_lambda, config.top_n)
     names = items.drop_duplicates(COL_ITEM).set_index(COL_ITEM)[COL_NAME] if items is not None and \
         COL_NAME in items.columns else None
     verb = "rated" if COL_RATING in transactions.columns else "bought"
