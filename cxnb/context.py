@@ -12,6 +12,7 @@ import pandas as pd
 from cxnb.config import Params, load_params, resolve_cutoff
 from cxnb.constants import COL_TIMESTAMP
 from cxnb.errors import StageSkipped
+from cxnb.stage import StageMetrics, json_ready
 
 DATA_DIR = "data"
 METRICS_DIR = "metrics"
@@ -86,11 +87,11 @@ class Run:
             self._cache[key] = customer_profiles(self.path("transactions"), items, as_of=as_of)
         return self._cache[key]
 
-    def record_metrics(self, stage: str, metrics: dict) -> dict:
+    def record_metrics(self, stage: str, metrics: StageMetrics | dict) -> StageMetrics | dict:
         """Store a stage's headline figures (they go into ``metrics.json``); returns them."""
         out = self.run_dir / METRICS_DIR
         out.mkdir(parents=True, exist_ok=True)
-        text = json.dumps(rounded(metrics), indent=2, sort_keys=True, ensure_ascii=False, default=_json_default)
+        text = json.dumps(json_ready(metrics), indent=2, sort_keys=True, ensure_ascii=False)
         (out / f"{stage}.json").write_text(text + "\n", encoding="utf-8")
         return metrics
 
@@ -101,29 +102,6 @@ class Run:
         path = out / f"{name}.csv"
         df.to_csv(path, index=False, lineterminator="\n", float_format="%.6g")
         return path
-
-
-def rounded(value, digits: int = 6):
-    """Floats rounded to ``digits`` decimals, recursively: metrics.json stays byte-identical across runs even
-    when a multi-threaded sum differs in its last bit."""
-    if isinstance(value, dict):
-        return {k: rounded(v, digits) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [rounded(v, digits) for v in value]
-    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
-        value = value.item()
-    if isinstance(value, float):
-        return None if value != value else round(value, digits) + 0.0  # NaN is not JSON
-    return value
-
-
-def _json_default(value):
-    """JSON for numpy scalars and timestamps."""
-    if hasattr(value, "item"):
-        return value.item()
-    if isinstance(value, (pd.Timestamp,)):
-        return value.isoformat()
-    raise TypeError(f"not JSON serializable: {type(value).__name__}")
 
 
 def open_run(params: str | Path | Params = "../params/demo.yaml", run_dir: str | Path | None = None) -> Run:
