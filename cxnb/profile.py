@@ -315,9 +315,12 @@ def plot_rfm_grid(grid: pd.DataFrame, min_group_size: int = 1, language: str = "
     import matplotlib.pyplot as plt
     import seaborn as sns
 
-    labels = grid.astype("string").fillna(f"< {min_group_size}")
+    values = grid.astype("float64")
     fig, ax = plt.subplots(figsize=(6, 4.5))
-    sns.heatmap(grid.astype("float64"), annot=labels.to_numpy(), fmt="", cmap="Blues", ax=ax, cbar=False)
+    sns.heatmap(values, annot=True, fmt=".0f", cmap="Blues", ax=ax, cbar=False)
+    ax.grid(False)
+    for i, j in zip(*np.nonzero(values.isna().to_numpy()), strict=True):
+        ax.text(j + 0.5, i + 0.5, f"< {min_group_size}", ha="center", va="center", color="grey")
     ax.set(title=t("ra.chart_grid", language), xlabel=t("ra.axis_f", language), ylabel=t("ra.axis_r", language))
     fig.tight_layout()
     return fig
