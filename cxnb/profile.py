@@ -15,6 +15,7 @@ import pandas as pd
 from cxnb import engine
 from cxnb.constants import COL_AMOUNT, COL_CATEGORY, COL_CUSTOMER, COL_ITEM
 from cxnb.i18n import t
+from cxnb.privacy import OTHER
 
 MAX_CATEGORY_SHARES = 10
 PROFILE_NUMERIC = [
@@ -152,9 +153,35 @@ def rfm_rules_table(language: str = "en") -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def rfm_segment_summary(profiles: pd.DataFrame, rfm: pd.DataFrame) -> pd.DataFrame:
-    """Size, share of customers, share of revenue and mean R/F/M per RFM segment."""
+def reported_rfm_segments(rfm: pd.DataFrame, min_group_size: int = 1) -> pd.Series:
+    """Each customer's RFM segment as reported: segments with fewer than ``min_group_size`` customers are 'other'."""
+    sizes = rfm["rfm_segment"].value_counts()
+    small = sizes.index[sizes < min_group_size]
+    return rfm["rfm_segment"].where(~rfm["rfm_segment"].isin(small), OTHER)
+
+
+def small_rfm_segments(rfm: pd.DataFrame, min_group_size: int) -> list[str]:
+    """RFM segments with fewer than ``min_group_size`` customers, in rule order."""
+    sizes = rfm["rfm_segment"].value_counts()
+    return [name for name, _, _ in RFM_SEGMENT_RULES if 0 < sizes.get(name, 0) < min_group_size]
+
+
+def rfm_suppression_note(rfm: pd.DataFrame, min_group_size: int, language: str = "en") -> str:
+    """A sentence on which RFM segments are too small to be shown on their own (and whether 'other' is shown)."""
+    small = small_rfm_segments(rfm, min_group_size)
+    if not small:
+        return t("ra.all_shown", language, n=min_group_size)
+    merged = int(rfm["rfm_segment"].isin(small).sum())
+    key = "ra.small_merged" if merged >= min_group_size else "ra.small_dropped"
+    return t(key, language, segments=t("ra.list_sep", language).join(rfm_label(n, language) for n in small),
+             n=min_group_size, other=t("common.other", language))
+
+
+def rfm_segment_summary(profiles: pd.DataFrame, rfm: pd.DataFrame, min_group_size: int = 1) -> pd.DataFrame:
+    """Size, share of customers, share of revenue and mean R/F/M per reported RFM segment: segments under
+    ``min_group_size`` are merged into 'other', which is left out when it is still too small."""
     df = profiles.merge(rfm[[COL_CUSTOMER, "rfm_segment"]], on=COL_CUSTOMER)
+    df["rfm_segment"] = reported_rfm_segments(df, min_group_size)
     total_rev = df["monetary"].sum()
     g = df.groupby("rfm_segment")
     out = pd.DataFrame({
@@ -166,12 +193,14 @@ def rfm_segment_summary(profiles: pd.DataFrame, rfm: pd.DataFrame) -> pd.DataFra
     out["share_customers"] = out["customers"] / len(df)
     out["share_revenue"] = g["monetary"].sum() / total_rev if total_rev else np.nan
     order = [name for name, _, _ in RFM_SEGMENT_RULES if name in out.index]
-    return out.loc[order].reset_index()
+    if OTHER in out.index and out.at[OTHER, "customers"] >= min_group_size:
+        order.append(OTHER)
+    return out.loc[order].rename_axis("rfm_segment").reset_index()
 
 
-def rfm_summary_table(summary: pd.DataFrame, min_group_size: int, language: str = "en") -> pd.DataFrame:
-    """The RFM segment summary for display: translated names and headers, small segments left out."""
-    shown = summary[summary["customers"] >= min_group_size].copy()
+def rfm_summary_table(summary: pd.DataFrame, language: str = "en") -> pd.DataFrame:
+    """The (already suppressed) RFM segment summary for display: translated names and headers."""
+    shown = summary.copy()
     shown["rfm_segment"] = [rfm_label(n, language) for n in shown["rfm_segment"]]
     names = {"rfm_segment": "ra.col_segment", "customers": "ra.col_customers",
              "days_since_last_order": "feature.days_since_last_order", "frequency": "feature.frequency",
@@ -191,32 +220,36 @@ def profile_overview(profiles: pd.DataFrame, language: str = "en") -> pd.DataFra
     return out.rename(index={c: feature_label(c, language) for c in cols}).round(1)
 
 
-def rfm_grid(rfm: pd.DataFrame) -> pd.DataFrame:
-    """Number of customers per (R score, F score) cell, R from 5 (recent) down to 1."""
+def rfm_grid(rfm: pd.DataFrame, min_group_size: int = 1) -> pd.DataFrame:
+    """Number of customers per (R score, F score) cell, R from 5 (recent) down to 1; cells with fewer than
+    ``min_group_size`` customers (but some) are missing."""
     grid = pd.crosstab(rfm["r_score"], rfm["f_score"]).reindex(index=range(5, 0, -1), columns=range(1, 6))
-    return grid.fillna(0).astype("int64")
+    grid = grid.fillna(0).astype("Int64")
+    return grid.mask((grid > 0) & (grid < min_group_size))
 
 
 def category_taste_by_segment(profiles: pd.DataFrame, rfm: pd.DataFrame, min_group_size: int = 1,
                               language: str = "en") -> pd.DataFrame:
-    """Mean category share per RFM segment (rows: segments of at least ``min_group_size``, columns: categories)."""
+    """Mean category share per reported RFM segment (small segments as 'other', left out if still small)."""
     cols = share_columns(profiles)
     if not cols:
         return pd.DataFrame()
     df = profiles[[COL_CUSTOMER, *cols]].merge(rfm[[COL_CUSTOMER, "rfm_segment"]], on=COL_CUSTOMER)
+    df["rfm_segment"] = reported_rfm_segments(df, min_group_size)
     sizes = df["rfm_segment"].value_counts()
     df = df[df["rfm_segment"].isin(sizes[sizes >= min_group_size].index)]
     out = df.groupby("rfm_segment")[cols].mean()
     out.columns = [c.removeprefix("share_") for c in cols]
-    order = [name for name, _, _ in RFM_SEGMENT_RULES if name in out.index]
+    order = [name for name, _, _ in RFM_SEGMENT_RULES if name in out.index] + ([OTHER] if OTHER in out.index else [])
     out = out.loc[order]
     out.index = [rfm_label(n, language) for n in out.index]
     return out
 
 
-def profile_export(profiles: pd.DataFrame, rfm: pd.DataFrame) -> pd.DataFrame:
-    """The customer profile table the client receives: profile, RFM scores and segment per customer."""
-    out = profiles.merge(rfm, on=COL_CUSTOMER)
+def profile_export(profiles: pd.DataFrame, rfm: pd.DataFrame, min_group_size: int = 1) -> pd.DataFrame:
+    """The customer profile table the client receives: profile, RFM scores and segment per customer (segments
+    under ``min_group_size`` named 'other')."""
+    out = profiles.merge(rfm.assign(rfm_segment=reported_rfm_segments(rfm, min_group_size)), on=COL_CUSTOMER)
     for col in ("first_order", "last_order"):
         out[col] = out[col].dt.strftime("%Y-%m-%d")
     for col in ("days_since_last_order", "tenure_days", "mean_interpurchase_days"):
@@ -226,19 +259,20 @@ def profile_export(profiles: pd.DataFrame, rfm: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def needs_metrics(profiles: pd.DataFrame, rfm: pd.DataFrame, summary: pd.DataFrame) -> dict:
-    """Headline figures of the customer-needs stage for metrics.json."""
+def needs_metrics(profiles: pd.DataFrame, summary: pd.DataFrame) -> dict:
+    """Headline figures of the customer-needs stage for metrics.json; segments only as in the (suppressed)
+    ``summary`` from ``rfm_segment_summary``."""
     champions = summary.loc[summary["rfm_segment"] == "Champions", "share_revenue"]
-    counts = rfm["rfm_segment"].value_counts()
+    named = summary[summary["rfm_segment"] != OTHER].sort_values("customers", ascending=False, kind="mergesort")
     return {
         "customers": int(len(profiles)),
         "median_orders": float(profiles["frequency"].median()),
         "median_days_since_last_order": round(float(profiles["days_since_last_order"].median()), 1),
         "median_monetary": None if profiles["monetary"].isna().all() else round(float(profiles["monetary"].median()), 2),
-        "top_segment": str(counts.index[0]),
+        "top_segment": None if named.empty else str(named["rfm_segment"].iloc[0]),
         "champions_share_revenue": None if champions.empty or pd.isna(champions.iloc[0])
         else round(float(champions.iloc[0]), 4),
-        "rfm_segments": {str(k): int(v) for k, v in counts.sort_index().items()},
+        "rfm_segments": {str(k): int(v) for k, v in zip(summary["rfm_segment"], summary["customers"], strict=True)},
     }
 
 
@@ -276,13 +310,17 @@ def plot_rfm_segments(summary: pd.DataFrame, language: str = "en"):
     return fig
 
 
-def plot_rfm_grid(grid: pd.DataFrame, language: str = "en"):
-    """Heatmap of customers per R and F score."""
+def plot_rfm_grid(grid: pd.DataFrame, min_group_size: int = 1, language: str = "en"):
+    """Heatmap of customers per R and F score; suppressed (missing) cells are blank and marked '< n'."""
     import matplotlib.pyplot as plt
     import seaborn as sns
 
+    values = grid.astype("float64")
     fig, ax = plt.subplots(figsize=(6, 4.5))
-    sns.heatmap(grid, annot=True, fmt="d", cmap="Blues", ax=ax, cbar=False)
+    sns.heatmap(values, annot=True, fmt=".0f", cmap="Blues", ax=ax, cbar=False)
+    ax.grid(False)
+    for i, j in zip(*np.nonzero(values.isna().to_numpy()), strict=True):
+        ax.text(j + 0.5, i + 0.5, f"< {min_group_size}", ha="center", va="center", color="grey")
     ax.set(title=t("ra.chart_grid", language), xlabel=t("ra.axis_f", language), ylabel=t("ra.axis_r", language))
     fig.tight_layout()
     return fig

@@ -33,6 +33,7 @@ from cxnb.constants import (
     SEED,
 )
 from cxnb.errors import StageSkipped
+from cxnb.guards import check_population
 from cxnb.i18n import t
 
 EASE_ITEM_LIMIT = 10_000  # dense item x item solve: 10,000 items = two 800 MB float64 matrices
@@ -739,6 +740,7 @@ def evaluate_run(run) -> Evaluation:
     """:func:`evaluate_recommenders` on a run's prepared tables, parameters and cutoff."""
     transactions = run.transactions()
     check_recommendation_inputs(transactions, run.params.language)
+    check_population(transactions[COL_CUSTOMER].nunique(), run.params)
     return evaluate_recommenders(transactions, run.params.analysis.recommendation, run.items(), run.customers(),
                                  run.cutoff, run.params.analysis.horizon_days, run.params.language)
 

@@ -28,6 +28,7 @@ from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from cxnb.constants import COL_CUSTOMER, SEED
 from cxnb.errors import CxnbError, StageSkipped
+from cxnb.guards import check_population, customers_text
 from cxnb.i18n import t
 from cxnb.privacy import OTHER
 from cxnb.profile import feature_label, share_columns
@@ -42,6 +43,7 @@ STABILITY_SAMPLE = 20_000
 STABILITY_RUNS = 5
 STABLE_ARI = 0.8
 MIN_CUSTOMERS = 50
+MAX_K = 15  # more segments than this cannot be named and acted on, and choosing among them takes long
 SCATTER_POINTS = 4_000
 STANDARDIZED_STEPS = 3  # log1p, impute, scale
 STABILITY_KINDS = {"other seed": "seg.kind.other_seed", "bootstrap": "seg.kind.bootstrap"}
@@ -97,6 +99,9 @@ class Segmentation:
     k_chosen_by: str
     scores: pd.DataFrame
     labels: pd.Series
+    k_range: tuple[int, int]
+    k_range_requested: tuple[int, int]
+    min_group_size: int = 1
 
     @property
     def silhouette(self) -> float:
@@ -115,8 +120,14 @@ def check_segmentation_inputs(run) -> None:
     if not run.has("transactions") and not run.has("customers"):
         raise StageSkipped(t("seg.skip.no_customers", language))
     n = len(segmentation_features(run, features))
+    check_population(n, run.params)
     if n < MIN_CUSTOMERS:
-        raise StageSkipped(t("seg.skip.too_few", language, n=n, minimum=MIN_CUSTOMERS))
+        raise StageSkipped(t("seg.skip.too_few", language, customers=customers_text(n, language),
+                             minimum=MIN_CUSTOMERS))
+    min_size = run.params.privacy.min_group_size
+    if max_segments(n, min_size) < 2:
+        raise StageSkipped(t("seg.skip.too_few_groups", language, customers=customers_text(n, language),
+                             min_size=min_size))
 
 
 def default_features(profiles: pd.DataFrame) -> list[str]:
@@ -241,20 +252,51 @@ def _ordered_by_size(km: KMeans, x: np.ndarray, random_state: int) -> KMeans:
     return KMeans(km.n_clusters, init=km.cluster_centers_[order], n_init=1, random_state=random_state).fit(x)
 
 
+def max_segments(n_customers: int, min_group_size: int = 1) -> int:
+    """The most segments worth fitting: at most ``MAX_K``, fewer than the customers, and each of them able to hold
+    ``min_group_size`` customers."""
+    return min(MAX_K, n_customers - 1, n_customers // min_group_size)
+
+
+def usable_k_range(k_range, n_customers: int, min_group_size: int = 1) -> tuple[int, int]:
+    """``k_range`` clamped to [2, ``max_segments``]; raises StageSkipped when not even two segments fit."""
+    top = max_segments(n_customers, min_group_size)
+    if top < 2:
+        raise StageSkipped(t("seg.skip.too_few_groups", customers=customers_text(n_customers),
+                             min_size=min_group_size))
+    high = min(int(k_range[1]), top)
+    return min(int(k_range[0]), high), high
+
+
+def check_k(k: int | str, n_customers: int, min_group_size: int = 1) -> None:
+    """Raise a one-line CxnbError when a fixed ``analysis.segmentation.k`` cannot be fitted and reported."""
+    if k == "auto":
+        return
+    top = max_segments(n_customers, min_group_size)
+    if int(k) > top:
+        raise CxnbError(
+            f"analysis.segmentation.k = {k} is too large: with {n_customers:,} customers and "
+            f"privacy.min_group_size {min_group_size} at most {top} segments can be fitted and reported "
+            f"(and never more than {MAX_K}); set analysis.segmentation.k to {top} or less, or k: auto.")
+
+
 def fit_segments(features: pd.DataFrame, k: int | str = "auto", k_range=(2, 10),
-                 random_state: int = SEED) -> Segmentation:
-    """Fit the segmentation; ``k='auto'`` takes the k in ``k_range`` (inclusive) with the highest silhouette."""
+                 random_state: int = SEED, min_group_size: int = 1) -> Segmentation:
+    """Fit the segmentation; ``k='auto'`` takes the k in ``k_range`` (inclusive, clamped by ``usable_k_range``)
+    with the highest silhouette. A fixed ``k`` that cannot be reported raises CxnbError (``check_k``)."""
+    used = usable_k_range(k_range, len(features), min_group_size)
+    check_k(k, len(features), min_group_size)
     prep = preprocessing(features)
     x = prep.transform(features)
-    k_values = sorted(set(range(k_range[0], k_range[1] + 1)) | ({int(k)} if k != "auto" else set()))
-    k_values = [v for v in k_values if v < len(features)]
+    k_values = sorted(set(range(used[0], used[1] + 1)) | ({int(k)} if k != "auto" else set()))
     scores = k_selection_scores(x, k_values, random_state)
     chosen = int(scores.loc[scores["silhouette"].idxmax(), "k"]) if k == "auto" else int(k)
     km = _ordered_by_size(KMeans(chosen, n_init=N_INIT, random_state=random_state).fit(x), x, random_state)
     model = Pipeline([*prep.steps, ("kmeans", km)])
     labels = pd.Series(km.labels_ + 1, index=features.index, name="segment")
     return Segmentation(model, list(features.columns), skewed_features(features), chosen,
-                        "silhouette" if k == "auto" else "parameter", scores, labels)
+                        "silhouette" if k == "auto" else "parameter", scores, labels, used,
+                        (int(k_range[0]), int(k_range[1])), min_group_size)
 
 
 def assign_segments(profiles: pd.DataFrame, model: Pipeline) -> pd.Series:
@@ -277,20 +319,30 @@ def explain_k_choice(seg: Segmentation, language: str = "en") -> str:
     """One to three sentences on why this k, for the report."""
     s = seg.scores.set_index("k")
     sil = s.loc[seg.k, "silhouette"]
+    clamped = [k_range_note(seg, language)] if seg.k_range != seg.k_range_requested else []
     if seg.k_chosen_by == "parameter":
-        return t("seg.k_parameter", language, k=seg.k, silhouette=f"{sil:.2f}", best_k=s["silhouette"].idxmax(),
-                 best=f"{s['silhouette'].max():.2f}")
-    sentences = [t("seg.k_best", language, k=seg.k, silhouette=f"{sil:.2f}", k_min=s.index.min(),
-                   k_max=s.index.max())]
+        return t("seg.sentence_gap", language).join([*clamped, t(
+            "seg.k_parameter", language, k=seg.k, silhouette=f"{sil:.2f}", best_k=s["silhouette"].idxmax(),
+            best=f"{s['silhouette'].max():.2f}")])
+    sentences = [*clamped, t("seg.k_best", language, k=seg.k, silhouette=f"{sil:.2f}", k_min=s.index.min(),
+                             k_max=s.index.max())]
     rest = s.drop(index=seg.k)
     if not rest.empty:
         sentences.append(t("seg.k_runner_up", language, k=rest["silhouette"].idxmax(),
                            silhouette=f"{rest['silhouette'].max():.2f}"))
-    if seg.k - 1 in s.index and seg.k + 1 in s.index:
+    if seg.k - 1 in s.index and seg.k + 1 in s.index and s.loc[seg.k - 1, "inertia"] > 0 < s.loc[seg.k, "inertia"]:
         before = 1 - s.loc[seg.k, "inertia"] / s.loc[seg.k - 1, "inertia"]
         after = 1 - s.loc[seg.k + 1, "inertia"] / s.loc[seg.k, "inertia"]
         sentences.append(t("seg.k_elbow", language, k=seg.k, before=f"{before:.0%}", after=f"{after:.0%}"))
     return t("seg.sentence_gap", language).join(sentences)
+
+
+def k_range_note(seg: Segmentation, language: str = "en") -> str:
+    """The sentence saying that ``analysis.segmentation.k_range`` was narrowed, and why."""
+    n = len(seg.labels)
+    return t("seg.k_range_clamped", language, low=seg.k_range_requested[0], high=seg.k_range_requested[1],
+             used_low=seg.k_range[0], used_high=seg.k_range[1], customers=customers_text(n, language),
+             min_size=seg.min_group_size, cap=MAX_K)
 
 
 # ----------------------------------------------------------------------------------------------- stability
@@ -407,8 +459,14 @@ def naming_rules_table(language: str = "en") -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def shown_segments(names: pd.DataFrame, labels: pd.Series, min_size: int) -> pd.DataFrame:
+    """The rows of ``names`` for segments with at least ``min_size`` customers (the ones profiled on their own)."""
+    return names[~names["segment"].isin(small_segments(labels, min_size))]
+
+
 def names_table(names: pd.DataFrame, language: str = "en") -> pd.DataFrame:
-    """Each segment's number, name, suggested action and the rule that named it, for display."""
+    """Each segment's number, name, suggested action and the rule that named it, for display (pass
+    ``shown_segments`` so that small segments stay hidden)."""
     cols = {"segment": "seg.col.number", "label": "seg.col.segment", "action": "seg.col.action",
             "rule": "seg.col.rule"}
     return names[list(cols)].rename(columns={c: t(k, language) for c, k in cols.items()})
@@ -424,8 +482,9 @@ def suppression_note(labels: pd.Series, min_size: int, language: str = "en") -> 
     """A sentence on which segments are too small to be shown on their own."""
     small = small_segments(labels, min_size)
     if not small:
-        return t("seg.all_shown", language, n=min_size)
-    return t("seg.small_merged", language, segments=t("seg.list_sep", language).join(map(str, small)), n=min_size,
+        return t("seg.all_shown", language, customers=customers_text(min_size, language))
+    key = "seg.small_merged" if labels.isin(small).sum() >= min_size else "seg.small_dropped"
+    return t(key, language, segments=t("seg.list_sep", language).join(map(str, small)), n=min_size,
              other=t("common.other", language))
 
 
@@ -480,11 +539,13 @@ def feature_profile(features: pd.DataFrame, labels: pd.Series, names: pd.DataFra
 
 
 def segments_export(labels: pd.Series, names: pd.DataFrame, min_size: int, language: str = "en") -> pd.DataFrame:
-    """``customer_id, segment, segment_name`` for exports/segments.csv: the name in ``language``, small segments
-    named 'other'."""
+    """``customer_id, segment, segment_name`` for exports/segments.csv: the name in ``language``; a customer of a
+    small segment has segment and name 'other' (its number is not given)."""
+    small = small_segments(labels, min_size)
     mapping = names.set_index("segment")["label"].to_dict()
-    mapping.update(dict.fromkeys(small_segments(labels, min_size), t("common.other", language)))
-    return pd.DataFrame({COL_CUSTOMER: labels.index, "segment": labels.to_numpy(),
+    mapping.update(dict.fromkeys(small, t("common.other", language)))
+    number = labels.astype("object").where(~labels.isin(small), OTHER)
+    return pd.DataFrame({COL_CUSTOMER: labels.index, "segment": number.to_numpy(),
                          "segment_name": labels.map(mapping).to_numpy()})
 
 
@@ -495,6 +556,8 @@ def segmentation_metrics(seg: Segmentation, stability: pd.DataFrame, summary: pd
     return {
         "k": seg.k,
         "k_chosen_by": seg.k_chosen_by,
+        "k_range": list(seg.k_range),
+        "k_range_requested": list(seg.k_range_requested),
         "silhouette": round(seg.silhouette, 4),
         "stability_ari": round(float(stability["ari"].mean()), 4),
         "stability_ari_seeds": round(float(by_kind.get("other seed", np.nan)), 4),

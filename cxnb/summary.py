@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import html
+import math
 from pathlib import Path
 
 from cxnb.config import Params
 from cxnb.constants import STAGES
+from cxnb.guards import count_text, customers_text
 from cxnb.i18n import t
 
 # Headline figures per stage: dotted keys in metrics.json; labels come from the catalogue (summary.fig.*).
@@ -50,18 +52,36 @@ def format_value(value, key: str = "") -> str:
     return str(value)
 
 
-def headline_figures(metrics: dict, language: str = "en") -> dict[str, list[tuple[str, str, object]]]:
-    """Per stage the (key, label, value) headline figures present in metrics."""
+def _finite(value) -> bool:
+    """Whether a figure can be printed: not None, a dict or list, NaN or infinite."""
+    if value is None or isinstance(value, (dict, list)):
+        return False
+    return not (isinstance(value, float) and not math.isfinite(value))
+
+
+def too_few_customers(metrics: dict, min_group_size: int = 1) -> bool:
+    """Whether the whole client has fewer customers than ``privacy.min_group_size`` (no figures may be shown)."""
+    customers = metrics.get("data_quality", {}).get("customers")
+    return isinstance(customers, int) and customers < min_group_size
+
+
+def headline_figures(metrics: dict, language: str = "en",
+                     min_group_size: int = 1) -> dict[str, list[tuple[str, str, object]]]:
+    """Per stage the (key, label, value) headline figures present in metrics; of a client with fewer customers
+    than ``min_group_size`` only the number of customers."""
+    few = too_few_customers(metrics, min_group_size)
     out = {}
     for stage in STAGES:
         rows = []
         for key in HEADLINES.get(stage, []):
+            if few and (stage, key) != ("data_quality", "customers"):
+                continue
             value = metric_value(metrics, stage, key)
             if key == "top_segment" and value:
                 from cxnb.profile import rfm_label
 
                 value = rfm_label(value, language)
-            if value is not None and not isinstance(value, (dict, list)):
+            if _finite(value):
                 rows.append((key, figure_label(stage, key, language), value))
         out[stage] = rows
     return out
@@ -79,12 +99,14 @@ def data_sentences(metrics: dict, language: str) -> list[str]:
     """The client's data in one or two sentences."""
     dq = metrics.get("data_quality", {})
     if "rows_kept" not in dq:
-        return [t("summary.data_customers_only", language, customers=_num(dq.get("customers", 0)))] if dq else []
+        return [t("summary.data_customers_only", language,
+                  customers=customers_text(dq.get("customers", 0), language))] if dq else []
+    customers = customers_text(dq["customers"], language)
     if "orders" in dq and "revenue" in dq:
-        out = [t("summary.data", language, customers=_num(dq["customers"]), orders=_num(dq["orders"]),
+        out = [t("summary.data", language, customers=customers, orders=count_text(dq["orders"], "orders", language),
                  first=dq["first_date"], last=dq["last_date"], revenue=_num(dq["revenue"]))]
     else:
-        out = [t("summary.data_no_orders", language, customers=_num(dq["customers"]), first=dq["first_date"],
+        out = [t("summary.data_no_orders", language, customers=customers, first=dq["first_date"],
                  last=dq["last_date"])]
     if dq.get("rows_removed"):
         out.append(t("summary.removed", language, removed=_num(dq["rows_removed"]), read=_num(dq["rows_read"]),
@@ -92,24 +114,24 @@ def data_sentences(metrics: dict, language: str) -> list[str]:
     return out
 
 
-def _needs(m: dict, language: str) -> list[str]:
+def _needs(m: dict, language: str, min_group_size: int = 1) -> list[str]:
     from cxnb.profile import rfm_label
 
     out = []
-    segments = m.get("rfm_segments", {})
+    segments = {k: v for k, v in m.get("rfm_segments", {}).items() if v >= min_group_size}
     if m.get("champions_share_revenue") is not None and segments.get("Champions"):
         out.append(t("summary.rfm_champions", language, share_customers=_pct(segments["Champions"] / m["customers"]),
                      share_revenue=_pct(m["champions_share_revenue"])))
-    if m.get("top_segment"):
+    if m.get("top_segment") in segments:
         out.append(t("summary.rfm_top", language, segment=rfm_label(m["top_segment"], language),
-                     customers=_num(segments.get(m["top_segment"], 0))))
+                     customers=customers_text(segments[m["top_segment"]], language)))
     if m.get("median_orders") is not None:
         out.append(t("summary.rfm_median", language, orders=_num(m["median_orders"]),
                      days=_num(m["median_days_since_last_order"])))
     return out
 
 
-def _prediction(m: dict, language: str) -> list[str]:
+def _prediction(m: dict, language: str, min_group_size: int = 1) -> list[str]:
     out = []
     models = {k: v for k, v in m.items() if isinstance(v, dict) and "auc" in v}
     logit = models.get("logit")
@@ -128,22 +150,25 @@ def _prediction(m: dict, language: str) -> list[str]:
     return out
 
 
-def _segmentation(m: dict, language: str) -> list[str]:
+def _segmentation(m: dict, language: str, min_group_size: int = 1) -> list[str]:
+    from cxnb.privacy import OTHER
+
     out = []
     if "k" in m and "silhouette" in m:
         out.append(t("summary.seg_k", language, k=m["k"], silhouette=f"{m['silhouette']:.2f}"))
-    sizes = m.get("sizes")
-    if isinstance(sizes, dict) and sizes:
+    sizes = {k: v for k, v in (m.get("sizes") or {}).items() if v >= min_group_size and k != OTHER}
+    if sizes:
         name = max(sizes, key=sizes.get)
+        total = m.get("customers") or sum(sizes.values())
         out.append(t("summary.seg_largest", language, name=m.get("names", {}).get(name, name),
-                     share=_pct(sizes[name] / sum(sizes.values()))))
+                     share=_pct(sizes[name] / total)))
     if m.get("stability_ari") is not None:
         key = "summary.seg_stable" if m["stability_ari"] >= 0.8 else "summary.seg_unstable"
         out.append(t(key, language, ari=f"{m['stability_ari']:.2f}"))
     return out
 
 
-def _recommendation(m: dict, language: str) -> list[str]:
+def _recommendation(m: dict, language: str, min_group_size: int = 1) -> list[str]:
     k = m.get("k", 10)
     pop = m.get("popularity", {}).get(f"precision@{k}")
     personal = {n: v[f"precision@{k}"] for n, v in m.items()
@@ -154,10 +179,12 @@ def _recommendation(m: dict, language: str) -> list[str]:
     if personal[best] > pop * 1.05:
         model = t(f"summary.model.{best}", language) if best in ("item_cf", "ease") else best
         values = {"model": model, "k": k, "p_model": f"{personal[best]:.3f}", "p_pop": f"{pop:.3f}"}
-        if pop and personal[best] >= 2 * pop:
+        if not pop:
+            out = [t("summary.rec_pop_zero", language, **values)]
+        elif personal[best] >= 2 * pop:
             out = [t("summary.rec_times", language, times=f"{personal[best] / pop:.1f}", **values)]
         else:
-            out = [t("summary.rec_better", language, ratio=_pct(personal[best] / pop - 1) if pop else "∞", **values)]
+            out = [t("summary.rec_better", language, ratio=_pct(personal[best] / pop - 1), **values)]
     else:
         out = [t("summary.rec_same", language, k=k, p_pop=f"{pop:.3f}")]
     coverage = m.get(best, {}).get("coverage")
@@ -166,23 +193,29 @@ def _recommendation(m: dict, language: str) -> list[str]:
     return out
 
 
-def findings(metrics: dict, language: str = "en") -> dict[str, list[str]]:
-    """Two or three sentences per stage, generated from metrics.json (never typed by hand)."""
-    makers = {"data_quality": data_sentences, "requirement_analysis": _needs, "behavior_prediction": _prediction,
+def findings(metrics: dict, language: str = "en", min_group_size: int = 1) -> dict[str, list[str]]:
+    """Two or three sentences per stage, generated from metrics.json (never typed by hand); no group smaller than
+    ``min_group_size`` is described, and a client with fewer customers than that gets one sentence saying so."""
+    if too_few_customers(metrics, min_group_size):
+        customers = customers_text(metrics["data_quality"]["customers"], language)
+        return {stage: [t("summary.too_few", language, customers=customers, minimum=min_group_size)]
+                if stage == "data_quality" else [] for stage in STAGES}
+    makers = {"requirement_analysis": _needs, "behavior_prediction": _prediction,
               "segmentation": _segmentation, "recommendation": _recommendation}
-    out = {}
+    dq = metrics.get("data_quality", {})
+    out = {"data_quality": [] if not dq or "skipped" in dq else data_sentences(metrics, language)}
     for stage, make in makers.items():
         m = metrics.get(stage, {})
-        out[stage] = [] if not m or "skipped" in m else make(m if stage != "data_quality" else metrics, language)
+        out[stage] = [] if not m or "skipped" in m else make(m, language, min_group_size)
     return out
 
 
 def write_index(run_dir: Path, params: Params, metrics: dict) -> Path:
     """Write ``index.html``: the data in a paragraph, then one card per stage with findings, figures and a link."""
-    lang = params.language
-    said = findings(metrics, lang)
+    lang, min_size = params.language, params.privacy.min_group_size
+    said = findings(metrics, lang, min_size)
     cards = []
-    for stage, rows in headline_figures(metrics, lang).items():
+    for stage, rows in headline_figures(metrics, lang, min_size).items():
         stem = STAGES[stage]
         title = t(f"stage.{stage}", lang)
         body = ""

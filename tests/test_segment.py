@@ -155,7 +155,8 @@ def test_small_segments_are_merged_or_suppressed():
     assert list(summary["label"]) == ["甲", "乙", "其他"]
     assert set(reported_names(labels.iloc[:86], names, min_size=10)) == {"A", "B"}
     export = segments_export(labels, names, min_size=10)
-    assert (export.loc[export["segment"] >= 3, "segment_name"] == OTHER).all() and len(export) == 91
+    assert len(export) == 91 and set(export["segment"]) == {1, 2, OTHER}
+    assert (export.loc[export["segment"] == OTHER, "segment_name"] == OTHER).sum() == 11
     assert set(segments_export(labels, names, min_size=10, language="zh")["segment_name"]) == {"甲", "乙", "其他"}
     assert "3、4" in suppression_note(labels, 10, "zh") and "[3, 4]" not in suppression_note(labels, 10)
 

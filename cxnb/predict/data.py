@@ -8,6 +8,7 @@ import pandas as pd
 
 from cxnb.constants import COL_CUSTOMER, COL_TIMESTAMP
 from cxnb.errors import DataError, StageSkipped
+from cxnb.guards import check_population
 from cxnb.i18n import t
 from cxnb.profile import customer_profiles, share_columns
 
@@ -167,7 +168,9 @@ def dataset_from_run(run) -> PredictionData:
     source = check_prediction_inputs(run)
     language = run.params.language
     if source == "horizon":
+        check_population(run.transactions()[COL_CUSTOMER].nunique(), run.params)
         return horizon_dataset(run.transactions(), run.cutoff, run.params.analysis.horizon_days, run.items(),
                                run.customers(), language)
+    check_population(len(run.customers()), run.params)
     cfg = run.params.data.customers
     return given_dataset(run.customers(), cfg.label, cfg.positive, run.transactions(), run.items(), language)
