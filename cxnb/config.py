@@ -143,6 +143,23 @@ class RecommendationConfig(_Strict):
         return v
 
 
+class JourneyConfig(_Strict):
+    """Funnel steps (each a list of event types that count for it), window, cohort period, funnel split."""
+
+    funnel: list[list[str]] = Field(default_factory=lambda: [["view"], ["cart", "favourite"], ["purchase"]],
+                                    min_length=2)
+    conversion_window_days: float = Field(7.0, gt=0)
+    cohort_period: Literal["month", "week"] = "month"
+    segment_by: str | None = Field("rfm_segment", description='"rfm_segment", a customers column, or null')
+
+    @field_validator("funnel")
+    @classmethod
+    def _steps_not_empty(cls, v):
+        if any(not step for step in v):
+            raise ValueError("every funnel step lists at least one event type, e.g. [[view], [cart], [purchase]]")
+        return v
+
+
 class AnalysisConfig(_Strict):
     cutoff: str | None = None
     start: str | None = None
@@ -151,6 +168,7 @@ class AnalysisConfig(_Strict):
     segmentation: SegmentationConfig = Field(default_factory=SegmentationConfig)
     prediction: PredictionConfig = Field(default_factory=PredictionConfig)
     recommendation: RecommendationConfig = Field(default_factory=RecommendationConfig)
+    journey: JourneyConfig = Field(default_factory=JourneyConfig)
 
     @field_validator("cutoff", "start", "end", mode="before")
     @classmethod

@@ -25,6 +25,7 @@ STAGES: dict[str, str] = {
     "behavior_prediction": "03_behavior_prediction",
     "segmentation": "04_segmentation",
     "recommendation": "05_recommendation",
+    "customer_journey": "06_customer_journey",
 }
 
 DEFAULT_K = 10
