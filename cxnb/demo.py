@@ -296,8 +296,9 @@ def write_demo_files(directory, seed: int = SEED) -> dict[str, str]:
     directory.mkdir(parents=True, exist_ok=True)
     demo = generate_demo(seed=seed)
     paths = {}
-    for name in ("transactions", "customers", "items"):
+    tables = {"transactions": demo.event_log(), "customers": demo.customers, "items": demo.items}
+    for name, frame in tables.items():
         path = directory / f"{name}.csv"
-        getattr(demo, name).to_csv(path, index=False, lineterminator="\n")
+        frame.to_csv(path, index=False, lineterminator="\n")
         paths[name] = str(path)
     return paths

@@ -18,6 +18,7 @@ HEADLINES: dict[str, list[str]] = {
                             "base_rate"],
     "segmentation": ["k", "silhouette", "stability_ari"],
     "recommendation": ["item_cf.precision@10", "ease.precision@10", "popularity.precision@10", "n_users_evaluated"],
+    "customer_journey": ["overall_conversion", "retention.period_1", "retention.period_3", "cohorts"],
 }
 
 
@@ -39,7 +40,8 @@ def metric_value(metrics: dict, stage: str, dotted: str):
 
 def format_value(value, key: str = "") -> str:
     """How a headline figure is printed in index.html (shares and rates as percentages)."""
-    if isinstance(value, float) and key.endswith(("share_revenue", "base_rate")):
+    if isinstance(value, float) and key.endswith(("share_revenue", "base_rate", "conversion")) or \
+            key.startswith("retention."):
         return f"{value:.1%}"
     if isinstance(value, bool):
         return "yes" if value else "no"
@@ -166,10 +168,25 @@ def _recommendation(m: dict, language: str) -> list[str]:
     return out
 
 
+def _journey(m: dict, language: str) -> list[str]:
+    """The funnel's overall conversion (with its interval) and the average retention after one period."""
+    out = []
+    funnel = m.get("funnel") or []
+    if funnel and funnel[-1].get("overall_conversion") is not None:
+        last = funnel[-1]
+        out.append(t("summary.journey_funnel", language, rate=_pct(last["overall_conversion"]),
+                     low=_pct(last["overall_ci_low"]), high=_pct(last["overall_ci_high"]),
+                     window=f"{m['conversion_window_days']:g}"))
+    r1 = (m.get("retention") or {}).get("period_1")
+    if r1 is not None:
+        out.append(t("summary.journey_retention", language, r1=_pct(r1), unit=t(f"cj.period.{m['period']}", language)))
+    return out
+
+
 def findings(metrics: dict, language: str = "en") -> dict[str, list[str]]:
     """Two or three sentences per stage, generated from metrics.json (never typed by hand)."""
     makers = {"data_quality": data_sentences, "requirement_analysis": _needs, "behavior_prediction": _prediction,
-              "segmentation": _segmentation, "recommendation": _recommendation}
+              "segmentation": _segmentation, "recommendation": _recommendation, "customer_journey": _journey}
     out = {}
     for stage, make in makers.items():
         m = metrics.get(stage, {})
@@ -190,7 +207,7 @@ def write_index(run_dir: Path, params: Params, metrics: dict) -> Path:
             body = f"<p class='skipped'>{html.escape(t('common.skipped', lang, reason=metrics[stage]['skipped']))}</p>"
         else:
             if stage != "data_quality":
-                body += "".join(f"<p class='finding'>{html.escape(s)}</p>" for s in said[stage])
+                body += "".join(f"<p class='finding'>{html.escape(s)}</p>" for s in said.get(stage, []))
             if rows:
                 body += "<table>" + "".join(
                     f"<tr><th>{html.escape(label)}</th><td data-metric='{stage}.{html.escape(key)}'>"

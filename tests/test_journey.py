@@ -143,3 +143,101 @@ def test_periods_are_consecutive_integers():
     assert out["w"].tolist()[:3] == [0, 0, 1]
     assert period_start(int(out["w"].iloc[3]), "week") == pd.Timestamp("2021-03-15")
     assert period_label(int(out["m"].iloc[3]), "month") == "2021-03"
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    from cxnb.context import open_run
+    from tests.conftest import ROOT
+
+    return open_run(ROOT / "params" / "demo.yaml", tmp_path_factory.mktemp("journey-demo"))
+
+
+def test_demo_planted_funnel_is_recovered(demo_run):
+    from cxnb.demo import FUNNEL
+
+    result = cj.run_stage(demo_run)
+    steps = result.steps.set_index("step")
+    buyers = int(demo_run.quality["tables"]["transactions"]["summary"]["customers"])
+    visitors = FUNNEL["visitors"]
+    assert steps.loc[1, "customers"] == buyers + visitors
+    buyer_step2 = FUNNEL["buyer_cart"] + (1 - FUNNEL["buyer_cart"]) * FUNNEL["buyer_favourite"]
+    planted2 = (buyers * buyer_step2 + visitors * FUNNEL["visitor_step2"]) / (buyers + visitors)
+    planted3 = buyers * buyer_step2 / (buyers * buyer_step2 + visitors * FUNNEL["visitor_step2"])
+    assert steps.loc[2, "step_conversion"] == pytest.approx(planted2, abs=0.01)
+    assert steps.loc[3, "step_conversion"] == pytest.approx(planted3, abs=0.01)
+    lo, hi = FUNNEL["buyer_view_hours"]
+    assert steps.loc[3, "median_hours_from_start"] == pytest.approx((lo + hi) / 2, rel=0.05)
+    # Event-level ratios differ from customer-level rates: many views per purchase.
+    assert steps.loc[3, "events_per_first_step_event"] > steps.loc[3, "overall_conversion"] + 0.3
+    paths = result.paths.set_index("path")["share"]
+    assert paths.idxmax() == "view → cart → purchase"
+    metrics = result.metrics().as_json()
+    assert metrics["funnel"][2]["customers"] == steps.loc[3, "customers"]
+    assert set(result.by_group) == {"category", "segment"}
+
+
+def test_demo_orders_count_purchases_only(demo_run):
+    tx = demo_run.transactions()
+    events = pd.read_parquet(demo_run.path("events"))
+    assert "event_type" not in tx.columns
+    assert set(events["event_type"]) == {"view", "cart", "favourite", "purchase"}
+    assert (events["event_type"] == "purchase").sum() == len(tx)
+    counts = demo_run.quality["tables"]["transactions"]["event_types"]
+    assert counts["view"] > counts["purchase"] / 2
+
+
+def test_purchases_only_client_gets_retention_and_a_reason(tmp_path):
+    from cxnb.context import open_run
+    from cxnb.i18n import t
+    from tests.conftest import write_params
+
+    rows = [f"c{i % 40},2021-{1 + i % 6:02d}-{1 + i % 27:02d},{10 + i % 7}" for i in range(400)]
+    (tmp_path / "o.csv").write_text("CustomerID,InvoiceDate,Amount\n" + "\n".join(rows) + "\n")
+    params = write_params(tmp_path, "client: t\nprivacy: {min_group_size: 2}\ndata: {transactions: {source: o.csv, "
+                                    "columns: {customer_id: CustomerID, timestamp: InvoiceDate, amount: Amount}}}\n")
+    result = cj.run_stage(open_run(params, tmp_path / "run"))
+    assert result.no_funnel == "purchases_only" and result.steps is None
+    assert not result.retention.empty and not result.lifecycle.empty
+    for lang in ("en", "zh"):
+        assert t(f"cj.no_funnel.{result.no_funnel}", lang)
+    assert result.metrics().as_json()["funnel"] is None
+
+
+def test_event_values_map_a_client_log(tmp_path):
+    from cxnb.context import open_run
+    from tests.conftest import write_params
+
+    lines = ["u1,2021-03-01 10:00,pv", "u1,2021-03-01 10:05,cart", "u1,2021-03-01 11:00,buy",
+             "u2,2021-03-02 09:00,pv", "u2,2021-03-02 09:01,fav", "u3,2021-03-03 12:00,pv", "u3,2021-03-03 12:30,buy",
+             "u3,2021-03-05 12:30,share"]
+    (tmp_path / "b.csv").write_text("user,time,behavior\n" + "\n".join(lines) + "\n")
+    params = write_params(tmp_path, """
+        client: t
+        privacy: {min_group_size: 1}
+        data:
+          transactions:
+            source: b.csv
+            columns: {customer_id: user, timestamp: time, event_type: behavior}
+            event_values: {pv: view, cart: cart, fav: favourite, buy: purchase}
+        """)
+    run = open_run(params, tmp_path / "run")
+    assert len(run.transactions()) == 2  # two purchases: the orders
+    assert run.quality["tables"]["transactions"]["event_types"] == {"view": 3, "purchase": 2, "cart": 1,
+                                                                     "favourite": 1, "share": 1}
+    steps = cj.run_stage(run).steps
+    assert steps["customers"].tolist() == [3, 2, 1]
+
+
+def test_a_log_without_purchases_is_a_clear_error(tmp_path, capsys):
+    from cxnb.cli import main
+    from tests.conftest import write_params
+
+    (tmp_path / "b.csv").write_text("user,time,behavior\nu1,2021-03-01,pv\nu2,2021-03-02,buy\n")
+    params = write_params(tmp_path, "client: t\ndata: {transactions: {source: b.csv, columns: {customer_id: user, "
+                                    "timestamp: time, event_type: behavior}}}\n")
+    assert main(["validate", str(params)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "no line has the event type 'purchase' (found 'buy', 'pv')" in err or \
+        "no line has the event type 'purchase' (found 'pv', 'buy')" in err
+    assert "data.transactions.event_values" in err and err.count("\n") == 0

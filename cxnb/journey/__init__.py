@@ -18,6 +18,7 @@ from cxnb.journey.tables import (
     lifecycle_table,
     paths_table,
     retention_sentences,
+    steps_table,
 )
 
 __all__ = [
@@ -25,5 +26,5 @@ __all__ = [
     "cohort_counts", "events_engine", "export", "funnel_by", "funnel_export", "funnel_sentences", "funnel_table",
     "lifecycle_counts", "lifecycle_sentences", "lifecycle_table", "paths_table", "plot_funnel", "plot_lifecycle",
     "plot_retention_curves", "plot_retention_heatmap", "purchases_engine", "retention_export", "retention_sentences",
-    "retention_table", "run_stage", "top_paths",
+    "retention_table", "run_stage", "steps_table", "top_paths",
 ]

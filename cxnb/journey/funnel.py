@@ -11,10 +11,9 @@ import ibis
 import pandas as pd
 from statsmodels.stats.proportion import proportion_confint
 
-from cxnb.constants import COL_CUSTOMER, COL_TIMESTAMP
+from cxnb.constants import COL_CUSTOMER, COL_EVENT, COL_TIMESTAMP
 from cxnb.engine import Engine
 
-COL_EVENT = "event_type"
 DEFAULT_FUNNEL = (("view",), ("cart", "favourite"), ("purchase",))
 CONFIDENCE = 0.95
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from cxnb.constants import COL_CUSTOMER, COL_TIMESTAMP
+from cxnb.constants import COL_CUSTOMER, COL_EVENT, COL_TIMESTAMP
 from cxnb.engine import Engine
-from cxnb.journey.funnel import COL_EVENT
 
 PATH_SEPARATOR = " → "
 

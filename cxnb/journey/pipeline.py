@@ -8,17 +8,16 @@ import ibis
 import pandas as pd
 
 from cxnb.config import JourneyConfig
-from cxnb.constants import COL_CUSTOMER, COL_ITEM, COL_TIMESTAMP
+from cxnb.constants import COL_CUSTOMER, COL_EVENT, COL_ITEM, COL_TIMESTAMP, PURCHASE
 from cxnb.engine import Engine, from_duckdb
 from cxnb.errors import StageSkipped
 from cxnb.i18n import t
 from cxnb.journey.cohorts import average_retention, cohort_counts, lifecycle_counts, retention_table
-from cxnb.journey.funnel import COL_EVENT, Funnel, funnel_by, funnel_table
+from cxnb.journey.funnel import Funnel, funnel_by, funnel_table
 from cxnb.journey.metrics import JourneyMetrics, metrics_of
 from cxnb.journey.paths import top_paths
 from cxnb.journey.periods import is_partial, period_index
 
-PURCHASE = "purchase"
 EVENTS_TABLE = "events"
 
 

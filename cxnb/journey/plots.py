@@ -5,7 +5,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
-from matplotlib.ticker import PercentFormatter
+from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from cxnb.i18n import t
 from cxnb.journey.periods import period_label
@@ -34,8 +34,9 @@ def plot_funnel(result: JourneyResult, language: str = "en", ax=None):
     ax.set_yticks(y, names)
     ax.set_xlabel(t("cj.plot.customers", language))
     ax.set_title(t("cj.plot.funnel_title", language))
-    ax.legend(loc="lower right", frameon=False)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2, frameon=False)
     ax.set_xlim(0, max(s["ever_customers"].max(), 1) * 1.3)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     return ax
 
 
@@ -53,6 +54,7 @@ def plot_retention_heatmap(result: JourneyResult, language: str = "en", ax=None)
     sns.heatmap(shown, ax=ax, cmap="Blues", vmin=0, vmax=max(float(np.nanmax(shown.to_numpy())), 0.01) if shown.size else 1,
                 annot=len(shown.columns) <= 13, fmt=".0%", cbar_kws={"format": PercentFormatter(1.0)},
                 linewidths=0.3, linecolor="white")
+    ax.grid(False)
     if result.last_partial:
         cohorts = result.retention.drop_duplicates("cohort")["cohort"].to_list()
         for row, cohort in enumerate(cohorts):
@@ -106,5 +108,6 @@ def plot_lifecycle(result: JourneyResult, language: str = "en", ax=None, last: i
     ax.axhline(0, color="#444444", lw=0.8)
     ax.set_ylabel(t("cj.plot.customers", language))
     ax.set_title(t("cj.plot.lifecycle_title", language))
-    ax.legend(ncol=4, frameon=False, loc="upper left", fontsize=9)
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{abs(v):,.0f}"))
+    ax.legend(ncol=4, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.25), fontsize=9)
     return ax

@@ -28,7 +28,7 @@ def step_name(types: list[str], language: str) -> str:
     return t("cj.or", language).join(words.get(f"cj.event.{e}", e) for e in types)
 
 
-def funnel_table(result: JourneyResult, language: str = "en") -> pd.DataFrame:
+def steps_table(result: JourneyResult, language: str = "en") -> pd.DataFrame:
     """Per step: customers, conversion from the previous step and from the first (with 95% intervals), median
     time from the first step, drop-off, customers who ever took the step, events."""
     s = result.steps
