@@ -34,6 +34,8 @@ class TableConfig(_Strict):
     query: str | None = None
     read_options: dict[str, Any] = Field(default_factory=dict)
     columns: dict[str, str] = Field(default_factory=dict, description="canonical name -> client column")
+    where: str | None = Field(None, description="row filter in SQL on the source's own column names, evaluated "
+                              "by the engine that reads the data; the rows removed are counted")
 
     def kind(self) -> str:
         """One of ``demo``, ``sql``, ``spark`` or ``file``."""
@@ -94,6 +96,22 @@ class DataConfig(_Strict):
     transactions: TransactionsConfig | None = None
     customers: CustomersConfig | None = None
     items: ItemsConfig | None = None
+    timezone: str | None = Field(None, description="IANA zone for unix and zone-aware timestamps (naive ones are "
+                                 "taken as local time there); default: as given, unix times in UTC")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, v):
+        if v is None:
+            return v
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"'{v}' is not an IANA time zone; write it like \"Asia/Shanghai\" or "
+                             "\"Europe/London\"") from None
+        return v
 
     @model_validator(mode="after")
     def _needs_a_table(self) -> DataConfig:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import tempfile
 from functools import lru_cache
 from pathlib import Path
 
@@ -35,6 +36,7 @@ from cxnb.constants import (
 from cxnb.engine import database_url, duckdb_connection, spark_session
 from cxnb.errors import DataError
 from cxnb.privacy import looks_like_pii, pseudonym_sql, secret_key
+from cxnb.textfiles import head_bytes, inner_suffix, plain_source, whitespace_aligned
 
 DATA_DIR = "data"
 QUALITY_FILE = "quality.json"
@@ -55,6 +57,7 @@ TIMESTAMP_FORMATS = [
 ]
 TIMESTAMP_SAMPLE_LINES, TIMESTAMP_SAMPLE_VALUES = 2_000_000, 20_000  # lines read / values tried to infer a format
 CLEANING_RULES = {
+    "filtered_out": "not selected by the row filter data.transactions.where",
     "missing_customer_id": "no customer id, so the line cannot be attributed to anyone",
     "missing_timestamp": "no purchase time",
     "exact_duplicate": "the same line appears more than once (every column equal); the copies are dropped",
@@ -103,31 +106,75 @@ def _demo_tables(seed: int = 42):
 # ----------------------------------------------------------------------------- reading
 
 SQL_CSV_NAMES = {"sep": "delim", "delimiter": "delim", "quotechar": "quote", "escapechar": "escape",
-                 "skiprows": "skip", "na_values": "nullstr", "comment": "comment", "names": "names"}
+                 "skiprows": "skip", "na_values": "nullstr", "comment": "comment", "names": "names",
+                 "lineterminator": "new_line"}
 CSV_ALIASES = {"separator": "sep", "seperator": "sep", "delim": "sep", "quote": "quotechar",
                "escape": "escapechar", "skip": "skiprows", "nullstr": "na_values", "column_names": "names"}
-CSV_OPTIONS = ("sep", "delimiter", "quotechar", "escapechar", "skiprows", "decimal", "thousands", "na_values",
-               "comment", "names", "header", "encoding", "sheet_name")
+# pandas read_csv options the kit honours (README, "Reader options"); the rest are refused with the equivalent.
+CSV_OPTIONS = ("sep", "delimiter", "delim_whitespace", "quotechar", "escapechar", "skiprows", "decimal",
+               "thousands", "na_values", "comment", "names", "header", "encoding", "sheet_name", "member",
+               "lineterminator", "on_bad_lines", "dtype", "usecols", "nrows", "skipinitialspace", "keep_default_na",
+               "low_memory", "engine", "memory_map")
+NO_EFFECT = ("skipinitialspace", "keep_default_na", "low_memory", "engine", "memory_map")  # values are trimmed,
+# blanks are missing, and DuckDB reads out of core whatever these say
+CSV_EQUIVALENTS = {
+    "parse_dates": "timestamps are parsed from the column mapped to timestamp; set timestamp_format if needed",
+    "date_format": "use data.transactions.timestamp_format",
+    "date_parser": "use data.transactions.timestamp_format",
+    "dayfirst": "set data.transactions.timestamp_format, e.g. \"%d/%m/%Y\"",
+    "index_col": "no index is needed: drop the option",
+    "skipfooter": "keep only the rows you need with data.<table>.where",
+    "true_values": "map yes/no columns with data.customers.positive (labels) or leave them as text",
+    "false_values": "map yes/no columns with data.customers.positive (labels) or leave them as text",
+    "converters": "columns are typed by their canonical role; clean the column or map another one",
+    "quoting": "set quotechar (and escapechar) instead",
+    "chunksize": "not needed: DuckDB reads large files out of core",
+    "iterator": "not needed: DuckDB reads large files out of core",
+    "compression": "not needed: .gz .bz2 .xz .zst and .zip are recognised by the file name",
+}
 
 
 def _csv_options(params: Params, table: str, cfg: TableConfig) -> dict:
     """Check pandas-style read_options and turn them into DuckDB read_csv arguments (all columns as text)."""
     out: dict = {"all_varchar": True, "header": True}
+    key_of = f"{params.path}: key 'data.{table}.read_options"
     for key, value in cfg.read_options.items():
+        if key in CSV_EQUIVALENTS:
+            raise DataError(f"{key_of}.{key}' is not supported: {CSV_EQUIVALENTS[key]}.")
         if key not in CSV_OPTIONS or key == "sheet_name":
             near = [CSV_ALIASES[key]] if key in CSV_ALIASES else difflib.get_close_matches(key, CSV_OPTIONS, n=1)
             hint = f"did you mean '{near[0]}'? " if near else ""
-            raise DataError(
-                f"{params.path}: key 'data.{table}.read_options.{key}' is not a CSV reader option; {hint}"
-                f"use one of: {', '.join(o for o in CSV_OPTIONS if o != 'sheet_name')}."
-            )
+            raise DataError(f"{key_of}.{key}' is not a CSV reader option; {hint}"
+                            f"use one of: {', '.join(o for o in CSV_OPTIONS if o != 'sheet_name')}.")
         if key == "header":
+            if value not in (None, False, 0, True, "infer"):
+                raise DataError(f"{key_of}.header' must be 0 (the first line names the columns) or null (no "
+                                f"header line; give names:); got {value!r}.")
             out["header"] = value is not None and value is not False
-        elif key in ("decimal", "thousands", "encoding"):
-            continue  # applied when typing numbers / checked before reading
+        elif key == "dtype":
+            _check_dtype(value, key_of)
+        elif key == "on_bad_lines":
+            if value not in ("error", "skip", "warn"):
+                raise DataError(f"{key_of}.on_bad_lines' must be 'error' or 'skip'; got {value!r}.")
+            out["ignore_errors"] = value != "error"
+        elif key in ("decimal", "thousands", "encoding", "member", "usecols", "nrows", "delim_whitespace",
+                     *NO_EFFECT):
+            continue  # applied when typing numbers / checked before reading / applied after reading
+        elif key in ("sep", "delimiter") and whitespace_aligned({"sep": value}):
+            continue  # re-delimited before reading (cxnb.textfiles)
         else:
             out[SQL_CSV_NAMES[key]] = list(value) if key in ("names", "na_values") and not isinstance(value, str) else value
     return out
+
+
+def _check_dtype(value, key_of: str) -> None:
+    """``dtype`` as text is what the kit does anyway (every column is read as text, then typed by its role)."""
+    kinds = value.values() if isinstance(value, dict) else [value]
+    for kind in kinds:
+        if str(kind).lower() not in ("str", "string", "object", "<class 'str'>"):
+            raise DataError(f"{key_of}.dtype' can only ask for text (str): canonical columns are typed by their "
+                            "role (quantity, price, amount as numbers) and other columns become numbers when every "
+                            f"value is one; drop dtype {kind!r}.")
 
 
 def _sql_value(value) -> str:
@@ -156,11 +203,10 @@ def _guess_encoding(head: bytes) -> str:
 
 
 def _check_encoding(path: Path, encoding: str | None, params: Params, table: str) -> str:
-    """The encoding to read with; a one-line error suggesting one when the file is not UTF-8."""
+    """The encoding to read with; a one-line error suggesting one when the (decompressed) text is not UTF-8."""
     if encoding:
         return encoding.lower()
-    with path.open("rb") as fh:
-        head = fh.read(1 << 20)
+    head = head_bytes(path, params.tables()[table].read_options.get("member"), where=f"data.{table}.")
     try:
         head.decode("utf-8")
         return "utf-8"
@@ -179,24 +225,38 @@ def _unreadable(where: Path | str, table: str, exc: Exception) -> DataError:
                      f"check data.{table}.source and its read_options (sep, header, encoding).")
 
 
-def _read_csv(con, path: Path, params: Params, table: str, cfg: TableConfig, view: str) -> None:
+def _read_csv(con, path: Path, params: Params, table: str, cfg: TableConfig, view: str, scratch: Path) -> str | None:
+    """Expose a delimited text file (compressed, zipped or whitespace-aligned too) as ``view``; returns how it
+    was read when that is worth stating."""
     opts = _csv_options(params, table, cfg)
     encoding = _check_encoding(path, cfg.read_options.get("encoding"), params, table)
+    plain = plain_source(path, cfg.read_options, encoding, scratch / table, where=f"data.{table}.")
+    if plain.path != path:
+        encoding = "utf-8" if whitespace_aligned(cfg.read_options) else encoding
+        if whitespace_aligned(cfg.read_options):
+            opts["delim"] = "\t"
+    if plain.compression:
+        opts["compression"] = plain.compression
     if encoding in DUCKDB_ENCODINGS:
         opts["encoding"] = DUCKDB_ENCODINGS[encoding]
         args = ", ".join(f"{k}={_sql_value(v)}" for k, v in opts.items())
         try:  # a view: the file is parsed when the typed table is built (once, unless values need checking)
-            con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM read_csv({_lit(path.as_posix())}, {args})")
+            con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM read_csv({_lit(plain.path.as_posix())}, "
+                        f"{args})")
         except duckdb.Error as exc:
             raise _unreadable(path, table, exc) from None
-        return
+        return plain.note
     try:
-        pandas_opts = {k: v for k, v in cfg.read_options.items()}
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, **pandas_opts)
+        pandas_opts = {k: v for k, v in cfg.read_options.items() if k not in ("member", "dtype", "nrows", "usecols")}
+        if plain.path != path:
+            pandas_opts.pop("encoding", None)
+        df = pd.read_csv(plain.path, dtype=str, keep_default_na=False, encoding=encoding if plain.path == path
+                         else "utf-8", **{k: v for k, v in pandas_opts.items() if k != "encoding"})
     except (UnicodeDecodeError, LookupError, ValueError) as exc:
         raise DataError(f"{path}: cannot be read with encoding '{encoding}' ({exc}); fix "
                         f"data.{table}.read_options.encoding.") from None
     con.register(view, df)
+    return plain.note
 
 
 def _read_excel(path: Path, params: Params, table: str, cfg: TableConfig) -> pd.DataFrame:
@@ -236,14 +296,20 @@ def _append_chunk(con, view: str, chunk: pd.DataFrame, first: bool) -> None:
     con.unregister("_chunk")
 
 
-def _read_sql(con, params: Params, table: str, cfg: TableConfig, view: str) -> None:
-    """Stream a SQL table or query into the DuckDB table ``view`` in chunks, fetching only the columns used."""
+def _read_sql(con, params: Params, table: str, cfg: TableConfig, view: str, notes: dict) -> None:
+    """Stream a SQL table or query into the DuckDB table ``view`` in chunks, fetching only the columns used;
+    ``where`` runs on the server."""
     import sqlalchemy as sa
 
     inner = cfg.query or f"SELECT * FROM {cfg.table}"
     try:
         engine = sa.create_engine(database_url(cfg.source))
         with engine.connect() as conn:
+            if cfg.where:
+                before = conn.exec_driver_sql(f"SELECT count(*) FROM ({inner}) AS _a").scalar()
+                inner = f"SELECT * FROM ({inner}) AS _w WHERE {cfg.where}"
+                after = conn.exec_driver_sql(f"SELECT count(*) FROM ({inner}) AS _b").scalar()
+                notes["filter"] = {"where": cfg.where, "rows_before": int(before), "removed": int(before - after)}
             quote = conn.dialect.identifier_preparer.quote
             names = list(conn.exec_driver_sql(f"SELECT * FROM ({inner}) AS _q LIMIT 0").keys())
             cols = ", ".join(quote(c) for c in _wanted_columns(params, table, names))
@@ -276,12 +342,17 @@ def _spark_frame(params: Params, table: str, cfg: TableConfig):
     return session.read.parquet(name) if "/" in name else session.table(name)
 
 
-def _read_spark(con, params: Params, table: str, cfg: TableConfig, view: str) -> None:
-    """Run a ``spark`` source's projection in Spark and bring the columns used into DuckDB as Arrow (UTC times)."""
+def _read_spark(con, params: Params, table: str, cfg: TableConfig, view: str, notes: dict) -> None:
+    """Run a ``spark`` source's projection (and ``where``) in Spark and bring the columns used into DuckDB as
+    Arrow (UTC times)."""
     import pyarrow as pa
 
     try:
         frame = _spark_frame(params, table, cfg)
+        if cfg.where:
+            before = frame.count()
+            frame = frame.filter(cfg.where)
+            notes["filter"] = {"where": cfg.where, "rows_before": int(before), "removed": int(before - frame.count())}
         used = _wanted_columns(params, table, frame.columns)
         data = frame.select(*["`" + c.replace("`", "``") + "`" for c in used]).toArrow()
     except DataError:
@@ -298,31 +369,80 @@ def _read_spark(con, params: Params, table: str, cfg: TableConfig, view: str) ->
     con.unregister("_spark")
 
 
-def read_raw(con: duckdb.DuckDBPyConnection, params: Params, table: str) -> str:
-    """Expose the raw source of ``table`` to ``con`` as a view or table; returns its name."""
+def read_raw(con: duckdb.DuckDBPyConnection, params: Params, table: str, scratch: Path | None = None,
+             notes: dict | None = None) -> str:
+    """Expose the raw source of ``table`` to ``con`` as a view or table, with ``where`` applied; returns its name.
+    ``notes`` receives how it was read (reader, options, rows the filter removed)."""
     cfg = params.tables()[table]
+    notes = {} if notes is None else notes
     view = f"raw_{table}"
     kind = cfg.kind()
+    notes["reader"] = kind
     if kind == "demo":
         demo = _demo_tables()
         con.register(view, demo.event_log() if table == "transactions" else getattr(demo, table))
-        return view
-    if kind == "sql":
-        _read_sql(con, params, table, cfg, view)
-        return view
-    if kind == "spark":
-        _read_spark(con, params, table, cfg, view)
-        return view
+    elif kind == "sql":
+        _read_sql(con, params, table, cfg, view, notes)
+    elif kind == "spark":
+        _read_spark(con, params, table, cfg, view, notes)
+    else:
+        _read_file(con, params, table, cfg, view, scratch or Path(tempfile.mkdtemp(prefix="cxnb-read-")), notes)
+    if cfg.read_options:
+        notes["read_options"] = dict(cfg.read_options)
+    view = _row_limits(con, params, table, view)
+    if cfg.where and kind in ("demo", "file"):
+        view = _filtered(con, params, table, view, notes)
+    return view
+
+
+def _read_file(con, params: Params, table: str, cfg: TableConfig, view: str, scratch: Path, notes: dict) -> None:
+    """A Parquet file or folder, an Excel workbook, or delimited text as clients send it."""
     path = params.source_path(table)
-    suffix = path.suffix.lower()
+    suffix = inner_suffix(path)
     if path.is_dir() or suffix in (".parquet", ".pq"):
         pattern = (path / "**" / "*.parquet") if path.is_dir() else path
         con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM read_parquet({_lit(pattern.as_posix())})")
+        notes["reader"] = "parquet"
     elif suffix in (".xlsx", ".xls", ".xlsm"):
         con.register(view, _read_excel(path, params, table, cfg))
+        notes["reader"] = "excel"
     else:
-        _read_csv(con, path, params, table, cfg, view)
-    return view
+        how = _read_csv(con, path, params, table, cfg, view, scratch)
+        notes["reader"] = "csv" + (f" ({how})" if how else "")
+
+
+def _row_limits(con, params: Params, table: str, view: str) -> str:
+    """``usecols`` and ``nrows`` of the read options, applied to the raw view."""
+    opts = params.tables()[table].read_options
+    cols, nrows = opts.get("usecols"), opts.get("nrows")
+    if not cols and not nrows:
+        return view
+    if cols:
+        have = _raw_columns(con, view)
+        missing = [c for c in cols if c not in have]
+        if missing:
+            raise DataError(f"{_where(params, table)}: read_options.usecols names '{missing[0]}', which is not a "
+                            f"column; the columns are: {', '.join(list(have)[:30])}.")
+    select = ", ".join(_q(c) for c in cols) if cols else "*"
+    limit = f" LIMIT {int(nrows)}" if nrows else ""
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {view}_limited AS SELECT {select} FROM {view}{limit}")
+    return f"{view}_limited"
+
+
+def _filtered(con, params: Params, table: str, view: str, notes: dict) -> str:
+    """The rows of ``view`` meeting ``data.<table>.where`` (DuckDB SQL on the client's column names); the rows
+    it removed are counted like a cleaning rule."""
+    cond = params.tables()[table].where
+    before = con.execute(f"SELECT count(*) FROM {view}").fetchall()[0][0]
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {view}_where AS SELECT * FROM {view} WHERE {cond}")
+    except duckdb.Error as exc:
+        raise DataError(f"{params.path}: key 'data.{table}.where' ({cond!r}) cannot be applied "
+                        f"({str(exc).splitlines()[0]}); write a SQL condition on the file's column names, "
+                        "e.g. \"Country = 'United Kingdom'\".") from None
+    after = con.execute(f"SELECT count(*) FROM {view}_where").fetchall()[0][0]
+    notes["filter"] = {"where": cond, "rows_before": int(before), "removed": int(before - after)}
+    return f"{view}_where"
 
 
 def _raw_columns(con, view: str) -> dict[str, str]:
@@ -351,6 +471,8 @@ def column_mapping(params: Params, table: str, raw_columns: list[str]) -> dict[s
     required = {"transactions": (COL_CUSTOMER, COL_TIMESTAMP), "customers": (COL_CUSTOMER,),
                 "items": (COL_ITEM,)}[table]
     for canon in required:
+        if canon == COL_CUSTOMER and table == "customers" and params.data.transactions is None:
+            continue  # a customers-only table without ids: rows are numbered in file order (typed_select)
         if canon not in mapping:
             shown = ", ".join(raw_columns[:30])
             raise DataError(
@@ -397,10 +519,13 @@ def infer_timestamp_format(values: list[str]) -> str | None:
 def _timestamp_expr(con, view: str, col: str, dtype: str, fmt: str | None, params: Params, table: str) -> tuple[str, str]:
     """SQL expression giving a TIMESTAMP for the client column, and the format used."""
     ref = _q(col)
+    zone = _lit(params.data.timezone or "UTC")
+    if dtype.startswith("TIMESTAMP WITH TIME ZONE"):  # an instant: shown in the client's time zone
+        return f"timezone({zone}, {ref})", dtype.lower()
     if dtype.startswith(("TIMESTAMP", "DATE")):
         return f"CAST({ref} AS TIMESTAMP)", dtype.lower()
-    if fmt == "unix":
-        return f"CAST(to_timestamp(TRY_CAST({ref} AS DOUBLE)) AS TIMESTAMP)", "unix"
+    if fmt == "unix":  # seconds since 1970-01-01 UTC, as wall-clock time in the client's time zone
+        return f"timezone({zone}, to_timestamp(TRY_CAST({ref} AS DOUBLE)))", "unix"
     if fmt:
         return f"try_strptime(trim(CAST({ref} AS VARCHAR)), {_lit(fmt)})", fmt
     # Distinct values of the first lines, spread by a fixed hash (not the first ones in sort order, which
@@ -491,6 +616,9 @@ def typed_select(con, params: Params, table: str, view: str, mapping: dict[str, 
         for col in raw_types:
             if col not in mapping.values():
                 exprs.append(_attribute_expr(con, numbered, col, raw_types[col]))
+    if table == "customers" and COL_CUSTOMER not in mapping:
+        exprs.append(f"CAST(_row AS VARCHAR) AS {COL_CUSTOMER}")
+        notes["customer_id"] = "row_number"  # no id column: each row is a customer, numbered in file order
     if checks:  # checked in the same pass that builds the table (one read of the source)
         exprs.append(_first_bad_check(checks))
     name = f"typed_{table}"
@@ -689,13 +817,21 @@ def _missing(con, table: str, cols: list[str]) -> dict[str, int]:
 
 def prepare(params: Params, run_dir: str | Path, id_map_path: str | Path | None = None) -> dict:
     """Load, map, type, clean and pseudonymize every table; write ``data/*.parquet`` and ``data/quality.json``."""
-    out = Path(run_dir) / DATA_DIR
+    with tempfile.TemporaryDirectory(prefix="cxnb-read-") as scratch:
+        return _prepare(params, Path(run_dir), Path(scratch), id_map_path)
+
+
+def _prepare(params: Params, run_dir: Path, scratch: Path, id_map_path: str | Path | None) -> dict:
+    out = run_dir / DATA_DIR
     out.mkdir(parents=True, exist_ok=True)
     con = duckdb_connection()
     quality: dict = {"params_hash": params.params_hash(), "tables": {}}
+    if params.data.timezone:
+        quality["timezone"] = params.data.timezone
     typed: dict[str, str] = {}
     for table in params.tables():
-        view = read_raw(con, params, table)
+        read_notes: dict = {}
+        view = read_raw(con, params, table, scratch, read_notes)
         raw_cols = list(_raw_columns(con, view))
         mapping = column_mapping(params, table, raw_cols)
         try:
@@ -705,14 +841,18 @@ def prepare(params: Params, run_dir: str | Path, id_map_path: str | Path | None 
         rows_read = con.execute(f"SELECT count(*) FROM {typed[table]}").fetchall()[0][0]
         if rows_read == 0:
             raise DataError(f"{_where(params, table)}: the table is empty; check data.{table}.source.")
-        quality["tables"][table] = {"source": _where(params, table), "rows_read": int(rows_read),
-                                    "columns": mapping, **notes}
+        removed_by_filter = read_notes.get("filter", {}).get("removed", 0)
+        quality["tables"][table] = {"source": _where(params, table), "rows_read": int(rows_read + removed_by_filter),
+                                    "columns": mapping, **read_notes, **notes}
     events = None
     if "transactions" in typed and COL_EVENT in _raw_columns(con, typed["transactions"]):
         typed["transactions"], events, counts = split_events(con, params, typed["transactions"])
         quality["tables"]["transactions"]["event_types"] = counts
     if "transactions" in typed:
         clean, removed, per_customer = clean_transactions(con, params, typed["transactions"])
+        if params.data.transactions.where:
+            filtered = quality["tables"]["transactions"]["filter"]["removed"]
+            removed = [{"rule": "filtered_out", "removed": filtered, "why": CLEANING_RULES["filtered_out"]}, *removed]
         quality["tables"]["transactions"]["cleaning"] = removed
         kept = con.execute(f"SELECT coalesce(sum(_kept), 0) FROM {per_customer}").fetchall()[0][0]
         if kept == 0:
