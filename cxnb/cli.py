@@ -89,15 +89,35 @@ def validation_summary(quality: dict) -> str:
         if s.get("first"):
             parts.append(f"{s['first'][:10]} to {s['last'][:10]}")
         lines.append(f"{table} ({info['source']}): " + ", ".join(parts))
+        reader = info.get("reader", "")
+        options = ", ".join(f"{k}={v!r}" for k, v in info.get("read_options", {}).items())
+        lines.append(f"  read with: {reader}" + (f"; options {options}" if options else ""))
+        if info.get("filter"):
+            f = info["filter"]
+            lines.append(f"  row filter where {f['where']!r}: {f['removed']:,} of {f['rows_before']:,} rows removed")
         mapped = ", ".join(f"{k} <- {v}" for k, v in info["columns"].items())
         lines.append(f"  columns mapped: {mapped}")
+        if info.get("customer_id") == "row_number":
+            lines.append("  no customer id column: rows are numbered in file order")
+        if info.get("event_types"):
+            lines.append("  event types: " + ", ".join(f"{k} {v:,}" for k, v in info["event_types"].items())
+                         + " (orders, revenue and RFM count purchases only)")
         if info.get("timestamp_format"):
             lines.append(f"  timestamp format: {info['timestamp_format']}")
         removed = [f"{r['rule']} {r['removed']:,}" for r in info.get("cleaning", []) if r["removed"]]
         if removed:
             lines.append(f"  removed by cleaning: {', '.join(removed)}")
+        excluded = info.get("non_products")
+        if excluded and excluded["items"]:
+            lines.append(f"  non-product codes excluded from recommendations and tastes: {excluded['items']:,} "
+                         f"items, {excluded['lines']:,} lines (revenue kept)")
+        if info.get("non_product_candidates"):
+            codes = ", ".join(c["item_id"] for c in info["non_product_candidates"][:8])
+            lines.append(f"  codes that look like charges, not products (add to data.items.exclude?): {codes}")
         if info.get("pii_dropped"):
             lines.append("  PII columns dropped: " + ", ".join(d["column"] for d in info["pii_dropped"]))
+    zone = quality.get("timezone")
+    lines.append(f"time zone: {zone}" if zone else "time zone: as given in the data (unix times read as UTC)")
     return "\n".join(lines)
 
 

@@ -77,6 +77,9 @@ class CustomersConfig(TableConfig):
 
 
 class ItemsConfig(TableConfig):
+    exclude: list[str] = Field(default_factory=list, description='item codes that are not products (postage, '
+                               'charges, vouchers), or "re:<pattern>" on the item id or name')
+
     @field_validator("columns")
     @classmethod
     def _known_columns(cls, v: dict[str, str]) -> dict[str, str]:

@@ -60,6 +60,11 @@ class Run:
     def items(self) -> pd.DataFrame | None:
         return self.table("items")
 
+    def non_products(self) -> set[str]:
+        """Item ids that are not products (``data.items.exclude``): never recommended, never a category taste."""
+        path = self.run_dir / DATA_DIR / "non_products.parquet"
+        return set(pd.read_parquet(path)["item_id"].astype(str)) if path.exists() else set()
+
     @cached_property
     def quality(self) -> dict:
         """What preparing the data found and removed (see ``cxnb.data.prepare``)."""

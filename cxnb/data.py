@@ -36,6 +36,7 @@ from cxnb.constants import (
 from cxnb.engine import database_url, duckdb_connection, spark_session
 from cxnb.errors import DataError
 from cxnb.privacy import looks_like_pii, pseudonym_sql, secret_key
+from cxnb.products import NON_PRODUCTS_FILE, candidate_non_products, excluded_items, excluded_summary
 from cxnb.textfiles import head_bytes, inner_suffix, plain_source, whitespace_aligned
 
 DATA_DIR = "data"
@@ -902,12 +903,24 @@ def _prepare(params: Params, run_dir: Path, scratch: Path, id_map_path: str | Pa
             info["summary"] = _customer_summary(con, f"final_{table}")
     if events:
         write_events(con, events, clean, out / f"{EVENTS_TABLE}.parquet")
+    if "transactions" in typed and COL_ITEM in _raw_columns(con, clean):
+        quality["tables"]["transactions"].update(_non_products(con, params, clean, typed.get("items"), out))
     if id_map_path:
         write_id_map(con.execute("SELECT raw, pseudonym FROM id_map ORDER BY raw").df(), Path(id_map_path),
                      Path(run_dir))
     (out / QUALITY_FILE).write_text(json.dumps(quality, indent=2, ensure_ascii=False, default=str) + "\n",
                                     encoding="utf-8")
     return quality
+
+
+def _non_products(con, params: Params, lines: str, items: str | None, out: Path) -> dict:
+    """Write ``data/non_products.parquet`` (the items ``data.items.exclude`` names) and say what it holds, with
+    the candidate codes the consultant may want to add."""
+    exclude = params.data.items.exclude if params.data.items else []
+    found = excluded_items(con, lines, items, exclude)
+    _write_parquet(con, f"SELECT * FROM {found}", out / NON_PRODUCTS_FILE, None)
+    return {"non_products": excluded_summary(con, lines, found) | {"exclude": list(exclude)},
+            "non_product_candidates": candidate_non_products(con, lines, found)}
 
 
 def write_id_map(ids: pd.DataFrame, path: Path, run_dir: Path) -> None:

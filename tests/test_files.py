@@ -202,3 +202,57 @@ def test_cdnow_whitespace_log_gzipped_reads_all_purchases(tmp_path):
     assert info["summary"]["customers"] == 2357 - 8
     assert info["summary"]["first"].startswith("1997-01-01") and info["summary"]["last"].startswith("1998-06-30")
     assert "whitespace-aligned" in info["reader"] and "gzip" in info["reader"]
+
+
+def _retail_log(tmp) -> None:
+    """200 orders of products P0001..P0050; postage on 40% of orders at varying prices; a few vouchers."""
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    rows = ["InvoiceNo,StockCode,Description,Quantity,UnitPrice,CustomerID,InvoiceDate"]
+    for o in range(200):
+        day = f"2021-{1 + o % 12:02d}-{1 + o % 28:02d}"
+        for _ in range(3):
+            p = rng.integers(1, 51)
+            rows.append(f"{5000 + o},P{p:04d},Product {p},1,{2 + p % 7}.50,{100 + o % 40},{day}")
+        if o % 5 < 2:
+            rows.append(f"{5000 + o},POST,POSTAGE,1,{rng.choice([1, 5, 18, 40])}.00,{100 + o % 40},{day}")
+        if o % 50 == 0:
+            rows.append(f"{5000 + o},GIFT_0001,Gift voucher,1,20.00,{100 + o % 40},{day}")
+    (tmp / "retail.csv").write_text("\n".join(rows) + "\n")
+
+
+RETAIL = """
+    client: t
+    privacy: {{min_group_size: 1}}
+    data:
+      transactions:
+        source: retail.csv
+        columns: {{customer_id: CustomerID, order_id: InvoiceNo, timestamp: InvoiceDate, item_id: StockCode,
+                  quantity: Quantity, price: UnitPrice}}
+      items: {{source: items.csv, columns: {{item_id: StockCode, name: Description}}{exclude}}}
+    """
+
+
+def test_listed_non_products_keep_revenue_and_are_listed(tmp_path):
+    _retail_log(tmp_path)
+    pd.read_csv(tmp_path / "retail.csv")[["StockCode", "Description"]].drop_duplicates().to_csv(
+        tmp_path / "items.csv", index=False)
+    params = load_params(write_params(tmp_path, RETAIL.format(exclude=", exclude: [POST, 're:^GIFT_']")))
+    run = open_run(params, tmp_path / "run")
+    info = run.quality["tables"]["transactions"]
+    assert run.non_products() == {"POST", "GIFT_0001"}
+    assert info["non_products"]["items"] == 2 and info["non_products"]["lines"] == 80 + 4
+    assert info["summary"]["revenue"] == pytest.approx(run.transactions()["amount"].sum())  # revenue kept
+    assert info["non_product_candidates"] == []
+
+
+def test_candidate_non_products_are_suggested(tmp_path):
+    _retail_log(tmp_path)
+    pd.read_csv(tmp_path / "retail.csv")[["StockCode", "Description"]].drop_duplicates().to_csv(
+        tmp_path / "items.csv", index=False)
+    run = open_run(load_params(write_params(tmp_path, RETAIL.format(exclude=""))), tmp_path / "run")
+    candidates = {c["item_id"]: c for c in run.quality["tables"]["transactions"]["non_product_candidates"]}
+    assert set(candidates) == {"POST"}  # in 40% of orders at prices from 1 to 40: flagged; products are not
+    assert set(candidates["POST"]["reasons"]) >= {"in_many_orders", "price_varies"}
+    assert run.non_products() == set()
