@@ -18,6 +18,8 @@ EXPORT_DESCRIPTIONS = {
     "customer_scores.csv": "probability of buying (or churning) in the next period, decile and the top reasons per customer",
     "segments.csv": "segment number and plain-language segment name per customer",
     "recommendations.csv": "top-N recommended items per customer, with score and reason",
+    "journey_funnel.csv": "the funnel from looking to buying: customers and conversion per step",
+    "retention_cohorts.csv": "customers and revenue of each first-purchase cohort in every later period",
 }
 
 

@@ -16,7 +16,7 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from cxnb.constants import ITEM_COLUMNS, SEED, TRANSACTION_COLUMNS
+from cxnb.constants import EVENT_TYPES, ITEM_COLUMNS, SEED, TRANSACTION_COLUMNS
 from cxnb.errors import ConfigError
 
 SQL_PREFIXES = ("mysql://", "mysql+pymysql://", "postgresql://", "postgres://", "postgresql+psycopg://")
@@ -48,6 +48,19 @@ class TableConfig(_Strict):
 
 class TransactionsConfig(TableConfig):
     timestamp_format: str | None = None
+    event_values: dict[str, str] = Field(default_factory=dict, description="client event value -> view, cart, "
+                                         "favourite, purchase (other values are kept as named extra types)")
+
+    @field_validator("event_values")
+    @classmethod
+    def _canonical_events(cls, v: dict[str, str]) -> dict[str, str]:
+        for raw, canon in v.items():
+            if canon not in EVENT_TYPES:
+                near = difflib.get_close_matches(str(canon), EVENT_TYPES, n=1)
+                hint = f" (did you mean '{near[0]}'?)" if near else ""
+                raise ValueError(f"'{raw}' maps to '{canon}'{hint}; map client values to one of "
+                                 f"{', '.join(EVENT_TYPES)} (unmapped values are kept as extra event types)")
+        return v
 
     @field_validator("columns")
     @classmethod
@@ -143,6 +156,23 @@ class RecommendationConfig(_Strict):
         return v
 
 
+class JourneyConfig(_Strict):
+    """Funnel steps (each a list of event types that count for it), window, cohort period, funnel split."""
+
+    funnel: list[list[str]] = Field(default_factory=lambda: [["view"], ["cart", "favourite"], ["purchase"]],
+                                    min_length=2)
+    conversion_window_days: float = Field(7.0, gt=0)
+    cohort_period: Literal["month", "week"] = "month"
+    segment_by: str | None = Field("rfm_segment", description='"rfm_segment", a customers column, or null')
+
+    @field_validator("funnel")
+    @classmethod
+    def _steps_not_empty(cls, v):
+        if any(not step for step in v):
+            raise ValueError("every funnel step lists at least one event type, e.g. [[view], [cart], [purchase]]")
+        return v
+
+
 class AnalysisConfig(_Strict):
     cutoff: str | None = None
     start: str | None = None
@@ -151,6 +181,7 @@ class AnalysisConfig(_Strict):
     segmentation: SegmentationConfig = Field(default_factory=SegmentationConfig)
     prediction: PredictionConfig = Field(default_factory=PredictionConfig)
     recommendation: RecommendationConfig = Field(default_factory=RecommendationConfig)
+    journey: JourneyConfig = Field(default_factory=JourneyConfig)
 
     @field_validator("cutoff", "start", "end", mode="before")
     @classmethod

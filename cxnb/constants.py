@@ -11,10 +11,14 @@ COL_QUANTITY = "quantity"
 COL_PRICE = "price"
 COL_AMOUNT = "amount"
 COL_RATING = "rating"
+COL_EVENT = "event_type"
+EVENT_TYPES = ("view", "cart", "favourite", "purchase")  # canonical behaviour events
+PURCHASE = "purchase"
 COL_NAME = "name"
 COL_CATEGORY = "category"
 
-TRANSACTION_COLUMNS = (COL_CUSTOMER, COL_TIMESTAMP, COL_ORDER, COL_ITEM, COL_QUANTITY, COL_PRICE, COL_AMOUNT, COL_RATING)
+TRANSACTION_COLUMNS = (COL_CUSTOMER, COL_TIMESTAMP, COL_ORDER, COL_ITEM, COL_QUANTITY, COL_PRICE, COL_AMOUNT, COL_RATING,
+                       COL_EVENT)
 REQUIRED_TRANSACTION_COLUMNS = (COL_CUSTOMER, COL_TIMESTAMP)
 ITEM_COLUMNS = (COL_ITEM, COL_NAME, COL_CATEGORY)
 
@@ -25,6 +29,7 @@ STAGES: dict[str, str] = {
     "behavior_prediction": "03_behavior_prediction",
     "segmentation": "04_segmentation",
     "recommendation": "05_recommendation",
+    "customer_journey": "06_customer_journey",
 }
 
 DEFAULT_K = 10

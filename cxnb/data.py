@@ -22,6 +22,7 @@ from cxnb.constants import (
     COL_AMOUNT,
     COL_CATEGORY,
     COL_CUSTOMER,
+    COL_EVENT,
     COL_ITEM,
     COL_NAME,
     COL_ORDER,
@@ -29,6 +30,7 @@ from cxnb.constants import (
     COL_QUANTITY,
     COL_RATING,
     COL_TIMESTAMP,
+    PURCHASE,
 )
 from cxnb.engine import database_url, duckdb_connection, spark_session
 from cxnb.errors import DataError
@@ -36,6 +38,7 @@ from cxnb.privacy import looks_like_pii, pseudonym_sql, secret_key
 
 DATA_DIR = "data"
 QUALITY_FILE = "quality.json"
+EVENTS_TABLE = "events"
 NUMERIC_COLUMNS = (COL_QUANTITY, COL_PRICE, COL_AMOUNT, COL_RATING)
 STRING_COLUMNS = (COL_CUSTOMER, COL_ORDER, COL_ITEM, COL_NAME, COL_CATEGORY)
 NUMERIC_TYPES = ("DOUBLE", "FLOAT", "DECIMAL", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT",
@@ -301,7 +304,8 @@ def read_raw(con: duckdb.DuckDBPyConnection, params: Params, table: str) -> str:
     view = f"raw_{table}"
     kind = cfg.kind()
     if kind == "demo":
-        con.register(view, getattr(_demo_tables(), table))
+        demo = _demo_tables()
+        con.register(view, demo.event_log() if table == "transactions" else getattr(demo, table))
         return view
     if kind == "sql":
         _read_sql(con, params, table, cfg, view)
@@ -329,7 +333,7 @@ def column_mapping(params: Params, table: str, raw_columns: list[str]) -> dict[s
     """Canonical name -> client column; unmapped canonical names found verbatim are mapped to themselves."""
     cfg = params.tables()[table]
     canonical = {"transactions": (COL_CUSTOMER, COL_TIMESTAMP, COL_ORDER, COL_ITEM, COL_QUANTITY, COL_PRICE,
-                                  COL_AMOUNT, COL_RATING),
+                                  COL_AMOUNT, COL_RATING, COL_EVENT),
                  "customers": (COL_CUSTOMER,), "items": (COL_ITEM, COL_NAME, COL_CATEGORY)}[table]
     mapping = dict(cfg.columns)
     for canon, col in mapping.items():
@@ -436,6 +440,13 @@ def _attribute_expr(con, view: str, col: str, dtype: str) -> str:
     return f"TRY_CAST({text} AS DOUBLE) AS {ref}" if numeric else f"{text} AS {ref}"
 
 
+def _event_expr(ref: str, values: dict[str, str]) -> str:
+    """The client's event value mapped by ``event_values`` (others lower-cased and kept as extra types)."""
+    text = f"NULLIF(trim(CAST({ref} AS VARCHAR)), '')"
+    cases = " ".join(f"WHEN {_lit(raw)} THEN {_lit(canon)}" for raw, canon in values.items())
+    return f"CASE {text} {cases} ELSE lower({text}) END" if cases else f"lower({text})"
+
+
 def _first_bad_check(checks: list[tuple[str, str, str, str, str]]) -> str:
     """SQL giving, per line, the number of the first check its raw value fails (NULL when it passes them all)."""
     whens = " ".join(
@@ -471,6 +482,8 @@ def typed_select(con, params: Params, table: str, view: str, mapping: dict[str, 
             if not raw_types[col].startswith(NUMERIC_TYPES):
                 checks.append((canon, col, expr, "numbers",
                                "clean the column or map a different one (decimal commas: read_options.decimal)"))
+        elif canon == COL_EVENT:
+            expr = _event_expr(ref, params.data.transactions.event_values)
         else:
             expr = f"NULLIF(trim(CAST({ref} AS VARCHAR)), '')"
         exprs.append(f"{expr} AS {_q(canon)}")
@@ -570,6 +583,34 @@ def clean_transactions(con, params: Params, typed: str) -> tuple[str, list[dict]
     return "clean_transactions", removed, "per_customer"
 
 
+def split_events(con, params: Params, typed: str) -> tuple[str, str, dict[str, int]]:
+    """Purchases (what orders, revenue, RFM, labels and CLV count) and the other behaviour events of a log with an
+    ``event_type`` column; returns the purchases table, the events table and the lines per event type."""
+    counts = dict(con.execute(f"SELECT {COL_EVENT}, count(*) FROM {typed} GROUP BY 1 ORDER BY 2 DESC, 1").fetchall())
+    if not counts.get(PURCHASE):
+        found = ", ".join(f"'{k}'" for k in list(counts)[:8] if k is not None)
+        raise DataError(f"{_where(params, 'transactions')}: no line has the event type '{PURCHASE}' (found {found}); "
+                        "map the client's values in data.transactions.event_values, e.g. {buy: purchase, pv: view}.")
+    keep = [c for c in (COL_CUSTOMER, COL_TIMESTAMP, COL_EVENT, COL_ITEM) if c in _raw_columns(con, typed)]
+    con.execute(f"CREATE OR REPLACE TEMP TABLE typed_events AS SELECT DISTINCT {', '.join(keep)} FROM {typed} "
+                f"WHERE {COL_EVENT} IS DISTINCT FROM {_lit(PURCHASE)} AND {COL_CUSTOMER} IS NOT NULL "
+                f"AND {COL_TIMESTAMP} IS NOT NULL")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE typed_purchases AS SELECT * EXCLUDE ({COL_EVENT}) FROM {typed} "
+                f"WHERE {COL_EVENT} = {_lit(PURCHASE)}")
+    return "typed_purchases", "typed_events", {str(k): int(v) for k, v in counts.items()}
+
+
+def write_events(con, events: str, purchases: str, path: Path) -> None:
+    """``data/events.parquet``: every clean purchase and every behaviour event, with pseudonymized ids."""
+    cols = [c for c in _raw_columns(con, events) if c != COL_EVENT]
+    listed = ", ".join(cols)
+    union = (f"SELECT {listed}, {_lit(PURCHASE)} AS {COL_EVENT} FROM {purchases} "
+             f"UNION ALL SELECT {listed}, {COL_EVENT} FROM {events}")
+    others = ", ".join(c for c in (*cols, COL_EVENT) if c != COL_CUSTOMER)
+    _write_parquet(con, f"SELECT m.pseudonym AS {COL_CUSTOMER}, {others} FROM ({union}) t "
+                        f"JOIN id_map m ON t.{COL_CUSTOMER} = m.raw", path, None)
+
+
 def _drop_pii(con, params: Params, typed: str) -> list[dict]:
     """Drop listed PII columns and columns whose values look like e-mails or phone numbers."""
     cfg = params.data.customers
@@ -666,6 +707,10 @@ def prepare(params: Params, run_dir: str | Path, id_map_path: str | Path | None 
             raise DataError(f"{_where(params, table)}: the table is empty; check data.{table}.source.")
         quality["tables"][table] = {"source": _where(params, table), "rows_read": int(rows_read),
                                     "columns": mapping, **notes}
+    events = None
+    if "transactions" in typed and COL_EVENT in _raw_columns(con, typed["transactions"]):
+        typed["transactions"], events, counts = split_events(con, params, typed["transactions"])
+        quality["tables"]["transactions"]["event_types"] = counts
     if "transactions" in typed:
         clean, removed, per_customer = clean_transactions(con, params, typed["transactions"])
         quality["tables"]["transactions"]["cleaning"] = removed
@@ -685,6 +730,8 @@ def prepare(params: Params, run_dir: str | Path, id_map_path: str | Path | None 
         con.execute(f"CREATE OR REPLACE TEMP VIEW tx_customers AS SELECT {COL_CUSTOMER} FROM {per_customer} "
                     "WHERE _kept > 0")
         with_ids.append("tx_customers")
+    if events:
+        with_ids.append(events)
     if "customers" in typed:
         with_ids.append(typed["customers"])
     _create_id_map(con, params, with_ids)
@@ -713,6 +760,8 @@ def prepare(params: Params, run_dir: str | Path, id_map_path: str | Path | None 
             info["summary"] = _transaction_summary(con, per_customer, f"final_{table}", final_cols)
         elif table == "customers":
             info["summary"] = _customer_summary(con, f"final_{table}")
+    if events:
+        write_events(con, events, clean, out / f"{EVENTS_TABLE}.parquet")
     if id_map_path:
         write_id_map(con.execute("SELECT raw, pseudonym FROM id_map ORDER BY raw").df(), Path(id_map_path),
                      Path(run_dir))

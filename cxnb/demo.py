@@ -7,7 +7,12 @@ Planted ground truth (kept in :class:`DemoData.truth`):
   + b_app*[channel == "app"]``, evaluated at ``cutoff`` on the history before it; customers drawn positive buy
   in the ``horizon_days`` after the cutoff, the others do not;
 * groups of items bought together: every order draws its lines from one item group, and each customer
-  keeps returning to a few favourite groups.
+  keeps returning to a few favourite groups;
+* a funnel in the behaviour events (:attr:`DemoData.events`, drawn from a separate random stream, so the
+  purchases are the same with or without them): every buyer first views an item ``FUNNEL["buyer_view_hours"]``
+  before the first purchase and, with probability ``FUNNEL["buyer_cart"]``, adds it to the cart (else favourites
+  it with ``FUNNEL["buyer_favourite"]``) in between; ``FUNNEL["visitors"]`` visitors who never buy view an item,
+  and a share ``FUNNEL["visitor_step2"]`` of them add to cart or favourite within two days.
 """
 
 from __future__ import annotations
@@ -43,6 +48,11 @@ SEGMENTS = [
 # Planted propensity coefficients (on log1p(frequency), days since last order / 30, channel == app).
 PROPENSITY = {"intercept": -0.6, "log_frequency": 0.9, "recency_months": -0.45, "channel_app": 0.9}
 
+# Planted funnel of the behaviour events (see the module docstring).
+FUNNEL = {"visitors": 4000, "visitor_step2": 0.35, "buyer_cart": 0.8, "buyer_favourite": 0.5,
+          "buyer_view_hours": (2.0, 72.0), "extra_views_per_order": 2.0}
+EVENT_STREAM = 7  # the events' random stream: numpy.random.default_rng([seed, EVENT_STREAM])
+
 FIRST_NAMES = ["Ava", "Ben", "Chen", "Dana", "Eli", "Fatima", "Gus", "Hana", "Ivan", "Jia", "Kofi", "Lena",
                "Mateo", "Nora", "Omar", "Priya", "Quinn", "Rosa", "Sven", "Tara", "Umar", "Vera", "Wei", "Yuki"]
 LAST_NAMES = ["Smith", "Wang", "Garcia", "Okafor", "Muller", "Rossi", "Kim", "Novak", "Silva", "Haddad",
@@ -59,6 +69,13 @@ class DemoData:
     items: pd.DataFrame
     truth: pd.DataFrame
     info: dict = field(default_factory=dict)
+    events: pd.DataFrame | None = None  # views, carts and favourites (purchases are the transactions)
+
+    def event_log(self) -> pd.DataFrame:
+        """Purchases and behaviour events in one log with an ``event_type`` column, as a client exports it."""
+        purchases = self.transactions.assign(event_type="purchase")
+        return pd.concat([purchases, self.events], ignore_index=True).sort_values(
+            ["timestamp", "event_type"], kind="mergesort", ignore_index=True)
 
 
 def _items(rng: np.random.Generator, n_items: int) -> pd.DataFrame:
@@ -201,7 +218,59 @@ def generate_demo(n_customers: int = 5000, n_items: int = 500, seed: int = SEED)
     })
     info = {"cutoff": str(CUTOFF.date()), "horizon_days": HORIZON_DAYS, "start": str(START.date()),
             "end": str(END.date()), "propensity": PROPENSITY, "n_segments": len(SEGMENTS)}
-    return DemoData(transactions, customers, items.drop(columns="group"), truth, info)
+    events = _events(np.random.default_rng([seed, EVENT_STREAM]), transactions, items["item_id"].to_numpy())
+    return DemoData(transactions, customers, items.drop(columns="group"), truth, info, events)
+
+
+def _hours(values) -> pd.TimedeltaIndex:
+    return pd.to_timedelta(np.asarray(values) * 3600, unit="s")
+
+
+def _events(rng: np.random.Generator, transactions: pd.DataFrame, item_ids: np.ndarray) -> pd.DataFrame:
+    """Views, carts and favourites with the planted funnel of :data:`FUNNEL` (timestamps as text, like lines)."""
+    lines = transactions.dropna(subset=["customer_id"])
+    lines = lines[~lines["order_id"].str.startswith("C") & (lines["price"] > 0)]
+    ts = pd.to_datetime(lines["timestamp"])
+    first = lines.assign(ts=ts).sort_values(["ts", "order_id"]).groupby("customer_id", sort=True).first()
+    n = len(first)
+    lo, hi = FUNNEL["buyer_view_hours"]
+    view_at = first["ts"] - _hours(rng.uniform(lo, hi, n))
+    gap = (first["ts"] - view_at).to_numpy()
+    carts = rng.random(n) < FUNNEL["buyer_cart"]
+    favs = ~carts & (rng.random(n) < FUNNEL["buyer_favourite"])
+    step2_at = view_at + gap * rng.uniform(0.2, 0.9, n)
+    frames = [pd.DataFrame({"customer_id": first.index, "timestamp": view_at, "item_id": first["item_id"],
+                            "event_type": "view"}),
+              pd.DataFrame({"customer_id": first.index[carts | favs], "timestamp": step2_at[carts | favs],
+                            "item_id": first["item_id"].to_numpy()[carts | favs],
+                            "event_type": np.where(carts, "cart", "favourite")[carts | favs]})]
+    # Browsing before every order: extra views of other items in the hour before it.
+    orders = lines.assign(ts=ts).groupby("order_id").agg(customer_id=("customer_id", "first"), ts=("ts", "min"))
+    repeat = rng.poisson(FUNNEL["extra_views_per_order"], len(orders))
+    idx = np.repeat(np.arange(len(orders)), repeat)
+    frames.append(pd.DataFrame({"customer_id": orders["customer_id"].to_numpy()[idx],
+                                "timestamp": orders["ts"].to_numpy()[idx] - _hours(rng.uniform(0.05, 1.0, len(idx))),
+                                "item_id": rng.choice(item_ids, len(idx)), "event_type": "view"}))
+    frames.append(_visitor_events(rng, transactions, item_ids))
+    events = pd.concat(frames, ignore_index=True)
+    events["timestamp"] = pd.to_datetime(events["timestamp"]).dt.floor("s").dt.strftime("%Y-%m-%d %H:%M:%S")
+    return events.sort_values(["timestamp", "customer_id", "event_type"], kind="mergesort", ignore_index=True)
+
+
+def _visitor_events(rng: np.random.Generator, transactions: pd.DataFrame, item_ids: np.ndarray) -> pd.DataFrame:
+    """Visitors who never buy: a first view, then cart or favourite for a planted share within two days."""
+    n = FUNNEL["visitors"]
+    ids = np.array([f"V{i:05d}" for i in range(1, n + 1)])
+    span = (pd.Timestamp(transactions["timestamp"].max()) - START).total_seconds() / 3600 - 48
+    view_at = START + _hours(rng.uniform(0, span, n))
+    items = rng.choice(item_ids, n)
+    step2 = rng.random(n) < FUNNEL["visitor_step2"]
+    kind = np.where(rng.random(n) < 0.7, "cart", "favourite")
+    return pd.concat([
+        pd.DataFrame({"customer_id": ids, "timestamp": view_at, "item_id": items, "event_type": "view"}),
+        pd.DataFrame({"customer_id": ids[step2], "timestamp": view_at[step2] + _hours(rng.uniform(0.1, 48, step2.sum())),
+                      "item_id": items[step2], "event_type": kind[step2]}),
+    ], ignore_index=True)
 
 
 def _add_dirt(rng: np.random.Generator, tx: pd.DataFrame) -> pd.DataFrame:
@@ -227,8 +296,9 @@ def write_demo_files(directory, seed: int = SEED) -> dict[str, str]:
     directory.mkdir(parents=True, exist_ok=True)
     demo = generate_demo(seed=seed)
     paths = {}
-    for name in ("transactions", "customers", "items"):
+    tables = {"transactions": demo.event_log(), "customers": demo.customers, "items": demo.items}
+    for name, frame in tables.items():
         path = directory / f"{name}.csv"
-        getattr(demo, name).to_csv(path, index=False, lineterminator="\n")
+        frame.to_csv(path, index=False, lineterminator="\n")
         paths[name] = str(path)
     return paths

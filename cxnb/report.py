@@ -118,11 +118,14 @@ def _versions() -> dict:
     return out
 
 
-def render_html(executed: Path, target: Path, with_code: bool) -> None:
-    """Render an executed notebook to self-contained HTML; the client version has no code or diagnostics."""
+def render_html(executed: Path, target: Path, with_code: bool, language: str = "en") -> None:
+    """Render an executed notebook to self-contained HTML; the client version has no code or diagnostics, and
+    every version keeps only the narrative cells of its language (tagged ``lang-<language>``)."""
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import TagRemovePreprocessor
     from traitlets.config import Config
+
+    from cxnb.i18n import LANGUAGES
 
     nb = nbformat.read(executed, as_version=4)
     if not with_code:
@@ -131,7 +134,8 @@ def render_html(executed: Path, target: Path, with_code: bool) -> None:
                 cell.outputs = [o for o in cell.outputs if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
     cfg = Config()
     cfg.TagRemovePreprocessor.enabled = True
-    cfg.TagRemovePreprocessor.remove_cell_tags = REMOVED_TAGS if not with_code else {"injected-parameters"}
+    other_languages = {f"lang-{lang}" for lang in LANGUAGES if lang != language}
+    cfg.TagRemovePreprocessor.remove_cell_tags = (REMOVED_TAGS if not with_code else {"injected-parameters"}) | other_languages
     exporter = HTMLExporter(config=cfg, template_name="lab", exclude_input=not with_code,
                             exclude_input_prompt=True, exclude_output_prompt=True)
     exporter.register_preprocessor(TagRemovePreprocessor(config=cfg), enabled=True)
@@ -282,7 +286,7 @@ def run_report(params_path: str | Path, out: str | Path | None = None, only: lis
                     html_path.write_text(_skipped_html(stage, reason, params), encoding="utf-8")
                     say(f"[{i}/{len(stages)}] {stage} skipped: {reason}")
                 else:
-                    render_html(tmp / f"{STAGES[stage]}.ipynb", html_path, with_code)
+                    render_html(tmp / f"{STAGES[stage]}.ipynb", html_path, with_code, params.language)
                 timings[stage] = round(time.time() - t0, 2)
                 if not reason:
                     say(f"[{i}/{len(stages)}] {stage} done in {timings[stage]:.1f} s")

@@ -20,6 +20,7 @@ HEADLINES: dict[str, list[str]] = {
                             "base_rate"],
     "segmentation": ["k", "silhouette", "stability_ari"],
     "recommendation": ["item_cf.precision@10", "ease.precision@10", "popularity.precision@10", "n_users_evaluated"],
+    "customer_journey": ["overall_conversion", "retention.period_1", "retention.period_3", "cohorts"],
 }
 
 
@@ -41,7 +42,8 @@ def metric_value(metrics: dict, stage: str, dotted: str):
 
 def format_value(value, key: str = "") -> str:
     """How a headline figure is printed in index.html (shares and rates as percentages)."""
-    if isinstance(value, float) and key.endswith(("share_revenue", "base_rate")):
+    if isinstance(value, float) and key.endswith(("share_revenue", "base_rate", "conversion")) or \
+            key.startswith("retention."):
         return f"{value:.1%}"
     if isinstance(value, bool):
         return "yes" if value else "no"
@@ -193,6 +195,21 @@ def _recommendation(m: dict, language: str, min_group_size: int = 1) -> list[str
     return out
 
 
+def _journey(m: dict, language: str, min_group_size: int = 1) -> list[str]:
+    """The funnel's overall conversion (with its interval) and the average retention after one period."""
+    out = []
+    funnel = m.get("funnel") or []
+    if funnel and funnel[-1].get("overall_conversion") is not None:
+        last = funnel[-1]
+        out.append(t("summary.journey_funnel", language, rate=_pct(last["overall_conversion"]),
+                     low=_pct(last["overall_ci_low"]), high=_pct(last["overall_ci_high"]),
+                     window=f"{m['conversion_window_days']:g}"))
+    r1 = (m.get("retention") or {}).get("period_1")
+    if r1 is not None:
+        out.append(t("summary.journey_retention", language, r1=_pct(r1), unit=t(f"cj.period.{m['period']}", language)))
+    return out
+
+
 def findings(metrics: dict, language: str = "en", min_group_size: int = 1) -> dict[str, list[str]]:
     """Two or three sentences per stage, generated from metrics.json (never typed by hand); no group smaller than
     ``min_group_size`` is described, and a client with fewer customers than that gets one sentence saying so."""
@@ -201,7 +218,7 @@ def findings(metrics: dict, language: str = "en", min_group_size: int = 1) -> di
         return {stage: [t("summary.too_few", language, customers=customers, minimum=min_group_size)]
                 if stage == "data_quality" else [] for stage in STAGES}
     makers = {"requirement_analysis": _needs, "behavior_prediction": _prediction,
-              "segmentation": _segmentation, "recommendation": _recommendation}
+              "segmentation": _segmentation, "recommendation": _recommendation, "customer_journey": _journey}
     dq = metrics.get("data_quality", {})
     out = {"data_quality": [] if not dq or "skipped" in dq else data_sentences(metrics, language)}
     for stage, make in makers.items():
@@ -223,7 +240,7 @@ def write_index(run_dir: Path, params: Params, metrics: dict) -> Path:
             body = f"<p class='skipped'>{html.escape(t('common.skipped', lang, reason=metrics[stage]['skipped']))}</p>"
         else:
             if stage != "data_quality":
-                body += "".join(f"<p class='finding'>{html.escape(s)}</p>" for s in said[stage])
+                body += "".join(f"<p class='finding'>{html.escape(s)}</p>" for s in said.get(stage, []))
             if rows:
                 body += "<table>" + "".join(
                     f"<tr><th>{html.escape(label)}</th><td data-metric='{stage}.{html.escape(key)}'>"
