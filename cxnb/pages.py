@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass, field
+from urllib.parse import unquote
 
 from bs4 import BeautifulSoup
 
@@ -80,6 +81,9 @@ def _toc(soup: BeautifulSoup, language: str) -> str | None:
     """An ordered list linking every h2 of the page (ids added where missing)."""
     taken: set[str] = {tag["id"] for tag in soup.find_all(id=True)}
     items = []
+    for h in soup.find_all(["h1", "h2", "h3", "h4"]):
+        if h.get("id"):  # nbconvert percent-encodes non-ASCII ids, which a fragment link never matches
+            h["id"] = unquote(h["id"])
     for h in soup.find_all("h2"):
         for anchor in h.select("a.anchor-link"):
             anchor.decompose()
