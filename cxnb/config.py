@@ -215,6 +215,21 @@ class AnalysisConfig(_Strict):
             raise ValueError(f"'{v}' is not a date; write it as an ISO string like \"2011-09-01\"") from exc
 
 
+class ReportConfig(_Strict):
+    """How figures are shown: the client's currency (ISO 4217 code, e.g. CNY, EUR, GBP)."""
+
+    currency: str | None = None
+
+    @field_validator("currency")
+    @classmethod
+    def _iso_currency(cls, v):
+        from cxnb.formats import valid_currency
+
+        if v is not None and not valid_currency(v.upper()):
+            raise ValueError(f"'{v}' is not an ISO 4217 currency code; write it like CNY, EUR, GBP or USD")
+        return v.upper() if v else v
+
+
 class PrivacyConfig(_Strict):
     pseudonymize_ids: bool = True
     min_group_size: int = Field(10, ge=1)
@@ -229,6 +244,7 @@ class Params(_Strict):
     data: DataConfig
     analysis: AnalysisConfig = Field(default_factory=AnalysisConfig)
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
+    report: ReportConfig = Field(default_factory=ReportConfig)
 
     path: Path | None = Field(default=None, exclude=True)
 

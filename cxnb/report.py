@@ -25,7 +25,9 @@ import nbformat
 from cxnb.config import Params, load_params
 from cxnb.constants import STAGES
 from cxnb.context import EXPORTS_DIR, METRICS_DIR, repo_root
+from cxnb.data import DATA_DIR, QUALITY_FILE
 from cxnb.errors import CxnbError, RunFailed, Terminated
+from cxnb.pages import decorate_run, page_info
 from cxnb.summary import write_index
 
 KERNEL_NAME = "cxnb"
@@ -291,6 +293,9 @@ def run_report(params_path: str | Path, out: str | Path | None = None, only: lis
             metrics = _collect_metrics(tmp, skipped)
             _write_json(tmp / "metrics.json", metrics)
             write_index(tmp, params, metrics)
+            present = {s: stem for s, stem in STAGES.items() if (tmp / f"{stem}.html").exists()}
+            quality = json.loads((tmp / DATA_DIR / QUALITY_FILE).read_text(encoding="utf-8"))
+            decorate_run(tmp, page_info(params, quality, present, time.strftime("%Y-%m-%d")))
             (tmp / EXPORTS_DIR).mkdir(exist_ok=True)
             _write_json(tmp / "manifest.json", {
                 "client": params.client, "params_file": str(params_path), "params": params.model_dump(mode="json"),

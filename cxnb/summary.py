@@ -6,6 +6,7 @@ import html
 import math
 from pathlib import Path
 
+from cxnb import formats
 from cxnb.config import Params
 from cxnb.constants import STAGES
 from cxnb.guards import count_text, customers_text
@@ -40,17 +41,23 @@ def metric_value(metrics: dict, stage: str, dotted: str):
     return node
 
 
-def format_value(value, key: str = "") -> str:
-    """How a headline figure is printed in index.html (shares and rates as percentages)."""
-    if isinstance(value, float) and key.endswith(("share_revenue", "base_rate", "conversion")) or \
-            key.startswith("retention."):
-        return f"{value:.1%}"
+MONEY_KEYS = ("revenue", "mean_clv", "total_clv")
+
+
+def format_value(value, key: str = "", language: str = "en", currency: str | None = None) -> str:
+    """How a headline figure is printed in index.html: money in the currency, shares and rates as percentages,
+    counts with separators, other figures to three significant digits."""
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return t("pages.yes" if value else "pages.no", language)
+    if isinstance(value, float) and (key.endswith(("share_revenue", "base_rate", "conversion", "concentration"))
+                                     or key.startswith("retention.")):
+        return formats.percent(value, language)
+    if key.endswith(MONEY_KEYS):
+        return formats.money(value, currency, language)
     if isinstance(value, int):
-        return f"{value:,}"
+        return formats.number(value, language)
     if isinstance(value, float):
-        return f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.0f}"
+        return formats.significant(value, 3, language) if abs(value) < 1000 else formats.number(value, language)
     return str(value)
 
 
@@ -97,7 +104,7 @@ def _num(x) -> str:
     return f"{x:,.0f}" if isinstance(x, (int, float)) else str(x)
 
 
-def data_sentences(metrics: dict, language: str) -> list[str]:
+def data_sentences(metrics: dict, language: str, currency: str | None = None) -> list[str]:
     """The client's data in one or two sentences."""
     dq = metrics.get("data_quality", {})
     if "rows_kept" not in dq:
@@ -106,7 +113,8 @@ def data_sentences(metrics: dict, language: str) -> list[str]:
     customers = customers_text(dq["customers"], language)
     if "orders" in dq and "revenue" in dq:
         out = [t("summary.data", language, customers=customers, orders=count_text(dq["orders"], "orders", language),
-                 first=dq["first_date"], last=dq["last_date"], revenue=_num(dq["revenue"]))]
+                 first=dq["first_date"], last=dq["last_date"],
+                 revenue=formats.money(dq["revenue"], currency, language))]
     else:
         out = [t("summary.data_no_orders", language, customers=customers, first=dq["first_date"],
                  last=dq["last_date"])]
@@ -210,7 +218,8 @@ def _journey(m: dict, language: str, min_group_size: int = 1) -> list[str]:
     return out
 
 
-def findings(metrics: dict, language: str = "en", min_group_size: int = 1) -> dict[str, list[str]]:
+def findings(metrics: dict, language: str = "en", min_group_size: int = 1,
+             currency: str | None = None) -> dict[str, list[str]]:
     """Two or three sentences per stage, generated from metrics.json (never typed by hand); no group smaller than
     ``min_group_size`` is described, and a client with fewer customers than that gets one sentence saying so."""
     if too_few_customers(metrics, min_group_size):
@@ -220,7 +229,7 @@ def findings(metrics: dict, language: str = "en", min_group_size: int = 1) -> di
     makers = {"requirement_analysis": _needs, "behavior_prediction": _prediction,
               "segmentation": _segmentation, "recommendation": _recommendation, "customer_journey": _journey}
     dq = metrics.get("data_quality", {})
-    out = {"data_quality": [] if not dq or "skipped" in dq else data_sentences(metrics, language)}
+    out = {"data_quality": [] if not dq or "skipped" in dq else data_sentences(metrics, language, currency)}
     for stage, make in makers.items():
         m = metrics.get(stage, {})
         out[stage] = [] if not m or "skipped" in m else make(m, language, min_group_size)
@@ -230,7 +239,8 @@ def findings(metrics: dict, language: str = "en", min_group_size: int = 1) -> di
 def write_index(run_dir: Path, params: Params, metrics: dict) -> Path:
     """Write ``index.html``: the data in a paragraph, then one card per stage with findings, figures and a link."""
     lang, min_size = params.language, params.privacy.min_group_size
-    said = findings(metrics, lang, min_size)
+    currency = params.report.currency
+    said = findings(metrics, lang, min_size, currency)
     cards = []
     for stage, rows in headline_figures(metrics, lang, min_size).items():
         stem = STAGES[stage]
@@ -244,7 +254,7 @@ def write_index(run_dir: Path, params: Params, metrics: dict) -> Path:
             if rows:
                 body += "<table>" + "".join(
                     f"<tr><th>{html.escape(label)}</th><td data-metric='{stage}.{html.escape(key)}'>"
-                    f"{html.escape(format_value(value, key))}</td></tr>" for key, label, value in rows) + "</table>"
+                    f"{html.escape(format_value(value, key, lang, currency))}</td></tr>" for key, label, value in rows) + "</table>"
         link = (f"<a href='{stem}.html'>{html.escape(t('common.open_report', lang))}</a>"
                 if (run_dir / f"{stem}.html").exists() else "")
         cards.append(f"<section class='card'><h2>{html.escape(title)}</h2>{body}{link}</section>")
