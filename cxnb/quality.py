@@ -28,7 +28,7 @@ def cleaning_steps(quality: dict, language: str = "en") -> pd.DataFrame:
     if not info:
         return pd.DataFrame(columns=list(names.values()))
     df = pd.DataFrame(info["cleaning"])
-    df["share_lines"] = df["removed"] / info["rows_read"]
+    df["share_lines"] = df["removed"] / purchase_lines_read(info)
     return df[list(names)].rename(columns=names)
 
 
@@ -118,14 +118,25 @@ def plot_activity(activity: pd.DataFrame, language: str = "en") -> plt.Figure:
     return fig
 
 
+def purchase_lines_read(info: dict) -> int:
+    """Transaction lines the cleaning rules judged: all lines read, or the purchase lines of an event log (views,
+    carts and favourites are kept for the journey, not removed)."""
+    events = info.get("event_types")
+    if not events:
+        return info["rows_read"]
+    return int(events.get("purchase", 0)) + int(info.get("filter", {}).get("removed", 0))
+
+
 def quality_metrics(quality: dict) -> dict:
     """Headline figures of the data-quality stage for metrics.json."""
     out: dict = {}
     tx = quality["tables"].get("transactions")
     if tx:
         s = tx["summary"]
-        out.update({"rows_read": tx["rows_read"], "rows_kept": tx["rows_kept"],
-                    "rows_removed": tx["rows_read"] - tx["rows_kept"], "customers": s["customers"],
+        if tx.get("event_types"):
+            out["event_lines"] = tx["rows_read"] - purchase_lines_read(tx)
+        out.update({"rows_read": purchase_lines_read(tx), "rows_kept": tx["rows_kept"],
+                    "rows_removed": sum(r["removed"] for r in tx.get("cleaning", [])), "customers": s["customers"],
                     "first_date": s["first"][:10], "last_date": s["last"][:10],
                     "removed_by_rule": {r["rule"]: r["removed"] for r in tx["cleaning"]}})
         for key in ("orders", "items", "revenue"):

@@ -185,6 +185,11 @@ def test_demo_orders_count_purchases_only(demo_run):
     assert (events["event_type"] == "purchase").sum() == len(tx)
     counts = demo_run.quality["tables"]["transactions"]["event_types"]
     assert counts["view"] > counts["purchase"] / 2
+    from cxnb.quality import quality_metrics
+
+    dq = quality_metrics(demo_run.quality)  # events are kept, not counted as lines removed by cleaning
+    assert dq["rows_read"] == counts["purchase"] and dq["rows_read"] - dq["rows_removed"] == dq["rows_kept"]
+    assert dq["event_lines"] == sum(counts.values()) - counts["purchase"]
 
 
 def test_purchases_only_client_gets_retention_and_a_reason(tmp_path):
