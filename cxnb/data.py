@@ -248,11 +248,9 @@ def _read_csv(con, path: Path, params: Params, table: str, cfg: TableConfig, vie
             raise _unreadable(path, table, exc) from None
         return plain.note
     try:
-        pandas_opts = {k: v for k, v in cfg.read_options.items() if k not in ("member", "dtype", "nrows", "usecols")}
-        if plain.path != path:
-            pandas_opts.pop("encoding", None)
-        df = pd.read_csv(plain.path, dtype=str, keep_default_na=False, encoding=encoding if plain.path == path
-                         else "utf-8", **{k: v for k, v in pandas_opts.items() if k != "encoding"})
+        pandas_opts = {k: v for k, v in cfg.read_options.items()
+                       if k not in ("member", "dtype", "nrows", "usecols", "encoding")}  # applied elsewhere
+        df = pd.read_csv(plain.path, dtype=str, keep_default_na=False, encoding=encoding, **pandas_opts)
     except (UnicodeDecodeError, LookupError, ValueError) as exc:
         raise DataError(f"{path}: cannot be read with encoding '{encoding}' ({exc}); fix "
                         f"data.{table}.read_options.encoding.") from None

@@ -47,6 +47,16 @@ def test_compressed_non_utf8_is_checked_after_decompressing(tmp_path, capsys):
     assert "not UTF-8 text" in err and "'cp1252'" in err
 
 
+def test_a_compressed_file_in_another_encoding_keeps_it(tmp_path):
+    with bz2.open(tmp_path / "o.csv.bz2", "wb") as fh:
+        fh.write(("CustomerID,InvoiceDate,Amount\n" + "".join(f"José Müller,2021-01-0{d},10\n" for d in (1, 2, 3)))
+                 .encode("cp1252"))
+    params = _client(tmp_path, "o.csv.bz2", ", read_options: {encoding: cp1252}")
+    prepare(params, tmp_path / "run")
+    lines = pd.read_parquet(tmp_path / "run" / "data" / "transactions.parquet")
+    assert lines["amount"].sum() == 30 and lines["customer_id"].nunique() == 1
+
+
 def test_zip_with_one_csv_and_with_several(tmp_path, capsys):
     with zipfile.ZipFile(tmp_path / "one.zip", "w") as zf:
         zf.writestr("export/orders.csv", ORDERS)
