@@ -29,8 +29,8 @@ def plot_funnel(result: JourneyResult, language: str = "en", ax=None):
     y = np.arange(len(s))[::-1]
     ax.barh(y, s["ever_customers"], color="#c6dbef", label=t("cj.plot.ever", language))
     ax.barh(y, s["customers"], color="#2171b5", label=t("cj.plot.ordered", language, window=f"{result.funnel.window_days:g}"))
-    for yi, n, rate in zip(y, s["customers"], s["overall_conversion"], strict=True):
-        ax.text(n, yi, f"  {n:,} ({rate:.1%})", va="center", fontsize=10)
+    for yi, n, ever, rate in zip(y, s["customers"], s["ever_customers"], s["overall_conversion"], strict=True):
+        ax.text(max(n, ever), yi, f"  {n:,} ({rate:.1%})", va="center", fontsize=10)
     ax.set_yticks(y, names)
     ax.set_xlabel(t("cj.plot.customers", language))
     ax.set_title(t("cj.plot.funnel_title", language))
