@@ -12,6 +12,7 @@ import pandas as pd
 from cxnb.config import Params, load_params, resolve_cutoff
 from cxnb.constants import COL_TIMESTAMP
 from cxnb.errors import StageSkipped
+from cxnb.safe import csv_safe
 from cxnb.stage import StageMetrics, json_ready
 
 DATA_DIR = "data"
@@ -101,11 +102,12 @@ class Run:
         return metrics
 
     def export(self, df: pd.DataFrame, name: str) -> Path:
-        """Write a client export ``exports/<name>.csv`` (UTF-8, no index); returns its path."""
+        """Write a client export ``exports/<name>.csv`` (UTF-8, no index), cells a spreadsheet would run as
+        formulas neutralized (:func:`cxnb.safe.csv_safe`); returns its path."""
         out = self.run_dir / EXPORTS_DIR
         out.mkdir(parents=True, exist_ok=True)
         path = out / f"{name}.csv"
-        df.to_csv(path, index=False, lineterminator="\n", float_format="%.6g")
+        csv_safe(df).to_csv(path, index=False, lineterminator="\n", float_format="%.6g")
         return path
 
 
