@@ -216,9 +216,11 @@ class AnalysisConfig(_Strict):
 
 
 class ReportConfig(_Strict):
-    """How figures are shown: the client's currency (ISO 4217 code, e.g. CNY, EUR, GBP)."""
+    """How figures are shown: the client's currency (ISO 4217 code, e.g. CNY, EUR, GBP); whether CSV exports
+    start with a UTF-8 byte-order mark (default: yes for Chinese reports, which Excel otherwise garbles)."""
 
     currency: str | None = None
+    csv_bom: bool | None = None
 
     @field_validator("currency")
     @classmethod
@@ -252,6 +254,10 @@ class Params(_Strict):
     def base_dir(self) -> Path:
         """Folder that relative paths in the file are resolved against."""
         return self.path.parent if self.path else Path.cwd()
+
+    def csv_bom(self) -> bool:
+        """Whether CSV exports carry a byte-order mark: ``report.csv_bom``, by default only for ``language: zh``."""
+        return self.language == "zh" if self.report.csv_bom is None else self.report.csv_bom
 
     def tables(self) -> dict[str, TableConfig]:
         """The configured tables by name."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -11,13 +12,22 @@ import pandas as pd
 
 from cxnb.config import Params, load_params, resolve_cutoff
 from cxnb.constants import COL_TIMESTAMP
-from cxnb.errors import StageSkipped
+from cxnb.errors import CxnbError, StageSkipped
 from cxnb.safe import csv_safe
 from cxnb.stage import StageMetrics, json_ready
 
 DATA_DIR = "data"
 METRICS_DIR = "metrics"
 EXPORTS_DIR = "exports"
+REPORT_MARKER = ".cxnb-report"
+RUNNER_TMP = re.compile(r"^\..+\.tmp-")
+
+
+def is_delivered_report(folder: Path) -> bool:
+    """Whether ``folder`` is a report a run swapped into place (not the runner's own temporary folder)."""
+    folder = Path(folder)
+    finished = (folder / REPORT_MARKER).exists() or (folder / "manifest.json").exists()
+    return finished and not RUNNER_TMP.match(folder.name)
 
 
 def repo_root() -> Path:
@@ -102,12 +112,14 @@ class Run:
         return metrics
 
     def export(self, df: pd.DataFrame, name: str) -> Path:
-        """Write a client export ``exports/<name>.csv`` (UTF-8, no index), cells a spreadsheet would run as
-        formulas neutralized (:func:`cxnb.safe.csv_safe`); returns its path."""
+        """Write a client export ``exports/<name>.csv`` (UTF-8, with a byte-order mark where ``report.csv_bom``
+        says so; no index), cells a spreadsheet would run as formulas neutralized (:func:`cxnb.safe.csv_safe`);
+        returns its path."""
         out = self.run_dir / EXPORTS_DIR
         out.mkdir(parents=True, exist_ok=True)
         path = out / f"{name}.csv"
-        csv_safe(df).to_csv(path, index=False, lineterminator="\n", float_format="%.6g")
+        encoding = "utf-8-sig" if self.params.csv_bom() else "utf-8"
+        csv_safe(df).to_csv(path, index=False, lineterminator="\n", float_format="%.6g", encoding=encoding)
         return path
 
 
@@ -118,6 +130,9 @@ def open_run(params: str | Path | Params = "../params/demo.yaml", run_dir: str |
     if not isinstance(params, Params):
         params = load_params(params)
     target = Path(run_dir) if run_dir else scratch_dir(params)
+    if is_delivered_report(target):
+        raise CxnbError(f"run_dir {target}: this is a finished report, which a notebook run must not overwrite; "
+                        f"leave run_dir empty (JupyterLab uses reports/.scratch/{params.client}) or run `cxnb run`.")
     if not is_prepared(target, params):
         prepare(params, target)
     return Run(params, target)

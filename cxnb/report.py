@@ -29,6 +29,7 @@ from cxnb.data import DATA_DIR, QUALITY_FILE
 from cxnb.errors import CxnbError, RunFailed, Terminated
 from cxnb.pages import decorate_run, page_info
 from cxnb.summary import write_index
+from cxnb.workbook import write_workbook
 
 KERNEL_NAME = "cxnb"
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
@@ -297,6 +298,7 @@ def run_report(params_path: str | Path, out: str | Path | None = None, only: lis
             quality = json.loads((tmp / DATA_DIR / QUALITY_FILE).read_text(encoding="utf-8"))
             decorate_run(tmp, page_info(params, quality, present, time.strftime("%Y-%m-%d")))
             (tmp / EXPORTS_DIR).mkdir(exist_ok=True)
+            write_workbook(tmp / EXPORTS_DIR)
             _write_json(tmp / "manifest.json", {
                 "client": params.client, "params_file": str(params_path), "params": params.model_dump(mode="json"),
                 "params_hash": params.params_hash(), "inputs_sha256": _input_hashes(params),
