@@ -23,65 +23,49 @@ def sheet_name(csv_name: str, taken: set[str]) -> str:
 
 def _unquoted(value):
     """The text as the client wrote it: the CSV's leading quote against formula injection is not needed in a
-    workbook, where every text cell is stored as text, never as a formula."""
+    workbook, where text cells are written as text, never as formulas."""
     if isinstance(value, str) and value.startswith("'") and value[1:2] in ("=", "+", "-", "@", "\t", "\r"):
         return value[1:]
     return value
 
 
-def _write_sheet(ws, df: pd.DataFrame) -> None:
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
-    bold = Font(bold=True)
-    header = []
-    for col in df.columns:
-        cell = WriteOnlyCell(ws, value=str(_unquoted(col)))
-        cell.font, cell.data_type = bold, "s"
-        header.append(cell)
-    ws.append(header)
-    for row in df.itertuples(index=False, name=None):
-        cells = []
-        for value in row:
-            if isinstance(value, str):
-                cell = WriteOnlyCell(ws, value=_unquoted(value))
-                cell.data_type = "s"  # text stays text: never evaluated as a formula
-                cells.append(cell)
-            else:
-                cells.append(None if pd.isna(value) else value)
-        ws.append(cells)
+def _write_sheet(book, name: str, df: pd.DataFrame) -> None:
+    """One export as a sheet, written row by row (constant memory): bold frozen header, numbers as numbers."""
+    ws = book.add_worksheet(name)
+    ws.freeze_panes(1, 0)
+    ws.write_row(0, 0, [str(c) for c in df.columns], book.add_format({"bold": True}))
+    columns = [df[c].astype(object).where(df[c].notna(), None).tolist() for c in df.columns]
+    for r, row in enumerate(zip(*columns, strict=True), start=1):
+        ws.write_row(r, 0, row)
 
 
 def write_workbook(exports_dir: Path) -> Path | None:
-    """Write ``exports/exports.xlsx`` with one sheet per CSV export (header bold and frozen; an export longer
-    than a sheet keeps its first rows and says so in a ``notes`` sheet); returns its path, or None without
-    exports."""
-    from openpyxl import Workbook
+    """Write ``exports/exports.xlsx`` with one sheet per CSV export (header frozen; text never turned into a
+    formula, link or number; an export longer than a sheet keeps its first rows and says so in a ``notes``
+    sheet); returns its path, or None without exports."""
+    import xlsxwriter
 
     exports_dir = Path(exports_dir)
     csvs = sorted(exports_dir.glob("*.csv"))
     if not csvs:
         return None
-    wb = Workbook(write_only=True)
+    path = exports_dir / WORKBOOK_NAME
+    options = {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
+               "strings_to_numbers": False}
     taken: set[str] = set()
     notes = []
-    for csv in csvs:
-        df = pd.read_csv(csv, encoding="utf-8-sig", dtype=str, keep_default_na=False).apply(_typed)
-        if len(df) > EXCEL_MAX_ROWS:
-            notes.append((csv.name, f"first {EXCEL_MAX_ROWS:,} of {len(df):,} rows; the CSV holds them all"))
-            df = df.iloc[:EXCEL_MAX_ROWS]
-        name = sheet_name(csv.name, taken)
-        taken.add(name)
-        ws = wb.create_sheet(name)
-        ws.freeze_panes = "A2"
-        _write_sheet(ws, df)
-    if notes:
-        ws = wb.create_sheet(sheet_name("notes", taken))
-        ws.append(["file", "note"])
-        for row in notes:
-            ws.append(list(row))
-    path = exports_dir / WORKBOOK_NAME
-    wb.save(path)
+    with xlsxwriter.Workbook(str(path), options) as book:
+        for csv in csvs:
+            df = pd.read_csv(csv, encoding="utf-8-sig", dtype=str, keep_default_na=False).apply(_typed)
+            df = df.rename(columns=_unquoted).map(_unquoted)
+            if len(df) > EXCEL_MAX_ROWS:
+                notes.append([csv.name, f"first {EXCEL_MAX_ROWS:,} of {len(df):,} rows; the CSV holds them all"])
+                df = df.iloc[:EXCEL_MAX_ROWS]
+            name = sheet_name(csv.name, taken)
+            taken.add(name)
+            _write_sheet(book, name, df)
+        if notes:
+            _write_sheet(book, sheet_name("notes", taken), pd.DataFrame(notes, columns=["file", "note"]))
     return path
 
 
@@ -92,5 +76,6 @@ def _typed(column: pd.Series) -> pd.Series:
     leading_zero = filled.str.match(r"^-?0\d").any()  # codes such as 00123 stay text
     if len(filled) and numbers.notna().all() and not leading_zero:
         out = pd.to_numeric(column.replace("", None), errors="coerce")
-        return out.astype("Int64") if (out.dropna() % 1 == 0).all() and not filled.str.contains(r"[.eE]").any() else out
+        integral = (out.dropna() % 1 == 0).all() and not filled.str.contains(r"[.eE]").any()
+        return out.astype("Int64") if integral else out
     return column.replace("", None)

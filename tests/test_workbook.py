@@ -39,6 +39,7 @@ def test_workbook_has_one_sheet_per_export_with_numbers_as_numbers_and_text_neve
     assert rows[2][1] == -1.5
     cell = wb["scores"]["E2"]
     assert cell.value == '=HYPERLINK("http://x")' and cell.data_type == "s"
+    assert wb["scores"]["A1"].value == "customer_id"
     assert wb["scores"].freeze_panes == "A2"
 
 
