@@ -18,10 +18,6 @@ from cxnb.i18n import t
 from cxnb.privacy import OTHER
 
 MAX_CATEGORY_SHARES = 10
-PROFILE_NUMERIC = [
-    "days_since_last_order", "frequency", "monetary", "tenure_days", "avg_order_value",
-    "mean_interpurchase_days", "n_items", "units",
-]
 
 # RFM segment names from (R score, F score) on quintiles; every one of the 25 cells is covered once.
 RFM_SEGMENT_RULES: list[tuple[str, str, str]] = [
