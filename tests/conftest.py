@@ -50,3 +50,22 @@ def demo_report(tmp_path_factory) -> Path:
             os.environ.pop("MPLBACKEND")
         else:
             os.environ["MPLBACKEND"] = backend
+
+
+@pytest.fixture(scope="session")
+def zh_demo_report(tmp_path_factory) -> Path:
+    """One complete demo run in Chinese (all stages), shared by the language and browser tests."""
+    from cxnb.report import run_report
+
+    params = tmp_path_factory.mktemp("zh") / "demo_zh.yaml"
+    params.write_text((ROOT / "params" / "demo.yaml").read_text(encoding="utf-8").replace("language: en", "language: zh")
+                      .replace("client: demo", "client: demo-zh"), encoding="utf-8")
+    backend = os.environ.get("MPLBACKEND")
+    os.environ["MPLBACKEND"] = "Agg"
+    try:
+        return run_report(params, out=tmp_path_factory.mktemp("reports") / "demo-zh")
+    finally:
+        if backend is None:
+            os.environ.pop("MPLBACKEND")
+        else:
+            os.environ["MPLBACKEND"] = backend

@@ -87,20 +87,8 @@ def test_every_page_of_the_demo_report_works_in_a_browser(browser, demo_report):
     assert all(t.startswith("Demo Retail — ") for t in titles), titles
 
 
-@pytest.fixture(scope="module")
-def zh_report(tmp_path_factory) -> Path:
-    from cxnb.report import run_report
-    from tests.conftest import ROOT
-
-    params = tmp_path_factory.mktemp("zh") / "demo_zh.yaml"
-    params.write_text((ROOT / "params" / "demo.yaml").read_text(encoding="utf-8").replace("language: en", "language: zh")
-                      .replace("client: demo", "client: demo-zh"), encoding="utf-8")
-    return run_report(params, out=tmp_path_factory.mktemp("reports") / "demo-zh",
-                      only=["data_quality", "customer_journey"])
-
-
-def test_chinese_pages_carry_a_font_with_their_glyphs(browser, zh_report):
-    for page in _pages(zh_report):
+def test_chinese_pages_carry_a_font_with_their_glyphs(browser, zh_demo_report):
+    for page in _pages(zh_demo_report):
         problems = _check_page(browser, page)
         assert not problems, problems
         loaded = browser.execute_async_script(

@@ -1,0 +1,69 @@
+"""A Chinese report is Chinese all the way: no English sentence, header or rule name reaches its pages."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from bs4 import BeautifulSoup
+
+from tests.conftest import ROOT
+
+# Proper names, abbreviations and units a Chinese business report writes in Latin letters.
+LATIN_NAMES = {"rfm", "auc", "ndcg", "map", "clv", "nbd", "bg", "mbg", "pareto", "gamma", "csv", "xlsx", "html",
+               "json", "id", "ids", "sku", "cxnb", "ease", "mmr", "vif", "roc", "ci", "utc", "iso", "k", "means",
+               "knn", "cf", "logit", "python", "pandas", "duckdb", "statsmodels", "scikit", "learn", "pymc",
+               "marketing", "papermill", "jupyter", "sha", "cny", "usd", "eur", "gbp"}
+WORD = re.compile(r"[A-Za-z]{3,}")
+
+
+def english_catalogue_words() -> set[str]:
+    """Every word of three letters or more in the English message catalogue."""
+    words: set[str] = set()
+
+    def walk(node):
+        if isinstance(node, dict):
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, str):
+            words.update(w.lower() for w in WORD.findall(re.sub(r"\{[^}]*\}", " ", node)))
+
+    for path in (ROOT / "cxnb" / "messages" / "en").glob("*.yaml"):
+        walk(yaml.safe_load(path.read_text(encoding="utf-8")))
+    return words
+
+
+def data_words(report: Path) -> set[str]:
+    """Words that come from the client's own data (item names, categories, attribute values) or its title."""
+    words: set[str] = {w.lower() for w in WORD.findall("Demo Retail")}
+    for table in ("items", "customers"):
+        path = report / "data" / f"{table}.parquet"
+        if path.exists():
+            df = pd.read_parquet(path)
+            for col in df.columns:
+                if not pd.api.types.is_numeric_dtype(df[col]):
+                    text = " ".join(df[col].dropna().astype(str).unique()[:5000])
+                    words.update(w.lower() for w in WORD.findall(text))
+                words.update(w.lower() for w in WORD.findall(str(col)))
+    return words
+
+
+def visible_text(page: Path) -> str:
+    soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+    for tag in soup(["style", "script"]):
+        tag.decompose()
+    return soup.get_text(" ")
+
+
+@pytest.mark.slow
+def test_a_chinese_report_holds_no_english_words_from_the_catalogue(zh_demo_report):
+    english = english_catalogue_words() - LATIN_NAMES - data_words(zh_demo_report)
+    leaks = {}
+    for page in sorted(zh_demo_report.glob("*.html")):
+        found = sorted({w for w in WORD.findall(visible_text(page)) if w.lower() in english})
+        if found:
+            leaks[page.name] = found[:25]
+    assert not leaks, f"English words in the Chinese report: {leaks}"
