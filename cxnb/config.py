@@ -69,6 +69,13 @@ class TableConfig(_Strict):
                              "postgresql:// or mysql:// URL, \"demo\" or \"spark\"")
         return v
 
+    @field_validator("table")
+    @classmethod
+    def _no_password_in_a_table_url(cls, v: str | None) -> str | None:
+        if v is not None and url_scheme(v) is not None and has_password(v):
+            raise ValueError(PASSWORD_REFUSED)
+        return v
+
 
 class TransactionsConfig(TableConfig):
     timestamp_format: str | None = None

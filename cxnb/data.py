@@ -348,7 +348,7 @@ def _read_spark(con, params: Params, table: str, cfg: TableConfig, view: str, no
     except DataError:
         raise
     except Exception as exc:  # Spark raises Py4J, analysis and connection errors of many classes
-        reason = str(exc).strip().splitlines()[0]
+        reason = mask_text(str(exc).strip().splitlines()[0])
         raise DataError(f"{params.path}: cannot read data.{table} from Spark ({reason}); check "
                         f"data.{table}.table/query and the Spark session (SPARK_REMOTE).") from None
     for i, field in enumerate(data.schema):

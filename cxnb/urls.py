@@ -14,7 +14,7 @@ PASSWORD_ENV = "CXNB_DB_PASSWORD"
 # Base dialect of a URL scheme -> the SQLAlchemy driver cxnb uses for it (whatever driver the URL names).
 SQL_DRIVERS = {"mysql": "mysql+pymysql", "mariadb": "mysql+pymysql", "postgresql": "postgresql+psycopg",
                "postgres": "postgresql+psycopg"}
-PASSWORD_KEYS = ("password", "passwd", "pwd", "pass", "passphrase", "secret")
+PASSWORD_KEYS = ("password", "passwd", "pwd", "pass", "passphrase", "secret", "token")
 MASK = "***"
 MIN_SECRET_LENGTH = 3
 

@@ -73,6 +73,13 @@ def test_a_password_anywhere_in_a_url_is_refused_and_never_echoed(tmp_path, capf
     assert _files_holding(tmp_path, PLANTED, skip=(params,)) == []
 
 
+def test_a_password_in_a_spark_table_url_is_refused(tmp_path, capsys):
+    body = f"client: s\ndata: {{transactions: {{source: spark, table: 's3a://key:{PLANTED}@bucket/orders'}}}}\n"
+    assert main(["validate", str(write_params(tmp_path, body))]) == 2
+    err = capsys.readouterr().err
+    assert "key 'data.transactions.table': do not write a password" in err and PLANTED not in err
+
+
 @pytest.mark.parametrize(("url", "dialect"), [
     ("postgresql+psycopg2://u@h/db", "postgresql"), ("postgresql+asyncpg://u@h/db", "postgresql"),
     ("postgres://u@h/db", "postgresql"), ("mysql+pymysql://u@h/db", "mysql"), ("mysql+mysqldb://u@h/db", "mysql"),
