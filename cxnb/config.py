@@ -14,12 +14,22 @@ from typing import Any, Literal
 
 import pandas as pd
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from cxnb.constants import EVENT_TYPES, ITEM_COLUMNS, SEED, TRANSACTION_COLUMNS
 from cxnb.errors import ConfigError
+from cxnb.urls import PASSWORD_ENV, has_password, mask_text, sql_dialect, url_scheme
 
-SQL_PREFIXES = ("mysql://", "mysql+pymysql://", "postgresql://", "postgres://", "postgresql+psycopg://")
+PASSWORD_REFUSED = (f"do not write a password into the parameter file; set it in the {PASSWORD_ENV} "
+                    "environment variable instead")
 
 
 class _Strict(BaseModel):
@@ -43,9 +53,28 @@ class TableConfig(_Strict):
             return "demo"
         if self.source == "spark":
             return "spark"
-        if self.source.lower().startswith(SQL_PREFIXES):
+        if sql_dialect(self.source):
             return "sql"
         return "file"
+
+    @field_validator("source")
+    @classmethod
+    def _no_password_nor_unknown_url(cls, v: str) -> str:
+        if url_scheme(v) is None:
+            return v
+        if has_password(v):
+            raise ValueError(PASSWORD_REFUSED)
+        if sql_dialect(v) is None:
+            raise ValueError(f"'{url_scheme(v)}://' is not a source cxnb reads; give a file path, a "
+                             "postgresql:// or mysql:// URL, \"demo\" or \"spark\"")
+        return v
+
+    @field_validator("table")
+    @classmethod
+    def _no_password_in_a_table_url(cls, v: str | None) -> str | None:
+        if v is not None and url_scheme(v) is not None and has_password(v):
+            raise ValueError(PASSWORD_REFUSED)
+        return v
 
 
 class TransactionsConfig(TableConfig):
@@ -248,7 +277,12 @@ class Params(_Strict):
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
 
-    path: Path | None = Field(default=None, exclude=True)
+    _path: Path | None = PrivateAttr(default=None)
+
+    @property
+    def path(self) -> Path | None:
+        """The parameter file this was read from (None when built in code)."""
+        return self._path
 
     @property
     def base_dir(self) -> Path:
@@ -294,7 +328,7 @@ def _describe(error: dict, file: Path) -> str:
     key = ".".join(str(p) for p in loc) or "(top level)"
     kind = error["type"]
     if kind == "extra_forbidden":
-        allowed = [k for k in _known_keys(Params, loc[:-1]) if k != "path"]
+        allowed = _known_keys(Params, loc[:-1])
         near = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
         hint = f"did you mean '{near[0]}'? " if near else ""
         return f"{file}: unknown key '{key}': {hint}allowed here: {', '.join(allowed)}."
@@ -302,19 +336,80 @@ def _describe(error: dict, file: Path) -> str:
         return f"{file}: missing key '{key}': add it (see params/demo.yaml for an example)."
     msg = error["msg"].removeprefix("Value error, ")
     value = error.get("input")
-    shown = f" (got {value!r})" if value is not None and not isinstance(value, dict) else ""
+    shown = f" (got {value!r})" if value is not None and not isinstance(value, dict) and msg != PASSWORD_REFUSED else ""
     if kind == "string_pattern_mismatch" and loc == ("client",):
         msg = "use a lower-case slug of letters, digits, '-' or '_', e.g. 'acme'"
-    return f"{file}: key '{key}'{shown}: {msg}."
+    return mask_text(f"{file}: key '{key}'{shown}: {msg}.")
+
+
+class _ParamsLoader(yaml.SafeLoader):
+    """PyYAML's SafeLoader that refuses aliases, so a file cannot expand without bound ("billion laughs")."""
+
+    file: Path = Path("params.yaml")
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise ConfigError(f"{self.file}: line {event.start_mark.line + 1}: YAML aliases ('*{event.anchor}') are "
+                              "not allowed in a parameter file; write the value out in full.")
+        return super().compose_node(parent, index)
+
+
+def _check_duplicate_keys(loader: _ParamsLoader, node: yaml.Node, where: tuple[str, ...] = ()) -> None:
+    """Raise ConfigError naming a key given twice in one mapping (at any level) and both of its lines."""
+    if isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _check_duplicate_keys(loader, item, (*where, str(i)))
+        return
+    if not isinstance(node, yaml.MappingNode):
+        return
+    seen: dict[Any, yaml.Mark] = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True) if isinstance(key_node, yaml.ScalarNode) else None
+        if key is not None and key_node.tag != "tag:yaml.org,2002:merge":
+            if key in seen:
+                raise ConfigError(f"{loader.file}: key '{'.'.join((*where, str(key)))}' is given twice "
+                                  f"({_lines(seen[key], key_node.start_mark)}); keep one of them.")
+            seen[key] = key_node.start_mark
+        _check_duplicate_keys(loader, value_node, (*where, str(key)))
+
+
+def _lines(first: yaml.Mark, second: yaml.Mark) -> str:
+    """Where two keys are: ``lines 1 and 4``, or ``line 5, columns 14 and 39``."""
+    if first.line == second.line:
+        return f"line {first.line + 1}, columns {first.column + 1} and {second.column + 1}"
+    return f"lines {first.line + 1} and {second.line + 1}"
+
+
+def read_yaml(path: Path) -> Any:
+    """The parsed parameter file; duplicated keys and aliases are errors (ConfigError), not silently resolved."""
+    loader = _ParamsLoader(path.read_text(encoding="utf-8"))
+    loader.file = path
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_duplicate_keys(loader, node)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _not_a_file(path: Path) -> ConfigError:
+    if path.is_dir():
+        inside = sorted([*path.glob("*.yaml"), *path.glob("*.yml")])
+        example = inside[0] if inside else path / "<client>.yaml"
+        return ConfigError(f"{path}: is a folder; give the YAML file inside, e.g. {example}.")
+    return ConfigError(f"{path}: parameter file not found; give the path to params/<client>.yaml.")
 
 
 def load_params(path: str | Path, check_files: bool = True) -> Params:
     """Read and validate a parameter file; raise ConfigError naming the file, key and fix."""
     path = Path(path)
     if not path.is_file():
-        raise ConfigError(f"{path}: parameter file not found; give the path to params/<client>.yaml.")
+        raise _not_a_file(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = read_yaml(path)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
@@ -324,34 +419,46 @@ def load_params(path: str | Path, check_files: bool = True) -> Params:
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping of keys (client:, data:, ...) at the top level.")
     try:
-        params = Params.model_validate({**raw, "path": path.resolve()} if "path" not in raw else raw)
+        params = Params.model_validate(raw)
     except ValidationError as exc:
         raise ConfigError(_describe(exc.errors()[0], path)) from None
+    params._path = path.resolve()
+    check_source_keys(params)
     if check_files:
         check_sources(params)
     return params
 
 
-def check_sources(params: Params) -> None:
-    """Every file source exists and has a readable type; SQL sources have a table or query."""
+FILE_SOURCE_HINTS = {
+    "query": "to keep only some rows of a file write 'where:' (a SQL condition on its columns)",
+    "table": "for one sheet of an Excel workbook write read_options: {sheet_name: ...}",
+}
+
+
+def check_source_keys(params: Params) -> None:
+    """``table:``/``query:`` only where they mean something (a SQL or Spark source); SQL sources have one."""
     for name, table in params.tables().items():
-        key = f"data.{name}.source"
         kind = table.kind()
         if kind == "sql" and not (table.table or table.query):
             raise ConfigError(f"{params.path}: key 'data.{name}': a SQL source needs 'table:' or 'query:'.")
-        if kind == "sql" and ":" in table.source.split("//", 1)[1].split("@")[0] and "@" in table.source:
-            raise ConfigError(
-                f"{params.path}: key '{key}': do not write a password into the parameter file; "
-                "set it in the CXNB_DB_PASSWORD environment variable instead."
-            )
-        if kind != "file":
+        if kind in ("file", "demo"):
+            for key, hint in FILE_SOURCE_HINTS.items():
+                if getattr(table, key) is not None:
+                    raise ConfigError(f"{params.path}: key 'data.{name}.{key}': '{key}:' works only with a "
+                                      f"database URL or spark source, not a {kind} source; {hint}, or remove it.")
+
+
+def check_sources(params: Params) -> None:
+    """Every file source exists and has a readable type."""
+    for name, table in params.tables().items():
+        if table.kind() != "file":
             continue
         path = params.source_path(name)
         if not path.exists():
-            raise ConfigError(
-                f"{params.path}: key '{key}': file '{table.source}' not found (looked for {path}); "
+            raise ConfigError(mask_text(
+                f"{params.path}: key 'data.{name}.source': file '{table.source}' not found (looked for {path}); "
                 "paths are relative to the parameter file."
-            )
+            ))
 
 
 def resolve_cutoff(params: Params, last_timestamp: pd.Timestamp) -> pd.Timestamp:

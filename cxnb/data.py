@@ -38,6 +38,7 @@ from cxnb.errors import DataError
 from cxnb.privacy import looks_like_pii, pseudonym_sql, secret_key
 from cxnb.products import NON_PRODUCTS_FILE, candidate_non_products, excluded_items, excluded_summary
 from cxnb.textfiles import head_bytes, inner_suffix, plain_source, whitespace_aligned
+from cxnb.urls import mask_text, mask_url
 
 DATA_DIR = "data"
 QUALITY_FILE = "quality.json"
@@ -85,16 +86,6 @@ def _where(params: Params, table: str) -> str:
     if cfg.kind() == "sql":
         return mask_url(cfg.source)
     return cfg.source
-
-
-def mask_url(url: str) -> str:
-    """A database URL with any password replaced by ***."""
-    head, sep, rest = url.partition("://")
-    if "@" not in rest:
-        return url
-    creds, at, host = rest.rpartition("@")
-    user = creds.split(":", 1)[0]
-    return f"{head}{sep}{user}{':***' if ':' in creds else ''}{at}{host}"
 
 
 @lru_cache(maxsize=2)
@@ -322,7 +313,7 @@ def _read_sql(con, params: Params, table: str, cfg: TableConfig, view: str, note
             if first:
                 _append_chunk(con, view, pd.DataFrame(columns=keys), first)
     except sa.exc.SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", exc)).splitlines()[0]
+        reason = mask_text(str(getattr(exc, "orig", exc)).splitlines()[0])
         raise DataError(f"{mask_url(cfg.source)}: cannot read data.{table} ({reason}); check the URL, "
                         "the table/query and CXNB_DB_PASSWORD.") from None
 
@@ -357,7 +348,7 @@ def _read_spark(con, params: Params, table: str, cfg: TableConfig, view: str, no
     except DataError:
         raise
     except Exception as exc:  # Spark raises Py4J, analysis and connection errors of many classes
-        reason = str(exc).strip().splitlines()[0]
+        reason = mask_text(str(exc).strip().splitlines()[0])
         raise DataError(f"{params.path}: cannot read data.{table} from Spark ({reason}); check "
                         f"data.{table}.table/query and the Spark session (SPARK_REMOTE).") from None
     for i, field in enumerate(data.schema):

@@ -30,11 +30,10 @@ from cxnb.constants import (
     COL_QUANTITY,
     COL_TIMESTAMP,
 )
+from cxnb.urls import database_url, mask_url
 
-PASSWORD_ENV = "CXNB_DB_PASSWORD"
 MEMORY_LIMIT_ENV = "CXNB_MEMORY_LIMIT"
 DEFAULT_MEMORY_LIMIT = "1GB"
-SQL_DRIVERS = {"mysql": "mysql+pymysql", "postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg"}
 SOURCE_ALIAS = "_cxnb_source"
 
 
@@ -118,17 +117,6 @@ def from_duckdb(transactions, con: duckdb.DuckDBPyConnection | None = None) -> E
     return Engine(table, "duckdb", _run_bound)
 
 
-def database_url(source: str):
-    """SQLAlchemy URL of a ``mysql://`` or ``postgresql://`` source, password from CXNB_DB_PASSWORD."""
-    import sqlalchemy as sa
-
-    url = sa.engine.make_url(source)
-    url = url.set(drivername=SQL_DRIVERS.get(url.drivername, url.drivername))
-    if os.environ.get(PASSWORD_ENV):
-        url = url.set(password=os.environ[PASSWORD_ENV])
-    return url
-
-
 def _renamed(table: ibis.Table, columns: dict[str, str] | None) -> ibis.Table:
     """Canonical names for the client's columns (``columns`` maps canonical -> client name)."""
     mapping = {canon: col for canon, col in (columns or {}).items() if canon != col}
@@ -146,7 +134,7 @@ def from_sql(source: str, table: str | None = None, query: str | None = None,
         return Engine(_renamed(raw, columns), "postgres", _run_bound)
     if url.get_backend_name() == "mysql":
         return _mysql_engine(url, table, query, columns)
-    raise ValueError(f"{url.render_as_string()}: only PostgreSQL and MySQL/MariaDB URLs are supported")
+    raise ValueError(f"{mask_url(source)}: only PostgreSQL and MySQL/MariaDB URLs are supported")
 
 
 def _mysql_engine(url, table: str | None, query: str | None, columns: dict[str, str] | None) -> Engine:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
+from cxnb.cli import main
 from cxnb.config import load_params, resolve_cutoff
 from cxnb.errors import ConfigError
 from tests.conftest import ROOT, write_params
@@ -51,6 +54,70 @@ def test_bad_parameter_files_name_the_key(tmp_path, body, pattern):
         load_params(_write(tmp_path, body))
     assert "\n" not in str(info.value)
     assert "client.yaml" in str(info.value)
+
+
+BILLION_LAUGHS = 'a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]\n' + "".join(
+    f"{name}: &{name} [{', '.join([f'*{prev}'] * 9)}]\n" for prev, name in zip("abcdefgh", "bcdefghi", strict=True))
+
+
+@pytest.mark.parametrize(("body", "pattern"), [
+    ("client: acme\nclient: other\n" + GOOD.replace("client: acme\n", ""),
+     r"key 'client' is given twice \(lines 1 and 2\)"),
+    (GOOD + "analysis:\n  horizon_days: 30\n  cutoff: '2020-01-01'\n  horizon_days: 60\n",
+     r"key 'analysis.horizon_days' is given twice \(lines 5 and 7\)"),
+    (GOOD.replace("timestamp: ts}", "timestamp: ts, customer_id: other}"),
+     r"key 'data.transactions.columns.customer_id' is given twice \(line 3, columns \d+ and \d+\)"),
+    (GOOD + "analysis: &base {horizon_days: 30}\nprivacy: *base\n", r"line 5: YAML aliases \('\*base'\) are not allowed"),
+    (GOOD + "defaults: &d {horizon_days: 30}\nanalysis: {<<: *d}\n", r"line 5: YAML aliases \('\*d'\)"),
+    (BILLION_LAUGHS, r"line 2: YAML aliases \('\*a'\) are not allowed"),
+    (GOOD + "path: /somewhere/else\n", r"unknown key 'path': allowed here: client, title"),
+    (GOOD.replace("source: orders.csv,", "source: orders.csv, query: 'SELECT * FROM x',"),
+     r"key 'data.transactions.query': 'query:' works only with a database URL or spark source, not a file "
+     r"source; to keep only some rows of a file write 'where:'"),
+    (GOOD.replace("source: orders.csv,", "source: orders.csv, table: Sheet1,"),
+     r"key 'data.transactions.table': 'table:' works only .* not a file source; for one sheet of an Excel "
+     r"workbook write read_options: \{sheet_name: ...\}"),
+    (GOOD.replace("source: orders.csv,", "source: demo, table: x,"), r"'table:' works only .* not a demo source"),
+    (GOOD.replace("source: orders.csv,", "source: 'postgresql://u@h/db',"), r"a SQL source needs 'table:' or 'query:'"),
+    (GOOD.replace("source: orders.csv,", "source: 'ftp://h/orders.csv',"),
+     r"key 'data.transactions.source' \(got 'ftp://h/orders.csv'\): 'ftp://' is not a source cxnb reads"),
+])
+def test_bad_parameter_files_fail_validate_with_one_line(tmp_path, capsys, body, pattern):
+    code = main(["validate", str(_write(tmp_path, body))])
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert out == ""
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith("cxnb: error: ") and "client.yaml" in err
+    assert re.search(pattern, err), err
+
+
+def test_path_key_no_longer_moves_relative_sources(tmp_path):
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "orders.csv").write_text("cid,ts\nb,2021-01-01\n")
+    with pytest.raises(ConfigError, match="unknown key 'path'"):
+        load_params(write_params(tmp_path, GOOD + f"path: {tmp_path / 'elsewhere' / 'client.yaml'}\n"))
+
+
+def test_a_folder_as_parameter_file_names_a_yaml_file_inside(tmp_path, capsys):
+    folder = tmp_path / "params"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("x")
+    _write(folder, GOOD)
+    assert main(["validate", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert err == f"cxnb: error: {folder}: is a folder; give the YAML file inside, e.g. {folder / 'client.yaml'}.\n"
+
+
+def test_an_empty_folder_as_parameter_file_says_what_to_give(tmp_path):
+    with pytest.raises(ConfigError, match=r"is a folder; give the YAML file inside, e\.g\. .*<client>\.yaml"):
+        load_params(tmp_path)
+
+
+def test_keys_that_only_look_alike_are_not_duplicates(tmp_path):
+    body = GOOD + "analysis:\n  prediction: {seed: 1}\n  segmentation: {seed: 1}\n"
+    params = load_params(_write(tmp_path, body))
+    assert params.analysis.prediction.seed == params.analysis.segmentation.seed == 1
 
 
 def test_password_in_url_is_refused(tmp_path):

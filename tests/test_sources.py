@@ -18,10 +18,11 @@ import pytest
 from cxnb import engine
 from cxnb.config import load_params
 from cxnb.constants import STAGES
-from cxnb.data import mask_url, read_raw
+from cxnb.data import read_raw
 from cxnb.demo import generate_demo
 from cxnb.errors import DataError
 from cxnb.profile import customer_profiles
+from cxnb.urls import mask_url
 from tests.conftest import ROOT, write_params
 
 SERVERS = {
@@ -157,7 +158,7 @@ def test_sql_column_error_names_the_columns_before_reading(database, tmp_path):
 def test_password_comes_from_the_environment_and_is_never_written(database, tmp_path, monkeypatch):
     url, names = database
     if not url.startswith("postgresql"):
-        pytest.skip("MariaDB's root has an empty password here; the PostgreSQL test server trusts any password")
+        pytest.skip("MariaDB: a user with a password is tested in tests/test_secrets.py")
     monkeypatch.setenv("CXNB_DB_PASSWORD", "pw-never-written-9271")
     params = _params(tmp_path, {t: url for t in TABLES}, {t: f"table: {names[t]}" for t in TABLES})
     out = tmp_path / "out"
