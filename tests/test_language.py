@@ -16,7 +16,9 @@ from tests.conftest import ROOT
 LATIN_NAMES = {"rfm", "auc", "ndcg", "map", "clv", "nbd", "bg", "mbg", "pareto", "gamma", "csv", "xlsx", "html",
                "json", "id", "ids", "sku", "cxnb", "ease", "mmr", "vif", "roc", "ci", "utc", "iso", "k", "means",
                "knn", "cf", "logit", "python", "pandas", "duckdb", "statsmodels", "scikit", "learn", "pymc",
-               "marketing", "papermill", "jupyter", "sha", "cny", "usd", "eur", "gbp"}
+               "marketing", "papermill", "jupyter", "sha", "cny", "usd", "eur", "gbp", "microsoft", "recommenders",
+               "sar", "steck", "brier", "crm", "hardie", "fader", "mixpanel", "amplitude", "posthog", "owasp"}
+FILE_NAME = re.compile(r"[\w./-]+\.(csv|xlsx|html|json|parquet|ipynb|yaml)\b")
 WORD = re.compile(r"[A-Za-z]{3,}")
 
 
@@ -55,7 +57,7 @@ def visible_text(page: Path) -> str:
     soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
     for tag in soup(["style", "script"]):
         tag.decompose()
-    return soup.get_text(" ")
+    return FILE_NAME.sub(" ", soup.get_text(" "))
 
 
 @pytest.mark.slow
