@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
+from typing import TYPE_CHECKING
+
 import pandas as pd
 
 from cxnb.constants import COL_AMOUNT, COL_CUSTOMER, COL_ITEM, COL_ORDER, COL_TIMESTAMP
 from cxnb.i18n import t
 from cxnb.privacy import suppress_small_groups
+
+if TYPE_CHECKING:
+    import matplotlib.pyplot as plt
+
+LOW_ID_OVERLAP = 0.5  # below this share of purchasing customers found in the customer table, validate warns
 
 
 def loaded_tables(quality: dict, language: str = "en") -> pd.DataFrame:
@@ -103,6 +109,8 @@ def category_breakdown(transactions: pd.DataFrame, items: pd.DataFrame | None, m
 
 def plot_activity(activity: pd.DataFrame, language: str = "en") -> plt.Figure:
     """Monthly orders (or lines) and active customers, one panel each."""
+    import matplotlib.pyplot as plt
+
     volume = "orders" if "orders" in activity.columns else "lines"
     what = t(f"dq.{volume}", language)
     fig, axes = plt.subplots(1, 2, figsize=(12, 4))
@@ -116,6 +124,17 @@ def plot_activity(activity: pd.DataFrame, language: str = "en") -> plt.Figure:
         ax.set_ylim(bottom=0)
     fig.tight_layout()
     return fig
+
+
+def id_overlap_warning(quality: dict, language: str = "en") -> str | None:
+    """A sentence when fewer than LOW_ID_OVERLAP of the purchasing customers are in the customer table (the two
+    tables then probably use different ids), else None."""
+    overlap = quality.get("id_overlap")
+    if not overlap or overlap["share_found"] is None or overlap["share_found"] >= LOW_ID_OVERLAP:
+        return None
+    return t("dq.id_overlap_low", language, share=f"{overlap['share_found']:.0%}",
+             found=f"{overlap['found_in_customers']:,}", buyers=f"{overlap['purchasing_customers']:,}",
+             without=f"{overlap['customer_rows_without_purchases']:,}")
 
 
 def purchase_lines_read(info: dict) -> int:

@@ -1,0 +1,179 @@
+"""Data that would pass loading and then crash or mislead a stage: each case is a named cleaning rule with a count,
+or a one-line error (exit 2) naming the column or key and the fix, decided when the data is prepared."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from cxnb.cli import main
+from cxnb.config import load_params
+from cxnb.data import plausible_range, prepare
+from tests.conftest import write_params
+
+HEADER = "CustomerID,InvoiceDate,Quantity,UnitPrice\n"
+MAPPING = "{customer_id: CustomerID, timestamp: InvoiceDate, quantity: Quantity, price: UnitPrice}"
+
+
+def _lines(n: int = 30) -> str:
+    """``n`` ordinary purchase lines of ten customers."""
+    return "".join(f"C{i % 10},2021-{i % 12 + 1:02d}-05 10:00,{i % 3 + 1},{2.5 + i}\n" for i in range(n))
+
+
+def _client(tmp, body: str, extra: str = "", source: str = "o.csv", mapping: str = MAPPING) -> str:
+    (tmp / source).write_text(body)
+    return f"client: t\ndata:\n  transactions: {{source: {source}, columns: {mapping}{extra}}}\n"
+
+
+# ------------------------------------------------------------------------- cleaning rules with a count
+
+RULE_CASES = {
+    "inf price": (HEADER + _lines() + "C1,2021-03-05 10:00,1,inf\nC2,2021-03-06 10:00,1,-inf\n", {"non_finite_value": 2}),
+    "NaN quantity": (HEADER + _lines() + "C1,2021-03-05 10:00,NaN,3\nC2,2021-03-06 10:00,nan,4\n", {"non_finite_value": 2}),
+    "amount overflowing to inf": (HEADER + _lines() + "C1,2021-03-05 10:00,1e300,1e300\n", {"non_finite_value": 1}),
+    "year 1900 and 2999": (HEADER + _lines() + "C1,1900-01-01 00:00,1,3\nC2,2999-12-31 00:00,1,3\n"
+                           "C3,1989-12-31 23:59,1,3\n", {"implausible_timestamp": 3}),
+}
+
+
+@pytest.mark.parametrize("case", list(RULE_CASES))
+def test_rule_counts_what_would_crash_a_stage(case, tmp_path):
+    body, expected = RULE_CASES[case]
+    params = load_params(write_params(tmp_path, _client(tmp_path, body)))
+    q = prepare(params, tmp_path / "run")
+    removed = {r["rule"]: r["removed"] for r in q["tables"]["transactions"]["cleaning"]}
+    for rule, n in expected.items():
+        assert removed[rule] == n, removed
+    assert sum(removed.values()) == sum(expected.values())
+    tx = pd.read_parquet(tmp_path / "run" / "data" / "transactions.parquet")
+    assert len(tx) == 30
+    assert tx["timestamp"].between("1990-01-01", "2030-01-01").all()
+    assert pd.api.types.is_float_dtype(tx["price"]) and tx[["quantity", "price"]].map(float).abs().max().max() < 1e6
+    summary = q["tables"]["transactions"]["summary"]
+    assert summary["first"][:4] == "2021" and summary["last"][:4] == "2021"
+
+
+def test_the_implausible_bounds_are_stated_in_the_rule():
+    earliest, latest = plausible_range(pd.Timestamp("2024-02-28").date())
+    assert (earliest, latest) == ("1990-01-01", "2024-02-29")
+
+
+def test_quality_json_states_the_bounds_and_is_strict_json(tmp_path):
+    body = HEADER + _lines() + "C1,2021-03-05 10:00,1,inf\nC1,1900-01-01 00:00,1,3\n"
+    params = load_params(write_params(tmp_path, _client(tmp_path, body)))
+    prepare(params, tmp_path / "run")
+    text = (tmp_path / "run" / "data" / "quality.json").read_text()
+    q = json.loads(text, parse_constant=lambda c: pytest.fail(f"quality.json holds {c}"))
+    why = {r["rule"]: r["why"] for r in q["tables"]["transactions"]["cleaning"]}
+    assert "1990-01-01" in why["implausible_timestamp"] and plausible_range()[1] in why["implausible_timestamp"]
+
+
+def test_infinite_customer_attributes_become_missing(tmp_path):
+    (tmp_path / "c.csv").write_text("id,income\n" + "".join(f"C{i},{1000 + i}\n" for i in range(8))
+                                    + "C8,inf\nC9,NaN\n")
+    body = _client(tmp_path, HEADER + _lines())
+    body += "  customers: {source: c.csv, columns: {customer_id: id}}\n"
+    q = prepare(load_params(write_params(tmp_path, body)), tmp_path / "run")
+    customers = pd.read_parquet(tmp_path / "run" / "data" / "customers.parquet")
+    assert customers["income"].notna().sum() == 8 and customers["income"].max() == 1007
+    assert q["tables"]["customers"]["missing_values"]["income"] == 2
+
+
+# ------------------------------------------------------------------------- ids typed differently by two sources
+
+def test_float_ids_in_one_table_join_integer_ids_in_another(tmp_path):
+    tx = pd.DataFrame({"CustomerID": [17850.0, 17851.0, 13047.0, 17850.0] * 5,
+                       "InvoiceDate": pd.date_range("2021-01-01", periods=20, freq="D"),
+                       "StockCode": ["85123A", "71053", "84406", "22752"] * 5, "Amount": [3.5] * 20})
+    tx.to_parquet(tmp_path / "o.parquet")  # ids as DOUBLE, as pandas writes a column that once held NaN
+    (tmp_path / "c.csv").write_text("id,region\n17850,North\n17851,South\n13047,East\n")
+    (tmp_path / "i.csv").write_text("sku,dept\n85123A,home\n71053,home\n84406,garden\n22752,garden\n")
+    body = ("client: t\ndata:\n  transactions: {source: o.parquet, columns: {customer_id: CustomerID, "
+            "timestamp: InvoiceDate, item_id: StockCode, amount: Amount}}\n"
+            "  customers: {source: c.csv, columns: {customer_id: id}}\n"
+            "  items: {source: i.csv, columns: {item_id: sku, category: dept}}\n")
+    q = prepare(load_params(write_params(tmp_path, body)), tmp_path / "run")
+    assert q["id_overlap"]["share_found"] == 1.0 and q["id_overlap"]["found_in_customers"] == 3
+    data = tmp_path / "run" / "data"
+    joined = pd.read_parquet(data / "transactions.parquet").merge(pd.read_parquet(data / "customers.parquet"),
+                                                                  on="customer_id", how="left")
+    assert joined["region"].notna().all()
+    assert pd.read_parquet(data / "transactions.parquet")["customer_id"].nunique() == 3
+
+
+# ------------------------------------------------------------------------- one-line errors (exit 2, no traceback)
+
+def _case_excel_formulas(tmp):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["CustomerID", "InvoiceDate", "Quantity", "UnitPrice", "Amount"])
+    for row in range(2, 32):
+        sheet.append([f"C{row % 10}", f"2021-01-{row % 28 + 1:02d}", 2, 3.5, f"=C{row}*D{row}"])
+    book.save(tmp / "o.xlsx")  # written by a program: the formulas have no saved result
+    return ("client: t\ndata:\n  transactions: {source: o.xlsx, columns: {customer_id: CustomerID, "
+            "timestamp: InvoiceDate, amount: Amount}}\n")
+
+
+def _case_long_field(tmp):
+    return _client(tmp, HEADER + 'C1,2021-01-05,1,"' + "x" * 3_000_000 + "\nC2,2021-01-06,1,3\n")
+
+
+def _case_bad_timestamp_format(tmp):
+    return _client(tmp, HEADER + _lines(), ", timestamp_format: '%Y-%q-%d'")
+
+
+def _case_wrong_timestamp_format(tmp):
+    return _client(tmp, HEADER + "C1,05.01.2021 10:00,1,3\nC2,06.01.2021 11:00,1,3\n",
+                   ", timestamp_format: '%Y-%m-%d'")
+
+
+def _case_thousands(tmp):
+    return _client(tmp, HEADER + _lines() + 'C1,2021-03-05 10:00,1,"1,234.50"\nC2,2021-03-06 10:00,2,"12,000.00"\n')
+
+
+def _case_everything_implausible(tmp):
+    return _client(tmp, HEADER + "C1,1900-01-01,1,3\nC2,1900-01-01,1,4\n")
+
+
+ERROR_CASES = {
+    "excel formulas without saved results": (
+        _case_excel_formulas, "column 'Amount' has 30 cells holding a formula with no saved result (e.g. row 2: "
+                              "'=C2*D2'), which read as empty; open the file in Excel and save it"),
+    "10 MB field": (_case_long_field, "holds a field too long to read"),
+    "invalid timestamp_format": (_case_bad_timestamp_format, "key 'data.transactions.timestamp_format' "
+                                                             "('%Y-%q-%d') is not a date format"),
+    "timestamp_format not matching": (_case_wrong_timestamp_format, "has values that are not dates in format "
+                                                                    "%Y-%m-%d (row 1: '05.01.2021 10:00'"),
+    "thousands separators": (_case_thousands, "set data.transactions.read_options.thousands: ','"),
+    "every time implausible": (_case_everything_implausible, "no transactions are left after cleaning "
+                                                             "(implausible_timestamp: 2)"),
+}
+
+
+@pytest.mark.parametrize("case", list(ERROR_CASES))
+def test_bad_data_is_one_line_and_exit_2(case, tmp_path, capsys):
+    build, expected = ERROR_CASES[case]
+    params = write_params(tmp_path, build(tmp_path))
+    assert main(["validate", str(params)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0, err
+    assert err.startswith("cxnb: error: ") and "Traceback" not in err
+    assert expected in err, err
+    assert len(err) < 600, err
+
+
+def test_sample_value_is_shown_for_an_invalid_format(tmp_path, capsys):
+    main(["validate", str(write_params(tmp_path, _case_bad_timestamp_format(tmp_path)))])
+    err = capsys.readouterr().err
+    assert "'2021-01-05 10:00'" in err and "%Y-%m-%d %H:%M" in err
+
+
+def test_thousands_option_then_reads_the_numbers(tmp_path):
+    body = _client(tmp_path, HEADER + _lines() + 'C1,2021-03-05 10:00,1,"1,234.50"\n', ", read_options: {thousands: ','}")
+    q = prepare(load_params(write_params(tmp_path, body)), tmp_path / "run")
+    tx = pd.read_parquet(tmp_path / "run" / "data" / "transactions.parquet")
+    assert tx["price"].max() == 1234.5 and q["tables"]["transactions"]["rows_kept"] == 31
