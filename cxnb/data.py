@@ -37,7 +37,7 @@ from cxnb.constants import (
 )
 from cxnb.engine import database_url, duckdb_connection, spark_session
 from cxnb.errors import DataError
-from cxnb.privacy import looks_like_pii, pseudonym_sql, secret_key
+from cxnb.privacy import ID_COPY_SHARE, PII_SAMPLE_ROWS, copies_ids, pii_finding, pseudonym_sql, secret_key
 from cxnb.products import NON_PRODUCTS_FILE, candidate_non_products, excluded_items, excluded_summary
 from cxnb.textfiles import head_bytes, inner_suffix, plain_source, whitespace_aligned
 
@@ -862,8 +862,22 @@ def write_events(con, events: str, purchases: str, path: Path) -> None:
                         f"JOIN id_map m ON t.{COL_CUSTOMER} = m.raw", path, None)
 
 
-def _drop_pii(con, params: Params, typed: str) -> list[dict]:
-    """Drop listed PII columns and columns whose values look like e-mails or phone numbers."""
+PII_REASONS = {
+    "email": "values look like e-mail addresses ({share:.0%} of a sample of {n:,})",
+    "phone": "values look like phone numbers ({share:.0%} of a sample of {n:,})",
+    "contact": "values are e-mail addresses and phone numbers ({share:.0%} of a sample of {n:,})",
+    "free_text": "free text holding e-mail addresses or phone numbers ({share:.1%} of a sample of {n:,})",
+    "customer_id": "a copy of the raw customer id (equal on {share:.0%} of a sample of {n:,} rows)",
+}
+
+
+def _pii_reason(kind: str, share: float, n: int) -> str:
+    return PII_REASONS[kind].format(share=share, n=n)
+
+
+def _drop_pii(con, params: Params, typed: str, numbered_ids: bool = False) -> list[dict]:
+    """Drop listed PII columns and, judged on a seeded sample of rows, columns holding mostly e-mails or phone
+    numbers (or a mix), free text containing them, or a copy of the raw customer id (unless ids are row numbers)."""
     cfg = params.data.customers
     cols = [c for c in _raw_columns(con, typed) if c not in ("_row", COL_CUSTOMER)]
     dropped = []
@@ -872,14 +886,18 @@ def _drop_pii(con, params: Params, typed: str) -> list[dict]:
             raise DataError(f"{params.path}: key 'data.customers.pii' lists '{col}', which is not a column of "
                             f"{_where(params, 'customers')}; the columns are: {', '.join(cols)}.")
         dropped.append({"column": col, "reason": "listed in data.customers.pii"})
+    sample = con.execute(f"SELECT * FROM {typed} USING SAMPLE reservoir({PII_SAMPLE_ROWS} ROWS) REPEATABLE (42)"
+                         ).df()
     for col in cols:
         if col in cfg.pii or col == cfg.label:
             continue
-        sample = con.execute(f"SELECT CAST({_q(col)} AS VARCHAR) FROM {typed} LIMIT 500").df().iloc[:, 0]
-        kind = looks_like_pii(sample)
+        kind, share = pii_finding(sample[col])
+        n = int(sample[col].notna().sum())
+        if kind is None and not numbered_ids:
+            share = copies_ids(sample[col], sample[COL_CUSTOMER])
+            kind = "customer_id" if share >= ID_COPY_SHARE and n >= 2 else None
         if kind:
-            dropped.append({"column": col, "reason": f"values look like {kind} numbers" if kind == "phone"
-                            else "values look like e-mail addresses"})
+            dropped.append({"column": col, "reason": _pii_reason(kind, share, n)})
     if dropped:
         keep = [c for c in _raw_columns(con, typed) if c not in {d["column"] for d in dropped}]
         con.execute(f"CREATE OR REPLACE TEMP TABLE {typed}_safe AS SELECT {', '.join(map(_q, keep))} FROM {typed}")
@@ -995,7 +1013,8 @@ def _prepare(params: Params, run_dir: Path, scratch: Path, id_map_path: str | Pa
                             "check the column mapping and analysis.start/end.")
         typed["transactions"] = clean
     if "customers" in typed:
-        quality["tables"]["customers"]["pii_dropped"] = _drop_pii(con, params, typed["customers"])
+        numbered = quality["tables"]["customers"].get("customer_id") == "row_number"
+        quality["tables"]["customers"]["pii_dropped"] = _drop_pii(con, params, typed["customers"], numbered)
         con.execute(f"CREATE OR REPLACE TEMP TABLE customers_dedup AS SELECT * EXCLUDE (_row) FROM {typed['customers']} "
                     f"WHERE {COL_CUSTOMER} IS NOT NULL QUALIFY row_number() OVER (PARTITION BY {COL_CUSTOMER} ORDER BY _row) = 1")
         typed["customers"] = "customers_dedup"

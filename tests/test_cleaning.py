@@ -177,3 +177,49 @@ def test_thousands_option_then_reads_the_numbers(tmp_path):
     q = prepare(load_params(write_params(tmp_path, body)), tmp_path / "run")
     tx = pd.read_parquet(tmp_path / "run" / "data" / "transactions.parquet")
     assert tx["price"].max() == 1234.5 and q["tables"]["transactions"]["rows_kept"] == 31
+
+
+# ------------------------------------------------------------------------- personal data found by its share
+
+def test_contact_free_text_and_id_copy_columns_are_dropped_as_pii(tmp_path):
+    n = 200
+    contact = [f"c{i}@example.com" if i % 5 < 2 else f"+44 20 7946 {i:04d}" if i % 5 < 4 else "unknown" for i in range(n)]
+    notes = [f"called on 2021-03-{i % 28 + 1:02d}; prefers mail to c{i}@example.com" if i % 10 == 0
+             else f"order 1234567{i % 10} on 2021-03-{i % 28 + 1:02d} 10:15" for i in range(n)]
+    pd.DataFrame({"id": [f"{17000 + i}" for i in range(n)], "contact": contact, "notes": notes,
+                  "legacy_id": [17000.0 + i for i in range(n)], "region": ["North", "South"] * (n // 2),
+                  "visits": [str(i % 7) for i in range(n)]}).to_csv(tmp_path / "c.csv", index=False)
+    lines = "".join(f"{17000 + i % n},2021-{i % 12 + 1:02d}-05 10:00,1,3\n" for i in range(2 * n))
+    body = _client(tmp_path, HEADER + lines) + "  customers: {source: c.csv, columns: {customer_id: id}}\n"
+    q = prepare(load_params(write_params(tmp_path, body)), tmp_path / "run")
+    reasons = {d["column"]: d["reason"] for d in q["tables"]["customers"]["pii_dropped"]}
+    assert set(reasons) == {"contact", "notes", "legacy_id"}, reasons
+    assert reasons["contact"].startswith("values are e-mail addresses and phone numbers (80% of a sample")
+    assert reasons["notes"].startswith("free text holding e-mail addresses or phone numbers (10.0%")
+    assert reasons["legacy_id"].startswith("a copy of the raw customer id (equal on 100%")
+    kept = pd.read_parquet(tmp_path / "run" / "data" / "customers.parquet")
+    assert list(kept.columns) == ["customer_id", "region", "visits"]
+    assert not kept["customer_id"].isin([str(17000 + i) for i in range(n)]).any()  # pseudonyms, not raw ids
+
+
+# ------------------------------------------------------------------------- customers and buyers that do not match
+
+def test_few_shared_ids_are_said_in_validate_and_the_report(tmp_path, capsys):
+    (tmp_path / "c.csv").write_text("id,region\n" + "".join(f"K{i},North\n" for i in range(20)) + "C1,South\n")
+    body = _client(tmp_path, HEADER + _lines()) + "  customers: {source: c.csv, columns: {customer_id: id}}\n"
+    params = write_params(tmp_path, body)
+    assert main(["validate", str(params)]) == 0
+    out = capsys.readouterr().out
+    assert "warning: Few customers match: Only 10% of the customers who bought (1 of 10) are in the customer table" \
+        in out and "20 of its customers never bought" in out
+    from cxnb.quality import id_overlap_warning
+
+    q = prepare(load_params(params), tmp_path / "run")
+    assert "1 位" in id_overlap_warning(q, "zh") and "10%" in id_overlap_warning(q, "zh")
+
+
+def test_matching_ids_give_no_warning(tmp_path, capsys):
+    (tmp_path / "c.csv").write_text("id,region\n" + "".join(f"C{i},North\n" for i in range(6)))
+    body = _client(tmp_path, HEADER + _lines()) + "  customers: {source: c.csv, columns: {customer_id: id}}\n"
+    assert main(["validate", str(write_params(tmp_path, body))]) == 0
+    assert "warning" not in capsys.readouterr().out  # 6 of 10 buyers found: above the 50% line
