@@ -137,6 +137,16 @@ def id_overlap_warning(quality: dict, language: str = "en") -> str | None:
              without=f"{overlap['customer_rows_without_purchases']:,}")
 
 
+def data_warnings(quality: dict, language: str = "en") -> list[str]:
+    """What validate and the data-quality report must say before any figure: customer and purchase tables that
+    share few ids, and parameters narrowed or left without figures by the size of the data."""
+    from cxnb.guards import parameter_note_text
+
+    overlap = id_overlap_warning(quality, language)
+    return ([overlap] if overlap else []) + [parameter_note_text(n, language)
+                                             for n in quality.get("parameter_notes", [])]
+
+
 def purchase_lines_read(info: dict) -> int:
     """Transaction lines the cleaning rules judged: all lines read, or the purchase lines of an event log (views,
     carts and favourites are kept for the journey, not removed)."""

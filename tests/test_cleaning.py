@@ -139,6 +139,19 @@ def _case_everything_implausible(tmp):
     return _client(tmp, HEADER + "C1,1900-01-01,1,3\nC2,1900-01-01,1,4\n")
 
 
+def _many_customers(n: int = 60) -> str:
+    return HEADER + "".join(f"C{i},2021-{j + 1:02d}-{i % 27 + 1:02d} 10:00,1,{3 + j}\n" for i in range(n)
+                            for j in range(1 + i % 3))
+
+
+def _case_k_too_large(tmp):
+    return _client(tmp, _many_customers()) + "analysis: {segmentation: {k: 7}}\n"
+
+
+def _case_cutoff_after_the_data(tmp):
+    return _client(tmp, _many_customers()) + "analysis: {cutoff: '2030-01-01'}\n"
+
+
 ERROR_CASES = {
     "excel formulas without saved results": (
         _case_excel_formulas, "column 'Amount' has 30 cells holding a formula with no saved result (e.g. row 2: "
@@ -149,6 +162,10 @@ ERROR_CASES = {
     "timestamp_format not matching": (_case_wrong_timestamp_format, "has values that are not dates in format "
                                                                     "%Y-%m-%d (row 1: '05.01.2021 10:00'"),
     "thousands separators": (_case_thousands, "set data.transactions.read_options.thousands: ','"),
+    "k larger than fits": (_case_k_too_large, "analysis.segmentation.k = 7 is too large: with 60 customers and "
+                                              "privacy.min_group_size 10 at most 6 segments"),
+    "cutoff after the data": (_case_cutoff_after_the_data, "key 'analysis.cutoff' (2030-01-01) is outside the "
+                                                           "purchases, which run from 2021-01-01 to 2021-03-27"),
     "every time implausible": (_case_everything_implausible, "no transactions are left after cleaning "
                                                              "(implausible_timestamp: 2)"),
 }
@@ -223,3 +240,38 @@ def test_matching_ids_give_no_warning(tmp_path, capsys):
     body = _client(tmp_path, HEADER + _lines()) + "  customers: {source: c.csv, columns: {customer_id: id}}\n"
     assert main(["validate", str(write_params(tmp_path, body))]) == 0
     assert "warning" not in capsys.readouterr().out  # 6 of 10 buyers found: above the 50% line
+
+
+# ------------------------------------------------------------------------- parameters narrowed by the data
+
+PARAMETER_NOTES = {
+    "k_range [2, 3000]": ("analysis: {segmentation: {k_range: [2, 3000]}}\n",
+                          "analysis.segmentation.k_range [2, 3000] is narrowed to [2, 6]: with 60 customers"),
+    "k_range [20, 3000], min_group_size 2": (
+        "analysis: {segmentation: {k_range: [20, 3000]}}\nprivacy: {min_group_size: 2}\n",
+        "k_range [20, 3000] is narrowed to [15, 15]: with 60 customers and privacy.min_group_size 2, no more "
+        "segments can be fitted and reported (and never more than 15)"),
+    "min_group_size above the customers": ("privacy: {min_group_size: 500}\n",
+                                           "The data holds only 60 customers, fewer than privacy.min_group_size "
+                                           "(500): the stage reports show no figures"),
+}
+
+
+@pytest.mark.parametrize("case", list(PARAMETER_NOTES))
+def test_parameters_the_data_narrows_are_stated_by_validate(case, tmp_path, capsys):
+    extra, expected = PARAMETER_NOTES[case]
+    params = write_params(tmp_path, _client(tmp_path, _many_customers()) + extra)
+    assert main(["validate", str(params)]) == 0
+    warnings = [line for line in capsys.readouterr().out.splitlines() if line.startswith("warning: ")]
+    assert len(warnings) == 1 and expected in warnings[0], warnings
+    from cxnb.quality import data_warnings
+
+    q = prepare(load_params(params), tmp_path / "run")
+    assert data_warnings(q, "zh") and all("{" not in w for w in data_warnings(q, "zh"))
+
+
+def test_a_fitting_range_says_nothing(tmp_path, capsys):
+    extra = "analysis: {segmentation: {k_range: [2, 5]}}\n"
+    params = write_params(tmp_path, _client(tmp_path, _many_customers()) + extra)
+    assert main(["validate", str(params)]) == 0
+    assert "warning" not in capsys.readouterr().out
