@@ -40,6 +40,7 @@ from cxnb.errors import DataError
 from cxnb.guards import parameter_notes
 from cxnb.privacy import ID_COPY_SHARE, PII_SAMPLE_ROWS, copies_ids, pii_finding, pseudonym_sql, secret_key
 from cxnb.products import NON_PRODUCTS_FILE, candidate_non_products, excluded_items, excluded_summary
+from cxnb.stage import json_ready
 from cxnb.textfiles import head_bytes, inner_suffix, plain_source, whitespace_aligned
 
 DATA_DIR = "data"
@@ -1064,8 +1065,8 @@ def _prepare(params: Params, run_dir: Path, scratch: Path, id_map_path: str | Pa
         write_id_map(con.execute("SELECT raw, pseudonym FROM id_map ORDER BY raw").df(), Path(id_map_path),
                      Path(run_dir))
     quality["parameter_notes"] = parameter_notes(params, quality)
-    (out / QUALITY_FILE).write_text(json.dumps(quality, indent=2, ensure_ascii=False, default=str) + "\n",
-                                    encoding="utf-8")
+    text = json.dumps(json_ready(quality), indent=2, ensure_ascii=False, default=str, allow_nan=False)
+    (out / QUALITY_FILE).write_text(text + "\n", encoding="utf-8")
     return quality
 
 

@@ -157,7 +157,12 @@ def purchase_lines_read(info: dict) -> int:
 
 
 def quality_metrics(quality: dict) -> dict:
-    """Headline figures of the data-quality stage for metrics.json."""
+    """Headline figures of the data-quality stage for metrics.json; of a client with fewer customers than
+    privacy.min_group_size only that number (any other figure would describe those few people)."""
+    few = [n["values"] for n in quality.get("parameter_notes", []) if n["note"] == "too_few_customers"]
+    if few:
+        return {"customers": few[0]["customers"], "figures_withheld": f"fewer customers than privacy.min_group_size "
+                                                                      f"({few[0]['minimum']})"}
     out: dict = {}
     tx = quality["tables"].get("transactions")
     if tx:

@@ -275,3 +275,45 @@ def test_a_fitting_range_says_nothing(tmp_path, capsys):
     params = write_params(tmp_path, _client(tmp_path, _many_customers()) + extra)
     assert main(["validate", str(params)]) == 0
     assert "warning" not in capsys.readouterr().out
+
+
+# ------------------------------------------------------------------------- end to end: the stages that crashed
+
+@pytest.mark.slow
+def test_demo_with_inf_nan_and_implausible_times_runs_and_writes_strict_json(tmp_path):
+    """Today inf/NaN crash stage 02 (IntCastingNaNError) and 03 (LinAlgError) and put Infinity in metrics.json;
+    year 1900/2999 give impossible recencies. Each is now a counted rule and the stages run."""
+    from cxnb.demo import write_demo_files
+    from cxnb.report import run_report
+
+    files = write_demo_files(tmp_path / "raw")
+    tx = pd.read_csv(files["transactions"], dtype=str, keep_default_na=False)
+    buyers = tx.loc[tx["event_type"] == "purchase", "customer_id"].drop_duplicates().head(40).tolist()
+    bad = pd.DataFrame([{"order_id": f"X{i}", "customer_id": c, "timestamp": ts, "item_id": "I0001",
+                         "quantity": q, "price": p, "event_type": "purchase"}
+                        for i, (c, (ts, q, p)) in enumerate(zip(buyers, [
+                            ("2024-03-01 10:00:00", "1", "inf"), ("2024-03-01 10:00:00", "NaN", "2.5"),
+                            ("2024-03-01 10:00:00", "1", "-inf"), ("1900-01-01 00:00:00", "1", "2.5"),
+                            ("2999-12-31 00:00:00", "1", "2.5")] * 8, strict=True))])
+    pd.concat([tx, bad]).to_csv(files["transactions"], index=False)
+    params = write_params(tmp_path / "raw", """
+        client: dirty
+        data:
+          transactions: {source: transactions.csv}
+          customers: {source: customers.csv, pii: [name]}
+          items: {source: items.csv, columns: {item_id: item_id}}
+        analysis: {horizon_days: 90, segmentation: {k: auto, k_range: [2, 6]}}
+        """)
+    out = run_report(params, out=tmp_path / "out", only=["data_quality", "requirement_analysis",
+                                                          "behavior_prediction"])
+    text = (out / "metrics.json").read_text()
+    metrics = json.loads(text, parse_constant=lambda c: pytest.fail(f"metrics.json holds {c}"))
+    assert metrics["data_quality"]["removed_by_rule"]["non_finite_value"] == 24
+    assert metrics["data_quality"]["removed_by_rule"]["implausible_timestamp"] == 16
+    assert metrics["data_quality"]["first_date"] >= "2023" and metrics["data_quality"]["last_date"] <= "2025"
+    for stage in ("requirement_analysis", "behavior_prediction"):
+        assert "skipped" not in metrics[stage], metrics[stage]
+    assert "logit" in metrics["behavior_prediction"]
+    dq_html = (out / "01_data_quality.html").read_text()
+    assert "implausible_timestamp" in dq_html and "before 1990-01-01" in dq_html
+    assert set(metrics["data_quality"]["pii_columns_dropped"]) == {"name", "email", "phone"}
