@@ -1011,8 +1011,12 @@ def _prepare(params: Params, run_dir: Path, scratch: Path, id_map_path: str | Pa
         kept = con.execute(f"SELECT coalesce(sum(_kept), 0) FROM {per_customer}").fetchall()[0][0]
         if kept == 0:
             reasons = ", ".join(f"{r['rule']}: {r['removed']}" for r in removed if r["removed"])
+            most = max(removed, key=lambda r: r["removed"])["rule"]
+            fix = ("check data.transactions.timestamp_format (every time falls before {} or after {}; unix times "
+                   "in milliseconds read as far-future dates)".format(*plausible_range())
+                   if most == "implausible_timestamp" else "check the column mapping and analysis.start/end")
             raise DataError(f"{_where(params, 'transactions')}: no transactions are left after cleaning ({reasons}); "
-                            "check the column mapping and analysis.start/end.")
+                            f"{fix}.")
         typed["transactions"] = clean
     if "customers" in typed:
         numbered = quality["tables"]["customers"].get("customer_id") == "row_number"

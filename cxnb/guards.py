@@ -43,6 +43,8 @@ def parameter_notes(params: Params, quality: dict) -> list[dict]:
     from cxnb.segment import MAX_K, MIN_CUSTOMERS, check_k, max_segments
 
     tx, cu = quality["tables"].get("transactions"), quality["tables"].get("customers")
+    if not (tx or cu):
+        return []
     n = (tx or cu)["summary"]["customers"]
     minimum, seg = params.privacy.min_group_size, params.analysis.segmentation
     notes: list[dict] = []

@@ -152,6 +152,11 @@ def _case_cutoff_after_the_data(tmp):
     return _client(tmp, _many_customers()) + "analysis: {cutoff: '2030-01-01'}\n"
 
 
+def _case_unix_milliseconds(tmp):
+    return _client(tmp, "u,t,a\n1,1609459200000,3\n2,1609459300000,4\n", ", timestamp_format: unix",
+                   mapping="{customer_id: u, timestamp: t, amount: a}")
+
+
 ERROR_CASES = {
     "excel formulas without saved results": (
         _case_excel_formulas, "column 'Amount' has 30 cells holding a formula with no saved result (e.g. row 2: "
@@ -166,6 +171,8 @@ ERROR_CASES = {
                                               "privacy.min_group_size 10 at most 6 segments"),
     "cutoff after the data": (_case_cutoff_after_the_data, "key 'analysis.cutoff' (2030-01-01) is outside the "
                                                            "purchases, which run from 2021-01-01 to 2021-03-27"),
+    "unix times in milliseconds": (_case_unix_milliseconds, "(implausible_timestamp: 2); check "
+                                                            "data.transactions.timestamp_format"),
     "every time implausible": (_case_everything_implausible, "no transactions are left after cleaning "
                                                              "(implausible_timestamp: 2)"),
 }
