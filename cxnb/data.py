@@ -921,6 +921,29 @@ def _create_id_map(con, params: Params, tables: list[str]) -> None:
                 "WHERE raw IS NOT NULL ORDER BY raw")
 
 
+UNPAD_GAIN = 0.1  # leading zeros are dropped from ids when that makes at least this share more buyers join
+_UNPAD = "regexp_replace({}, '^0+([0-9])', '\\1')"
+
+
+def _unpad_ids_if_they_join(con, transactions: str, customers: str) -> dict | None:
+    """Drop leading zeros from every customer id ('0001' -> '1') when one table writes them and the other does
+    not, so that at least UNPAD_GAIN more of the buyers join, and no two ids of a table become one; returns
+    the buyers matched before and after, or None (ids kept as given)."""
+    unpad = _UNPAD.format(COL_CUSTOMER)
+    ids = {t: f"(SELECT DISTINCT {COL_CUSTOMER} AS raw, {unpad} AS k FROM {t} WHERE {COL_CUSTOMER} IS NOT NULL)"
+           for t in (transactions, customers)}
+    buyers, before, after, tx_keys, cu_rows, cu_keys = con.execute(
+        f"""SELECT count(*), count(*) FILTER (WHERE raw IN (SELECT raw FROM {ids[customers]})),
+        count(*) FILTER (WHERE k IN (SELECT k FROM {ids[customers]})), count(DISTINCT k),
+        (SELECT count(*) FROM {ids[customers]}), (SELECT count(DISTINCT k) FROM {ids[customers]})
+        FROM {ids[transactions]}""").fetchall()[0]
+    if not buyers or after - before < UNPAD_GAIN * buyers or tx_keys < buyers or cu_keys < cu_rows:
+        return None
+    for table in (transactions, customers):
+        con.execute(f"UPDATE {table} SET {COL_CUSTOMER} = {unpad}")
+    return {"transaction_ids": int(buyers), "matched_before": int(before), "matched_after": int(after)}
+
+
 def _id_overlap(con, purchasers: str, customers: str) -> dict:
     """How many of the customers with purchases the customer table knows, and how many of its rows bought."""
     buyers, found, rows = con.execute(
@@ -998,6 +1021,10 @@ def _prepare(params: Params, run_dir: Path, scratch: Path, id_map_path: str | Pa
         removed_by_filter = read_notes.get("filter", {}).get("removed", 0)
         quality["tables"][table] = {"source": _where(params, table), "rows_read": int(rows_read + removed_by_filter),
                                     "columns": mapping, **read_notes, **notes}
+    if {"transactions", "customers"} <= set(typed) and quality["tables"]["customers"].get("customer_id") != "row_number":
+        unpadded = _unpad_ids_if_they_join(con, typed["transactions"], typed["customers"])
+        if unpadded:
+            quality["ids_unpadded"] = unpadded
     events = None
     if "transactions" in typed and COL_EVENT in _raw_columns(con, typed["transactions"]):
         typed["transactions"], events, counts = split_events(con, params, typed["transactions"])

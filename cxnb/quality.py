@@ -142,9 +142,14 @@ def data_warnings(quality: dict, language: str = "en") -> list[str]:
     share few ids, and parameters narrowed or left without figures by the size of the data."""
     from cxnb.guards import parameter_note_text
 
+    out = []
+    unpadded = quality.get("ids_unpadded")
+    if unpadded:
+        out.append(t("dq.ids_unpadded", language, ids=f"{unpadded['transaction_ids']:,}",
+                     before=f"{unpadded['matched_before']:,}", after=f"{unpadded['matched_after']:,}"))
     overlap = id_overlap_warning(quality, language)
-    return ([overlap] if overlap else []) + [parameter_note_text(n, language)
-                                             for n in quality.get("parameter_notes", [])]
+    return out + ([overlap] if overlap else []) + [parameter_note_text(n, language)
+                                                   for n in quality.get("parameter_notes", [])]
 
 
 def purchase_lines_read(info: dict) -> int:

@@ -11,7 +11,7 @@ import pytest
 from cxnb.cli import main
 from cxnb.config import load_params
 from cxnb.data import plausible_range, prepare
-from tests.conftest import write_params
+from tests.conftest import shared_data, write_params
 
 HEADER = "CustomerID,InvoiceDate,Quantity,UnitPrice\n"
 MAPPING = "{customer_id: CustomerID, timestamp: InvoiceDate, quantity: Quantity, price: UnitPrice}"
@@ -101,6 +101,36 @@ def test_float_ids_in_one_table_join_integer_ids_in_another(tmp_path):
                                                                   on="customer_id", how="left")
     assert joined["region"].notna().all()
     assert pd.read_parquet(data / "transactions.parquet")["customer_id"].nunique() == 3
+
+
+def test_cdnow_zero_padded_ids_join_the_customer_summary(tmp_path, capsys):
+    """CDNOW_sample.txt writes the sample customer id as '0001', cdnow_customers_summary.csv as '1': only the 1,358
+    ids from 1000 up matched (58%, no warning); without the zeros all 2,357 do, and validate says so."""
+    txt, summary = shared_data("cdnow-sample", "CDNOW_sample.txt"), shared_data("cdnow-sample",
+                                                                               "cdnow_customers_summary.csv")
+    params = write_params(tmp_path, f"""
+        client: cdnow
+        data:
+          transactions:
+            source: {txt}
+            read_options: {{sep: '\\s+', header: null, names: [master_id, customer, date, cds, dollars]}}
+            columns: {{customer_id: customer, timestamp: date, quantity: cds, amount: dollars}}
+            timestamp_format: "%Y%m%d"
+          customers: {{source: {summary}, columns: {{customer_id: ID}}}}
+        """)
+    assert main(["validate", str(params)]) == 0
+    assert "so 2,357 of the 2,357 customer ids of the transactions match the customer table instead of 1,358" \
+        in capsys.readouterr().out
+    q = prepare(load_params(params), tmp_path / "run")
+    assert q["id_overlap"]["share_found"] == 1.0 and q["id_overlap"]["purchasing_customers"] == 2349
+
+
+def test_leading_zeros_are_kept_when_dropping_them_would_merge_two_ids(tmp_path):
+    (tmp_path / "c.csv").write_text("id,region\n" + "".join(f"{i},North\n" for i in range(1, 11)) + "01,South\n")
+    lines = "".join(f"{i:04d},2021-{i % 12 + 1:02d}-05 10:00,1,3\n" for i in range(1, 11))
+    body = _client(tmp_path, HEADER + lines) + "  customers: {source: c.csv, columns: {customer_id: id}}\n"
+    q = prepare(load_params(write_params(tmp_path, body)), tmp_path / "run")
+    assert "ids_unpadded" not in q and q["id_overlap"]["found_in_customers"] == 0
 
 
 # ------------------------------------------------------------------------- one-line errors (exit 2, no traceback)
