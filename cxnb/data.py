@@ -930,8 +930,9 @@ def _unpad_ids_if_they_join(con, transactions: str, customers: str) -> dict | No
     not, so that at least UNPAD_GAIN more of the buyers join, and no two ids of a table become one; returns
     the buyers matched before and after, or None (ids kept as given)."""
     unpad = _UNPAD.format(COL_CUSTOMER)
-    ids = {t: f"(SELECT DISTINCT {COL_CUSTOMER} AS raw, {unpad} AS k FROM {t} WHERE {COL_CUSTOMER} IS NOT NULL)"
-           for t in (transactions, customers)}
+    purchases = f" AND {COL_EVENT} = {_lit(PURCHASE)}" if COL_EVENT in _raw_columns(con, transactions) else ""
+    ids = {t: f"(SELECT DISTINCT {COL_CUSTOMER} AS raw, {unpad} AS k FROM {t} WHERE {COL_CUSTOMER} IS NOT NULL"
+              f"{purchases if t == transactions else ''})" for t in (transactions, customers)}
     buyers, before, after, tx_keys, cu_rows, cu_keys = con.execute(
         f"""SELECT count(*), count(*) FILTER (WHERE raw IN (SELECT raw FROM {ids[customers]})),
         count(*) FILTER (WHERE k IN (SELECT k FROM {ids[customers]})), count(DISTINCT k),
