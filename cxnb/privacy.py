@@ -79,7 +79,7 @@ def _holds_phone(text: str) -> bool:
 
 def looks_like_pii(values: pd.Series, threshold: float = PII_SHARE) -> str | None:
     """'email' or 'phone' when most non-empty values are one; 'contact' when e-mails and phones together are;
-    'free_text' when at least FREE_TEXT_SHARE of longer texts contain one; else None."""
+    'free_text' when at least FREE_TEXT_SHARE of the values (two or more) contain one; else None."""
     return pii_finding(values, threshold)[0]
 
 
