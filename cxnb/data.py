@@ -853,6 +853,12 @@ def split_events(con, params: Params, typed: str) -> tuple[str, str, dict[str, i
     return "typed_purchases", "typed_events", {str(k): int(v) for k, v in counts.items()}
 
 
+def implausible_events(con, typed: str) -> int:
+    """Behaviour events (not purchases) whose time is implausible: left out of ``data/events.parquet``."""
+    return int(con.execute(f"SELECT count(*) FROM {typed} WHERE {COL_EVENT} IS DISTINCT FROM {_lit(PURCHASE)} "
+                           f"AND ({_implausible_timestamp(COL_TIMESTAMP)})").fetchall()[0][0])
+
+
 def write_events(con, events: str, purchases: str, path: Path) -> None:
     """``data/events.parquet``: every clean purchase and every behaviour event, with pseudonymized ids."""
     cols = [c for c in _raw_columns(con, events) if c != COL_EVENT]
@@ -1028,6 +1034,8 @@ def _prepare(params: Params, run_dir: Path, scratch: Path, id_map_path: str | Pa
             quality["ids_unpadded"] = unpadded
     events = None
     if "transactions" in typed and COL_EVENT in _raw_columns(con, typed["transactions"]):
+        quality["tables"]["transactions"]["events_implausible_timestamp"] = implausible_events(
+            con, typed["transactions"])
         typed["transactions"], events, counts = split_events(con, params, typed["transactions"])
         quality["tables"]["transactions"]["event_types"] = counts
     if "transactions" in typed:
@@ -1036,6 +1044,7 @@ def _prepare(params: Params, run_dir: Path, scratch: Path, id_map_path: str | Pa
             filtered = quality["tables"]["transactions"]["filter"]["removed"]
             removed = [{"rule": "filtered_out", "removed": filtered, "why": rule_why("filtered_out")}, *removed]
         quality["tables"]["transactions"]["cleaning"] = removed
+        quality["tables"]["transactions"]["plausible_range"] = list(plausible_range())
         kept = con.execute(f"SELECT coalesce(sum(_kept), 0) FROM {per_customer}").fetchall()[0][0]
         if kept == 0:
             reasons = ", ".join(f"{r['rule']}: {r['removed']}" for r in removed if r["removed"])

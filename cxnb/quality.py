@@ -147,6 +147,10 @@ def data_warnings(quality: dict, language: str = "en") -> list[str]:
     if unpadded:
         out.append(t("dq.ids_unpadded", language, ids=f"{unpadded['transaction_ids']:,}",
                      before=f"{unpadded['matched_before']:,}", after=f"{unpadded['matched_after']:,}"))
+    events = quality["tables"].get("transactions", {}).get("events_implausible_timestamp")
+    if events:
+        earliest, latest = quality["tables"]["transactions"]["plausible_range"]
+        out.append(t("dq.events_implausible", language, n=f"{events:,}", earliest=earliest, latest=latest))
     overlap = id_overlap_warning(quality, language)
     return out + ([overlap] if overlap else []) + [parameter_note_text(n, language)
                                                    for n in quality.get("parameter_notes", [])]

@@ -149,7 +149,7 @@ def _case_excel_formulas(tmp):
 
 
 def _case_long_field(tmp):
-    return _client(tmp, HEADER + 'C1,2021-01-05,1,"' + "x" * 3_000_000 + "\nC2,2021-01-06,1,3\n")
+    return _client(tmp, HEADER + 'C1,2021-01-05,1,"' + "x" * 10_000_000 + '"\nC2,2021-01-06,1,3\n')
 
 
 def _case_bad_timestamp_format(tmp):
@@ -354,3 +354,20 @@ def test_demo_with_inf_nan_and_implausible_times_runs_and_writes_strict_json(tmp
     dq_html = (out / "01_data_quality.html").read_text()
     assert "implausible_timestamp" in dq_html and "before 1990-01-01" in dq_html
     assert set(metrics["data_quality"]["pii_columns_dropped"]) == {"name", "email", "phone"}
+
+
+def test_behaviour_events_with_implausible_times_are_counted(tmp_path, capsys):
+    body = ("CustomerID,InvoiceDate,Quantity,UnitPrice,Event\n"
+            + "".join(f"C{i % 10},2021-{i % 12 + 1:02d}-05 10:00,1,3,buy\n" for i in range(30))
+            + "".join(f"C{i % 10},2021-{i % 12 + 1:02d}-04 10:00,,,pv\n" for i in range(30))
+            + "C1,1900-01-01 00:00,,,pv\nC2,2999-01-01 00:00,,,cart\nC3,1900-01-01 00:00,1,3,buy\n")
+    mapping = "{customer_id: CustomerID, timestamp: InvoiceDate, quantity: Quantity, price: UnitPrice, event_type: Event}"
+    params = write_params(tmp_path, _client(tmp_path, body, ", event_values: {buy: purchase, pv: view}",
+                                            mapping=mapping))
+    assert main(["validate", str(params)]) == 0
+    assert "warning: 2 behaviour events (views, carts, favourites) have a time before 1990-01-01" \
+        in capsys.readouterr().out
+    q = prepare(load_params(params), tmp_path / "run")
+    assert {r["rule"]: r["removed"] for r in q["tables"]["transactions"]["cleaning"]}["implausible_timestamp"] == 1
+    events = pd.read_parquet(tmp_path / "run" / "data" / "events.parquet")
+    assert len(events) == 60 and events["timestamp"].dt.year.eq(2021).all()
