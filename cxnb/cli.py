@@ -116,6 +116,8 @@ def validation_summary(quality: dict) -> str:
             lines.append(f"  codes that look like charges, not products (add to data.items.exclude?): {codes}")
         if info.get("pii_dropped"):
             lines.append("  PII columns dropped: " + ", ".join(d["column"] for d in info["pii_dropped"]))
+    from cxnb.quality import data_warnings
+    lines += [f"warning: {w}" for w in data_warnings(quality)]
     zone = quality.get("timezone")
     lines.append(f"time zone: {zone}" if zone else "time zone: as given in the data (unix times read as UTC)")
     return "\n".join(lines)

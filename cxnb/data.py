@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 import tempfile
+from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
 
@@ -35,8 +37,10 @@ from cxnb.constants import (
 )
 from cxnb.engine import database_url, duckdb_connection, spark_session
 from cxnb.errors import DataError
-from cxnb.privacy import looks_like_pii, pseudonym_sql, secret_key
+from cxnb.guards import parameter_notes
+from cxnb.privacy import ID_COPY_SHARE, PII_SAMPLE_ROWS, copies_ids, pii_finding, pseudonym_sql, secret_key
 from cxnb.products import NON_PRODUCTS_FILE, candidate_non_products, excluded_items, excluded_summary
+from cxnb.stage import json_ready
 from cxnb.textfiles import head_bytes, inner_suffix, plain_source, whitespace_aligned
 from cxnb.urls import mask_text, mask_url
 
@@ -57,12 +61,16 @@ TIMESTAMP_FORMATS = [
     "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y",
     "%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y",
 ]
+EARLIEST_PLAUSIBLE = "1990-01-01"  # earlier purchase times are placeholders (1900-01-01) or typing errors
 TIMESTAMP_SAMPLE_LINES, TIMESTAMP_SAMPLE_VALUES = 2_000_000, 20_000  # lines read / values tried to infer a format
 CLEANING_RULES = {
     "filtered_out": "not selected by the row filter data.transactions.where",
     "missing_customer_id": "no customer id, so the line cannot be attributed to anyone",
     "missing_timestamp": "no purchase time",
     "exact_duplicate": "the same line appears more than once (every column equal); the copies are dropped",
+    "non_finite_value": "quantity, price or amount is infinite or not a number (inf, NaN): no sum can use it",
+    "implausible_timestamp": "timestamp before {earliest} or after {latest} (the day after the run): a placeholder "
+                             "or mistyped date, not a real purchase time",
     "cancellation_or_return": "a cancellation or return: order id starting with 'C' or a negative quantity",
     "zero_quantity": "quantity is zero",
     "non_positive_price": "unit price or line amount is zero or negative",
@@ -212,8 +220,23 @@ def _check_encoding(path: Path, encoding: str | None, params: Params, table: str
         ) from None
 
 
+_LINE_TOO_LONG = re.compile(r"CSV Error on Line: (\d+).*?Maximum line size of (\d+) bytes exceeded\. "
+                            r"Actual Size:\s*(\d+)", re.S)
+
+
 def _unreadable(where: Path | str, table: str, exc: Exception) -> DataError:
-    return DataError(f"{where}: cannot be read ({str(exc).splitlines()[0]}); "
+    """The reader's error in one line, with the read option most likely to fix it."""
+    text = str(exc)
+    opts = f"data.{table}.read_options"
+    long_line = _LINE_TOO_LONG.search(text)
+    if long_line:
+        line, limit, size = (int(g) for g in long_line.groups())
+        return DataError(f"{where}: line {line:,} holds a field too long to read ({size:,} bytes; at most "
+                         f"{limit:,} per line): a quote character opened and never closed usually makes the rest of "
+                         f"the file one field; check {opts}.quotechar (and escapechar) and sep.")
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    detail = f": {lines[1][:160]}" if len(lines) > 1 and lines[0].startswith("Invalid Input Error: CSV Error") else ""
+    return DataError(f"{where}: cannot be read ({lines[0] if lines else type(exc).__name__}{detail}); "
                      f"check data.{table}.source and its read_options (sep, header, encoding).")
 
 
@@ -261,7 +284,39 @@ def _read_excel(path: Path, params: Params, table: str, cfg: TableConfig) -> pd.
         opts["sheet_name"] = sheets[0]
     elif opts["sheet_name"] not in sheets:
         raise DataError(f"{path}: no sheet '{opts['sheet_name']}'; the sheets are {', '.join(sheets)}.")
-    return pd.read_excel(path, dtype=str, **opts)
+    df = pd.read_excel(path, dtype=str, **opts)
+    blanks = [c for c in _wanted_columns(params, table, [str(c) for c in df.columns]) if df[c].isna().any()]
+    if blanks and path.suffix.lower() in (".xlsx", ".xlsm"):
+        _refuse_uncached_formulas(path, opts["sheet_name"], blanks, int(opts.get("skiprows") or 0) + 1)
+    return df
+
+
+def _refuse_uncached_formulas(path: Path, sheet: str, columns: list[str], header_row: int) -> None:
+    """A one-line error when one of ``columns`` holds formulas whose result was never saved (a file written by a
+    program, not by Excel): they read as empty cells."""
+    from openpyxl import load_workbook
+
+    books = [load_workbook(path, read_only=True, data_only=flag) for flag in (False, True)]
+    try:
+        formulas, cached = (book[sheet].iter_rows(min_row=header_row, values_only=True) for book in books)
+        header = [str(v) for v in next(formulas)]
+        next(cached)
+        wanted = {i: name for i, name in enumerate(header) if name in columns}
+        found: dict[str, list] = {}
+        for row, (cells, values) in enumerate(zip(formulas, cached, strict=False), header_row + 1):
+            for i, name in wanted.items():
+                cell = cells[i] if i < len(cells) else None
+                if isinstance(cell, str) and cell.startswith("=") and (i >= len(values) or values[i] is None):
+                    found.setdefault(name, []).append((row, cell))
+    finally:
+        for book in books:
+            book.close()
+    if found:
+        name, cells = next(iter(found.items()))
+        raise DataError(
+            f"{path}: column '{name}' has {len(cells):,} cells holding a formula with no saved result (e.g. row "
+            f"{cells[0][0]}: {cells[0][1]!r}), which read as empty; open the file in Excel and save it (Excel then "
+            "stores the results), or export the sheet as CSV.")
 
 
 SQL_CHUNK_ROWS = 100_000
@@ -506,6 +561,26 @@ def infer_timestamp_format(values: list[str]) -> str | None:
     return fits[0]
 
 
+def _sample_value(con, view: str, col: str) -> str | None:
+    """The first non-blank value of ``col``, as text."""
+    row = con.execute(f"SELECT trim(CAST({_q(col)} AS VARCHAR)) AS v FROM {view} WHERE v <> '' LIMIT 1").fetchall()
+    return row[0][0] if row else None
+
+
+def _check_timestamp_format(con, view: str, col: str, fmt: str, params: Params, table: str) -> None:
+    """A one-line error naming timestamp_format, with a value of the column, when ``fmt`` is not a strptime format."""
+    try:
+        con.execute(f"SELECT try_strptime('2000-01-01', {_lit(fmt)})").fetchall()
+    except duckdb.Error as exc:
+        reason = str(exc).splitlines()[0].split(f"{fmt}: ", 1)[-1]
+        sample = _sample_value(con, view, col)
+        guess = infer_timestamp_format([sample]) if sample else None
+        hint = f"; for {sample!r} use \"{guess}\"" if guess and guess != "ambiguous" else ""
+        raise DataError(f"{params.path}: key 'data.{table}.timestamp_format' ({fmt!r}) is not a date format "
+                        f"({reason}); column '{col}' holds values like {sample!r}{hint} (strftime codes, or "
+                        "\"unix\" for epoch seconds).") from None
+
+
 def _timestamp_expr(con, view: str, col: str, dtype: str, fmt: str | None, params: Params, table: str) -> tuple[str, str]:
     """SQL expression giving a TIMESTAMP for the client column, and the format used."""
     ref = _q(col)
@@ -517,6 +592,7 @@ def _timestamp_expr(con, view: str, col: str, dtype: str, fmt: str | None, param
     if fmt == "unix":  # seconds since 1970-01-01 UTC, as wall-clock time in the client's time zone
         return f"timezone({zone}, to_timestamp(TRY_CAST({ref} AS DOUBLE)))", "unix"
     if fmt:
+        _check_timestamp_format(con, view, col, fmt, params, table)
         return f"try_strptime(trim(CAST({ref} AS VARCHAR)), {_lit(fmt)})", fmt
     # Distinct values of the first lines, spread by a fixed hash (not the first ones in sort order, which
     # could all be early days of the month); the full check afterwards still reads every line.
@@ -543,8 +619,10 @@ def _timestamp_expr(con, view: str, col: str, dtype: str, fmt: str | None, param
 
 def _attribute_expr(con, view: str, col: str, dtype: str) -> str:
     """An attribute column as a number when every non-blank value is one (and none has a leading zero, like a
-    zip code), else as text with blanks turned into missing values."""
+    zip code), else as text with blanks turned into missing values; inf and NaN become missing values."""
     ref = _q(col)
+    if dtype in ("DOUBLE", "FLOAT"):
+        return f"CASE WHEN isfinite({ref}) THEN {ref} END AS {ref}"
     if dtype != "VARCHAR":
         return ref
     text = f"NULLIF(trim({ref}), '')"
@@ -552,7 +630,14 @@ def _attribute_expr(con, view: str, col: str, dtype: str) -> str:
         f"""SELECT count({text}) > 0 AND count({text}) = count(TRY_CAST({text} AS DOUBLE))
         AND NOT bool_or(coalesce(regexp_matches({text}, '^-?0[0-9]'), false)) FROM {view}"""
     ).fetchall()[0][0]
-    return f"TRY_CAST({text} AS DOUBLE) AS {ref}" if numeric else f"{text} AS {ref}"
+    number = f"TRY_CAST({text} AS DOUBLE)"
+    return f"CASE WHEN isfinite({number}) THEN {number} END AS {ref}" if numeric else f"{text} AS {ref}"
+
+
+def _key_expr(ref: str) -> str:
+    """A customer or item id as text, an integral float written as an integer ('17850.0' -> '17850'), so ids read
+    as numbers by one source and as text by another join."""
+    return f"regexp_replace(NULLIF(trim(CAST({ref} AS VARCHAR)), ''), '^(-?[0-9]+)\\.0+$', '\\1')"
 
 
 def _event_expr(ref: str, values: dict[str, str]) -> str:
@@ -570,6 +655,22 @@ def _first_bad_check(checks: list[tuple[str, str, str, str, str]]) -> str:
     return f"CASE {whens} END AS _bad"
 
 
+_THOUSANDS = re.compile(r"^[-+]?\d{1,3}([,.' ]\d{3})+([.,]\d+)?$")
+
+
+def _type_hint(canon: str, bad: list[str], table: str) -> str:
+    """What the failing values suggest: thousands separators in a number, or the date format they are written in."""
+    if canon == COL_TIMESTAMP:
+        guess = infer_timestamp_format([v.strip() for v in bad])
+        return f" (these values read as \"{guess}\")" if guess and guess != "ambiguous" else ""
+    marks = {m.group(1)[0] for v in bad if (m := _THOUSANDS.match(v.strip()))}
+    if len(marks) == 1:
+        mark = marks.pop()
+        return (f"; the values use {mark!r} as a thousands separator: set data.{table}.read_options.thousands: "
+                f"{mark!r}" + ("" if mark != "." else " (and decimal: ',')"))
+    return ""
+
+
 def typed_select(con, params: Params, table: str, view: str, mapping: dict[str, str]) -> tuple[str, dict]:
     """Create a temp table ``typed_<table>`` with canonical, typed columns; returns its name and notes."""
     raw_types = _raw_columns(con, view)
@@ -584,7 +685,7 @@ def typed_select(con, params: Params, table: str, view: str, mapping: dict[str, 
             expr, used = _timestamp_expr(con, view, col, raw_types[col], fmt, params, table)
             notes["timestamp_format"] = used
             if not raw_types[col].startswith(("TIMESTAMP", "DATE")):
-                checks.append((canon, col, expr, f"dates in format {used}",
+                checks.append((canon, col, expr, "epoch seconds (unix)" if used == "unix" else f"dates in format {used}",
                                f"set data.{table}.timestamp_format to the format the column uses"))
         elif canon in NUMERIC_COLUMNS:
             text = f"trim(CAST({ref} AS VARCHAR))"
@@ -599,6 +700,8 @@ def typed_select(con, params: Params, table: str, view: str, mapping: dict[str, 
                                "clean the column or map a different one (decimal commas: read_options.decimal)"))
         elif canon == COL_EVENT:
             expr = _event_expr(ref, params.data.transactions.event_values)
+        elif canon in (COL_CUSTOMER, COL_ITEM):
+            expr = _key_expr(ref)
         else:
             expr = f"NULLIF(trim(CAST({ref} AS VARCHAR)), '')"
         exprs.append(f"{expr} AS {_q(canon)}")
@@ -622,7 +725,8 @@ def typed_select(con, params: Params, table: str, view: str, mapping: dict[str, 
         first = con.execute(f"SELECT min(_bad) FROM {name}").fetchall()[0][0]
         if first is not None:
             canon, col, expr, what, fix = checks[first]
-            raise _type_error(params, table, col, canon, what, _bad_values(con, numbered, _q(col), expr), fix)
+            bad = _bad_values(con, numbered, _q(col), expr)
+            raise _type_error(params, table, col, canon, what, bad, fix + _type_hint(canon, [v for _, v in bad], table))
         con.execute(f"ALTER TABLE {name} DROP COLUMN _bad")
     return name, notes
 
@@ -633,6 +737,12 @@ def _rule_conditions(params: Params, cols: list[str]) -> dict[str, str]:
     """SQL condition per cleaning rule (applied in order; a line counts under the first rule it meets)."""
     conds = {"missing_customer_id": f"{COL_CUSTOMER} IS NULL", "missing_timestamp": f"{COL_TIMESTAMP} IS NULL",
              "exact_duplicate": "_n > 1"}
+    numbers = [c for c in (COL_QUANTITY, COL_PRICE, COL_AMOUNT) if c in cols]
+    if {COL_QUANTITY, COL_PRICE} <= set(cols) and COL_AMOUNT not in cols:
+        numbers.append(f"{COL_QUANTITY} * {COL_PRICE}")  # the line amount, which overflows to inf on huge values
+    if numbers:
+        conds["non_finite_value"] = " OR ".join(f"NOT isfinite({c})" for c in numbers)
+    conds["implausible_timestamp"] = _implausible_timestamp(COL_TIMESTAMP)
     cancel = []
     if COL_ORDER in cols:
         cancel.append(f"left({COL_ORDER}, 1) IN ('C', 'c')")
@@ -653,6 +763,22 @@ def _rule_conditions(params: Params, cols: list[str]) -> dict[str, str]:
     if window:
         conds["outside_window"] = " OR ".join(window)
     return conds
+
+
+def plausible_range(today: date | None = None) -> tuple[str, str]:
+    """The first and last day a purchase time may fall on: EARLIEST_PLAUSIBLE and the day after ``today``."""
+    return EARLIEST_PLAUSIBLE, ((today or date.today()) + timedelta(days=1)).isoformat()
+
+
+def _implausible_timestamp(col: str) -> str:
+    earliest, latest = plausible_range()
+    return (f"{col} < TIMESTAMP {_lit(earliest)} OR {col} >= TIMESTAMP {_lit(latest)} + INTERVAL 1 DAY")
+
+
+def rule_why(rule: str) -> str:
+    """Why the cleaning rule removes a line, with the bounds it uses."""
+    earliest, latest = plausible_range()
+    return CLEANING_RULES[rule].format(earliest=earliest, latest=latest)
 
 
 def clean_transactions(con, params: Params, typed: str) -> tuple[str, list[dict], str]:
@@ -693,7 +819,7 @@ def clean_transactions(con, params: Params, typed: str) -> tuple[str, list[dict]
     totals = dict(zip(conds, con.execute(
         f"SELECT {', '.join(f'sum({rule})' for rule in conds)} FROM per_customer").fetchall()[0], strict=True))
     totals["exact_duplicate"] = duplicates
-    removed = [{"rule": rule, "removed": int(totals[rule] or 0), "why": CLEANING_RULES[rule]}
+    removed = [{"rule": rule, "removed": int(totals[rule] or 0), "why": rule_why(rule)}
                for rule in _rule_conditions(params, cols)]
     select = [c for c in cols if c != COL_AMOUNT] + ([f"{amount} AS {COL_AMOUNT}"] if amount else [])
     con.execute(f"CREATE OR REPLACE TEMP VIEW clean_transactions AS SELECT {', '.join(select)} FROM deduplicated "
@@ -712,10 +838,16 @@ def split_events(con, params: Params, typed: str) -> tuple[str, str, dict[str, i
     keep = [c for c in (COL_CUSTOMER, COL_TIMESTAMP, COL_EVENT, COL_ITEM) if c in _raw_columns(con, typed)]
     con.execute(f"CREATE OR REPLACE TEMP TABLE typed_events AS SELECT DISTINCT {', '.join(keep)} FROM {typed} "
                 f"WHERE {COL_EVENT} IS DISTINCT FROM {_lit(PURCHASE)} AND {COL_CUSTOMER} IS NOT NULL "
-                f"AND {COL_TIMESTAMP} IS NOT NULL")
+                f"AND {COL_TIMESTAMP} IS NOT NULL AND NOT ({_implausible_timestamp(COL_TIMESTAMP)})")
     con.execute(f"CREATE OR REPLACE TEMP TABLE typed_purchases AS SELECT * EXCLUDE ({COL_EVENT}) FROM {typed} "
                 f"WHERE {COL_EVENT} = {_lit(PURCHASE)}")
     return "typed_purchases", "typed_events", {str(k): int(v) for k, v in counts.items()}
+
+
+def implausible_events(con, typed: str) -> int:
+    """Behaviour events (not purchases) whose time is implausible: left out of ``data/events.parquet``."""
+    return int(con.execute(f"SELECT count(*) FROM {typed} WHERE {COL_EVENT} IS DISTINCT FROM {_lit(PURCHASE)} "
+                           f"AND ({_implausible_timestamp(COL_TIMESTAMP)})").fetchall()[0][0])
 
 
 def write_events(con, events: str, purchases: str, path: Path) -> None:
@@ -729,8 +861,22 @@ def write_events(con, events: str, purchases: str, path: Path) -> None:
                         f"JOIN id_map m ON t.{COL_CUSTOMER} = m.raw", path, None)
 
 
-def _drop_pii(con, params: Params, typed: str) -> list[dict]:
-    """Drop listed PII columns and columns whose values look like e-mails or phone numbers."""
+PII_REASONS = {
+    "email": "values look like e-mail addresses ({share:.0%} of a sample of {n:,})",
+    "phone": "values look like phone numbers ({share:.0%} of a sample of {n:,})",
+    "contact": "values are e-mail addresses and phone numbers ({share:.0%} of a sample of {n:,})",
+    "free_text": "free text holding e-mail addresses or phone numbers ({share:.1%} of a sample of {n:,})",
+    "customer_id": "a copy of the raw customer id (equal on {share:.0%} of a sample of {n:,} rows)",
+}
+
+
+def _pii_reason(kind: str, share: float, n: int) -> str:
+    return PII_REASONS[kind].format(share=share, n=n)
+
+
+def _drop_pii(con, params: Params, typed: str, numbered_ids: bool = False) -> list[dict]:
+    """Drop listed PII columns and, judged on a seeded sample of rows, columns holding mostly e-mails or phone
+    numbers (or a mix), free text containing them, or a copy of the raw customer id (unless ids are row numbers)."""
     cfg = params.data.customers
     cols = [c for c in _raw_columns(con, typed) if c not in ("_row", COL_CUSTOMER)]
     dropped = []
@@ -739,14 +885,18 @@ def _drop_pii(con, params: Params, typed: str) -> list[dict]:
             raise DataError(f"{params.path}: key 'data.customers.pii' lists '{col}', which is not a column of "
                             f"{_where(params, 'customers')}; the columns are: {', '.join(cols)}.")
         dropped.append({"column": col, "reason": "listed in data.customers.pii"})
+    sample = con.execute(f"SELECT * FROM {typed} USING SAMPLE reservoir({PII_SAMPLE_ROWS} ROWS) REPEATABLE (42)"
+                         ).df()
     for col in cols:
         if col in cfg.pii or col == cfg.label:
             continue
-        sample = con.execute(f"SELECT CAST({_q(col)} AS VARCHAR) FROM {typed} LIMIT 500").df().iloc[:, 0]
-        kind = looks_like_pii(sample)
+        kind, share = pii_finding(sample[col])
+        n = int(sample[col].notna().sum())
+        if kind is None and not numbered_ids:
+            share = copies_ids(sample[col], sample[COL_CUSTOMER])
+            kind = "customer_id" if share >= ID_COPY_SHARE and n >= 2 else None
         if kind:
-            dropped.append({"column": col, "reason": f"values look like {kind} numbers" if kind == "phone"
-                            else "values look like e-mail addresses"})
+            dropped.append({"column": col, "reason": _pii_reason(kind, share, n)})
     if dropped:
         keep = [c for c in _raw_columns(con, typed) if c not in {d["column"] for d in dropped}]
         con.execute(f"CREATE OR REPLACE TEMP TABLE {typed}_safe AS SELECT {', '.join(map(_q, keep))} FROM {typed}")
@@ -766,6 +916,41 @@ def _create_id_map(con, params: Params, tables: list[str]) -> None:
         pseudo = "raw"
     con.execute(f"CREATE OR REPLACE TEMP TABLE id_map AS SELECT raw, {pseudo} AS pseudonym FROM ({union}) "
                 "WHERE raw IS NOT NULL ORDER BY raw")
+
+
+UNPAD_GAIN = 0.1  # leading zeros are dropped from ids when that makes at least this share more buyers join
+_UNPAD = "regexp_replace({}, '^0+([0-9])', '\\1')"
+
+
+def _unpad_ids_if_they_join(con, transactions: str, customers: str) -> dict | None:
+    """Drop leading zeros from every customer id ('0001' -> '1') when one table writes them and the other does
+    not, so that at least UNPAD_GAIN more of the buyers join, and no two ids of a table become one; returns
+    the buyers matched before and after, or None (ids kept as given)."""
+    unpad = _UNPAD.format(COL_CUSTOMER)
+    purchases = f" AND {COL_EVENT} = {_lit(PURCHASE)}" if COL_EVENT in _raw_columns(con, transactions) else ""
+    ids = {t: f"(SELECT DISTINCT {COL_CUSTOMER} AS raw, {unpad} AS k FROM {t} WHERE {COL_CUSTOMER} IS NOT NULL"
+              f"{purchases if t == transactions else ''})" for t in (transactions, customers)}
+    buyers, before, after, tx_keys, cu_rows, cu_keys = con.execute(
+        f"""SELECT count(*), count(*) FILTER (WHERE raw IN (SELECT raw FROM {ids[customers]})),
+        count(*) FILTER (WHERE k IN (SELECT k FROM {ids[customers]})), count(DISTINCT k),
+        (SELECT count(*) FROM {ids[customers]}), (SELECT count(DISTINCT k) FROM {ids[customers]})
+        FROM {ids[transactions]}""").fetchall()[0]
+    if not buyers or after - before < UNPAD_GAIN * buyers or tx_keys < buyers or cu_keys < cu_rows:
+        return None
+    for table in (transactions, customers):
+        con.execute(f"UPDATE {table} SET {COL_CUSTOMER} = {unpad}")
+    return {"transaction_ids": int(buyers), "matched_before": int(before), "matched_after": int(after)}
+
+
+def _id_overlap(con, purchasers: str, customers: str) -> dict:
+    """How many of the customers with purchases the customer table knows, and how many of its rows bought."""
+    buyers, found, rows = con.execute(
+        f"""SELECT (SELECT count(*) FROM {purchasers}),
+        (SELECT count(*) FROM {purchasers} p SEMI JOIN {customers} c ON p.{COL_CUSTOMER} = c.{COL_CUSTOMER}),
+        (SELECT count(*) FROM {customers})""").fetchall()[0]
+    return {"purchasing_customers": int(buyers), "found_in_customers": int(found),
+            "share_found": round(found / buyers, 4) if buyers else None, "customer_rows": int(rows),
+            "customer_rows_without_purchases": int(rows - found)}
 
 
 def _write_parquet(con, select_sql: str, path: Path, order: str | None) -> None:
@@ -834,24 +1019,36 @@ def _prepare(params: Params, run_dir: Path, scratch: Path, id_map_path: str | Pa
         removed_by_filter = read_notes.get("filter", {}).get("removed", 0)
         quality["tables"][table] = {"source": _where(params, table), "rows_read": int(rows_read + removed_by_filter),
                                     "columns": mapping, **read_notes, **notes}
+    if {"transactions", "customers"} <= set(typed) and quality["tables"]["customers"].get("customer_id") != "row_number":
+        unpadded = _unpad_ids_if_they_join(con, typed["transactions"], typed["customers"])
+        if unpadded:
+            quality["ids_unpadded"] = unpadded
     events = None
     if "transactions" in typed and COL_EVENT in _raw_columns(con, typed["transactions"]):
+        quality["tables"]["transactions"]["events_implausible_timestamp"] = implausible_events(
+            con, typed["transactions"])
         typed["transactions"], events, counts = split_events(con, params, typed["transactions"])
         quality["tables"]["transactions"]["event_types"] = counts
     if "transactions" in typed:
         clean, removed, per_customer = clean_transactions(con, params, typed["transactions"])
         if params.data.transactions.where:
             filtered = quality["tables"]["transactions"]["filter"]["removed"]
-            removed = [{"rule": "filtered_out", "removed": filtered, "why": CLEANING_RULES["filtered_out"]}, *removed]
+            removed = [{"rule": "filtered_out", "removed": filtered, "why": rule_why("filtered_out")}, *removed]
         quality["tables"]["transactions"]["cleaning"] = removed
+        quality["tables"]["transactions"]["plausible_range"] = list(plausible_range())
         kept = con.execute(f"SELECT coalesce(sum(_kept), 0) FROM {per_customer}").fetchall()[0][0]
         if kept == 0:
             reasons = ", ".join(f"{r['rule']}: {r['removed']}" for r in removed if r["removed"])
+            most = max(removed, key=lambda r: r["removed"])["rule"]
+            fix = ("check data.transactions.timestamp_format (every time falls before {} or after {}; unix times "
+                   "in milliseconds read as far-future dates)".format(*plausible_range())
+                   if most == "implausible_timestamp" else "check the column mapping and analysis.start/end")
             raise DataError(f"{_where(params, 'transactions')}: no transactions are left after cleaning ({reasons}); "
-                            "check the column mapping and analysis.start/end.")
+                            f"{fix}.")
         typed["transactions"] = clean
     if "customers" in typed:
-        quality["tables"]["customers"]["pii_dropped"] = _drop_pii(con, params, typed["customers"])
+        numbered = quality["tables"]["customers"].get("customer_id") == "row_number"
+        quality["tables"]["customers"]["pii_dropped"] = _drop_pii(con, params, typed["customers"], numbered)
         con.execute(f"CREATE OR REPLACE TEMP TABLE customers_dedup AS SELECT * EXCLUDE (_row) FROM {typed['customers']} "
                     f"WHERE {COL_CUSTOMER} IS NOT NULL QUALIFY row_number() OVER (PARTITION BY {COL_CUSTOMER} ORDER BY _row) = 1")
         typed["customers"] = "customers_dedup"
@@ -864,6 +1061,8 @@ def _prepare(params: Params, run_dir: Path, scratch: Path, id_map_path: str | Pa
         with_ids.append(events)
     if "customers" in typed:
         with_ids.append(typed["customers"])
+        if "transactions" in typed and quality["tables"]["customers"].get("customer_id") != "row_number":
+            quality["id_overlap"] = _id_overlap(con, "tx_customers", typed["customers"])
     _create_id_map(con, params, with_ids)
     for table, name in typed.items():
         cols = [c for c in _raw_columns(con, name) if c != "_row"]
@@ -897,8 +1096,9 @@ def _prepare(params: Params, run_dir: Path, scratch: Path, id_map_path: str | Pa
     if id_map_path:
         write_id_map(con.execute("SELECT raw, pseudonym FROM id_map ORDER BY raw").df(), Path(id_map_path),
                      Path(run_dir))
-    (out / QUALITY_FILE).write_text(json.dumps(quality, indent=2, ensure_ascii=False, default=str) + "\n",
-                                    encoding="utf-8")
+    quality["parameter_notes"] = parameter_notes(params, quality)
+    text = json.dumps(json_ready(quality), indent=2, ensure_ascii=False, default=str, allow_nan=False)
+    (out / QUALITY_FILE).write_text(text + "\n", encoding="utf-8")
     return quality
 
 

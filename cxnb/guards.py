@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from cxnb.config import Params
-from cxnb.errors import StageSkipped
+from cxnb.errors import ConfigError, StageSkipped
 from cxnb.i18n import t
 
 
@@ -33,3 +33,42 @@ def check_population(n_customers: int, params: Params) -> None:
     if n_customers < minimum:
         raise StageSkipped(t("common.too_few_to_report", params.language,
                              customers=customers_text(n_customers, params.language), minimum=minimum))
+
+
+def parameter_notes(params: Params, quality: dict) -> list[dict]:
+    """Check the analysis parameters against the prepared data: a one-line ConfigError for a value no stage can use
+    (a fixed ``k`` too large, ``analysis.cutoff`` outside the data), and a note ``{"note": key, "values": {...}}``
+    for each value a stage narrows or that leaves the reports without figures (stated by validate and the
+    data-quality report through ``parameter_note_text``)."""
+    from cxnb.segment import MAX_K, MIN_CUSTOMERS, check_k, max_segments
+
+    tx, cu = quality["tables"].get("transactions"), quality["tables"].get("customers")
+    if not (tx or cu):
+        return []
+    n = (tx or cu)["summary"]["customers"]
+    minimum, seg = params.privacy.min_group_size, params.analysis.segmentation
+    notes: list[dict] = []
+    if n < minimum:
+        notes.append({"note": "too_few_customers", "values": {"customers": n, "minimum": minimum}})
+    elif n >= MIN_CUSTOMERS and max_segments(n, minimum) >= 2:
+        check_k(seg.k, n, minimum)
+        top = max_segments(n, minimum)
+        if seg.k == "auto" and seg.k_range[1] > top:
+            notes.append({"note": "k_range_clamped", "values": {
+                "low": seg.k_range[0], "high": seg.k_range[1], "used_low": min(seg.k_range[0], top),
+                "used_high": top, "customers": n, "minimum": minimum, "cap": MAX_K}})
+    if tx and params.analysis.cutoff:
+        first, last, cutoff = tx["summary"]["first"][:10], tx["summary"]["last"][:10], params.analysis.cutoff
+        if not first < cutoff <= last:
+            raise ConfigError(f"{params.path}: key 'analysis.cutoff' ({cutoff}) is outside the purchases, which run "
+                              f"from {first} to {last}: no customer has both history before it and a horizon after "
+                              "it; set a date between them, or leave it out (last date minus horizon_days).")
+    return notes
+
+
+def parameter_note_text(note: dict, language: str = "en") -> str:
+    """The sentence for one of ``parameter_notes``, in ``language``."""
+    values = dict(note["values"])
+    if "customers" in values:
+        values["customers"] = customers_text(values["customers"], language)
+    return t(f"dq.param.{note['note']}", language, **values)

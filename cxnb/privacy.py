@@ -46,20 +46,69 @@ def pseudonym_sql(column: str, key: bytes) -> str:
     return f"left({digest}, {PSEUDONYM_LENGTH})"
 
 
-def looks_like_pii(values: pd.Series, threshold: float = 0.5) -> str | None:
-    """'email' or 'phone' when most non-empty values look like one, else None."""
+PII_SHARE = 0.5  # a column is a contact column when at least this share of its sampled values are e-mails/phones
+MIXED_SHARE = 0.05  # ... and a mix of both when each kind is at least this share
+FREE_TEXT_SHARE = 0.01  # free text is personal data when at least this share of its values hold an e-mail/phone
+ID_COPY_SHARE = 0.9  # a column copies the customer id when it equals it on at least this share of sampled rows
+PII_SAMPLE_ROWS = 2_000
+_EMAIL_IN_TEXT = re.compile(r"[^@\s<>()\[\],;:\"']+@[^@\s<>()\[\],;:\"']+\.[A-Za-z]{2,}")
+_PHONE_IN_TEXT = re.compile(r"(?<![\w.,/-])\+?\(?\d[\d ().-]{7,18}\d(?![\w.,/-])")
+_DATE_TIME_IN_TEXT = re.compile(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}([ T]\d{1,2}(:\d{2}){1,2})?")
+
+
+def _non_empty_text(values: pd.Series) -> pd.Series:
     sample = values.dropna().astype(str).str.strip()
-    sample = sample[sample != ""].head(500)
-    if sample.empty:
-        return None
-    if sample.str.match(_EMAIL).mean() >= threshold:
-        return "email"
+    return sample[sample != ""]
+
+
+def _is_phone(sample: pd.Series) -> pd.Series:
+    """Whole values written like phone numbers: 9 to 15 digits with a separator or a leading +, not a date."""
     digits = sample.str.replace(r"\D", "", regex=True).str.len()
     has_sep = sample.str.contains(r"[\s()+-]")
-    phone_like = sample.str.match(_PHONE) & ~sample.str.match(_DATE) & digits.between(9, 15) & has_sep
-    if phone_like.mean() >= threshold:
-        return "phone"
-    return None
+    return sample.str.match(_PHONE) & ~sample.str.match(_DATE) & digits.between(9, 15) & has_sep
+
+
+def _holds_phone(text: str) -> bool:
+    """Whether free text holds a phone number (dates and times are not taken for one)."""
+    for match in _PHONE_IN_TEXT.finditer(_DATE_TIME_IN_TEXT.sub(" ", text)):
+        digits = sum(ch.isdigit() for ch in match.group())
+        if 9 <= digits <= 15 and (match.group().startswith(("+", "(")) or re.search(r"[\s().-]", match.group())):
+            return True
+    return False
+
+
+def looks_like_pii(values: pd.Series, threshold: float = PII_SHARE) -> str | None:
+    """'email' or 'phone' when most non-empty values are one; 'contact' when e-mails and phones together are;
+    'free_text' when at least FREE_TEXT_SHARE of the values (two or more) contain one; else None."""
+    return pii_finding(values, threshold)[0]
+
+
+def pii_finding(values: pd.Series, threshold: float = PII_SHARE) -> tuple[str | None, float]:
+    """The kind of personal data in a sample of a column (see ``looks_like_pii``) and the share of values showing it."""
+    sample = _non_empty_text(values).head(PII_SAMPLE_ROWS)
+    if sample.empty:
+        return None, 0.0
+    email = sample.str.match(_EMAIL)
+    phone = _is_phone(sample) & ~email
+    share = float((email | phone).mean())
+    if share >= threshold:
+        mixed = min(email.mean(), phone.mean()) >= MIXED_SHARE
+        return ("contact" if mixed else "email" if email.mean() > phone.mean() else "phone"), share
+    holds = sample.map(lambda v: bool(_EMAIL_IN_TEXT.search(v)) or _holds_phone(v))
+    if holds.mean() >= FREE_TEXT_SHARE and holds.sum() >= 2:
+        return "free_text", float(holds.mean())
+    return None, 0.0
+
+
+def copies_ids(values: pd.Series, ids: pd.Series) -> float:
+    """The share of rows (with both present) where ``values`` equals the customer id as text ('17850.0' = '17850')."""
+    def as_text(s: pd.Series) -> pd.Series:
+        return s.astype("string").str.strip().str.replace(r"^(-?\d+)\.0+$", r"\1", regex=True)
+
+    both = values.notna() & ids.notna()
+    if not both.any():
+        return 0.0
+    return float((as_text(values[both]) == as_text(ids[both])).mean())
 
 
 def suppress_small_groups(counts: pd.DataFrame, group_col: str, size_col: str, min_size: int) -> pd.DataFrame:

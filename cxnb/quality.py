@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
+from typing import TYPE_CHECKING
+
 import pandas as pd
 
 from cxnb.constants import COL_AMOUNT, COL_CUSTOMER, COL_ITEM, COL_ORDER, COL_TIMESTAMP
 from cxnb.i18n import t
 from cxnb.privacy import suppress_small_groups
+
+if TYPE_CHECKING:
+    import matplotlib.pyplot as plt
+
+LOW_ID_OVERLAP = 0.5  # below this share of purchasing customers found in the customer table, validate warns
 
 
 def loaded_tables(quality: dict, language: str = "en") -> pd.DataFrame:
@@ -103,6 +109,8 @@ def category_breakdown(transactions: pd.DataFrame, items: pd.DataFrame | None, m
 
 def plot_activity(activity: pd.DataFrame, language: str = "en") -> plt.Figure:
     """Monthly orders (or lines) and active customers, one panel each."""
+    import matplotlib.pyplot as plt
+
     volume = "orders" if "orders" in activity.columns else "lines"
     what = t(f"dq.{volume}", language)
     fig, axes = plt.subplots(1, 2, figsize=(12, 4))
@@ -118,6 +126,36 @@ def plot_activity(activity: pd.DataFrame, language: str = "en") -> plt.Figure:
     return fig
 
 
+def id_overlap_warning(quality: dict, language: str = "en") -> str | None:
+    """A sentence when fewer than LOW_ID_OVERLAP of the purchasing customers are in the customer table (the two
+    tables then probably use different ids), else None."""
+    overlap = quality.get("id_overlap")
+    if not overlap or overlap["share_found"] is None or overlap["share_found"] >= LOW_ID_OVERLAP:
+        return None
+    return t("dq.id_overlap_low", language, share=f"{overlap['share_found']:.0%}",
+             found=f"{overlap['found_in_customers']:,}", buyers=f"{overlap['purchasing_customers']:,}",
+             without=f"{overlap['customer_rows_without_purchases']:,}")
+
+
+def data_warnings(quality: dict, language: str = "en") -> list[str]:
+    """What validate and the data-quality report must say before any figure: customer and purchase tables that
+    share few ids, and parameters narrowed or left without figures by the size of the data."""
+    from cxnb.guards import parameter_note_text
+
+    out = []
+    unpadded = quality.get("ids_unpadded")
+    if unpadded:
+        out.append(t("dq.ids_unpadded", language, ids=f"{unpadded['transaction_ids']:,}",
+                     before=f"{unpadded['matched_before']:,}", after=f"{unpadded['matched_after']:,}"))
+    events = quality["tables"].get("transactions", {}).get("events_implausible_timestamp")
+    if events:
+        earliest, latest = quality["tables"]["transactions"]["plausible_range"]
+        out.append(t("dq.events_implausible", language, n=f"{events:,}", earliest=earliest, latest=latest))
+    overlap = id_overlap_warning(quality, language)
+    return out + ([overlap] if overlap else []) + [parameter_note_text(n, language)
+                                                   for n in quality.get("parameter_notes", [])]
+
+
 def purchase_lines_read(info: dict) -> int:
     """Transaction lines the cleaning rules judged: all lines read, or the purchase lines of an event log (views,
     carts and favourites are kept for the journey, not removed)."""
@@ -128,7 +166,12 @@ def purchase_lines_read(info: dict) -> int:
 
 
 def quality_metrics(quality: dict) -> dict:
-    """Headline figures of the data-quality stage for metrics.json."""
+    """Headline figures of the data-quality stage for metrics.json; of a client with fewer customers than
+    privacy.min_group_size only that number (any other figure would describe those few people)."""
+    few = [n["values"] for n in quality.get("parameter_notes", []) if n["note"] == "too_few_customers"]
+    if few:
+        return {"customers": few[0]["customers"], "figures_withheld": f"fewer customers than privacy.min_group_size "
+                                                                      f"({few[0]['minimum']})"}
     out: dict = {}
     tx = quality["tables"].get("transactions")
     if tx:

@@ -45,7 +45,7 @@ def test_cleaning_counts_are_exact(tmp_path):
     q = prepare(params, run)
     removed = {r["rule"]: r["removed"] for r in q["tables"]["transactions"]["cleaning"]}
     assert removed == {"missing_customer_id": 1, "missing_timestamp": 0, "exact_duplicate": 1,
-                       "cancellation_or_return": 1, "zero_quantity": 1, "non_positive_price": 1,
+                       "non_finite_value": 0, "implausible_timestamp": 0, "cancellation_or_return": 1, "zero_quantity": 1, "non_positive_price": 1,
                        "outside_window": 1}
     tx = pd.read_parquet(run / "data" / "transactions.parquet")
     assert len(tx) == 4
@@ -63,7 +63,7 @@ def test_duplicates_are_counted_once_and_later_rules_see_one_copy(tmp_path):
     q = prepare(params, run)
     removed = {r["rule"]: r["removed"] for r in q["tables"]["transactions"]["cleaning"]}
     assert removed == {"missing_customer_id": 3, "missing_timestamp": 0, "exact_duplicate": 4,
-                       "cancellation_or_return": 1, "zero_quantity": 1, "non_positive_price": 1}
+                       "non_finite_value": 0, "implausible_timestamp": 0, "cancellation_or_return": 1, "zero_quantity": 1, "non_positive_price": 1}
     tx = pd.read_parquet(run / "data" / "transactions.parquet")
     assert len(tx) == 5 and q["tables"]["transactions"]["rows_kept"] == 5
     assert q["tables"]["transactions"]["rows_read"] == len(lines) - 1

@@ -83,10 +83,11 @@ def test_no_unconditional_pseudonym_claim_in_stage_texts():
     """Only common.ids.pseudonymized may say ids are pseudonyms; the stage texts take it as {ids}."""
     for lang in LANGUAGES:
         claims = {k for k, v in catalogue(lang).items() if PSEUDONYM_WORDS.search(v)
-                  and k.split(".")[0] in ("seg", "summary", "ra", "bp", "rec", "rfm", "common")}
+                  and k.split(".")[0] in ("seg", "summary", "ra", "bp", "rec", "rfm", "common", "dq")}
         assert claims == {"common.ids.pseudonymized"}, (lang, claims)
         assert "{ids}" in catalogue(lang)["ra.export"] and "{ids}" in catalogue(lang)["seg.export"]
-    for nb in ("02_requirement_analysis", "04_segmentation"):
+        assert "{ids}" in catalogue(lang)["dq.title"] and "{ids}" in catalogue(lang)["dq.top"]
+    for nb in ("01_data_quality", "02_requirement_analysis", "04_segmentation"):
         text = (ROOT / "notebooks" / f"{nb}.ipynb").read_text(encoding="utf-8")
         assert not PSEUDONYM_WORDS.search(text) and "ids_note(run.params)" in text, nb
 
@@ -271,6 +272,8 @@ def test_tiny_client_reports_no_figures(tmp_path, customers):
     metrics = json.loads((out / "metrics.json").read_text())
     for stage in ("requirement_analysis", "segmentation"):
         assert "too few to report on without identifying someone" in metrics[stage]["skipped"]
+    assert metrics["data_quality"] == {"customers": customers,
+                                       "figures_withheld": "fewer customers than privacy.min_group_size (10)"}
     index = (out / "index.html").read_text()
     assert "customers)" not in index and "revenue" not in index.lower() and "1 customers" not in index
     assert f"only {customers_text(customers)}" in index
@@ -306,7 +309,8 @@ def test_demo_with_a_high_threshold_and_raw_ids(tmp_path):
     assert (segments["segment"] == OTHER).sum() == 941
     profiles = pd.read_csv(out / "exports" / "customer_profiles.csv")
     assert profiles["rfm_segment"].value_counts().min() >= 1000
-    html = (out / "04_segmentation.html").read_text() + (out / "02_requirement_analysis.html").read_text()
+    html = "".join((out / f"{nb}.html").read_text() for nb in ("01_data_quality", "02_requirement_analysis",
+                                                               "04_segmentation"))
     assert "as given by the client" in html and not PSEUDONYM_WORDS.search(html)
     assert "narrowed to [2, 5]" in html
     index = (out / "index.html").read_text()

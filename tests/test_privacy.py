@@ -9,7 +9,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from cxnb.privacy import PSEUDONYM_LENGTH, looks_like_pii, pseudonym_sql
+from cxnb.privacy import PSEUDONYM_LENGTH, copies_ids, looks_like_pii, pii_finding, pseudonym_sql
 
 IDS = ["C000001", "17850", "顧客-7", "x y", "", "a" * 300, None]
 
@@ -32,3 +32,16 @@ def test_pii_detection():
     assert looks_like_pii(pd.Series(["+44 20 7946 0958", "(555) 123-4567"])) == "phone"
     assert looks_like_pii(pd.Series(["2024-01-05", "2024-02-11"])) is None
     assert looks_like_pii(pd.Series(["gold", "silver"])) is None
+
+
+def test_mixed_contact_columns_free_text_and_id_copies_are_found():
+    emails = [f"p{i}@example.com" for i in range(40)]
+    phones = [f"+44 20 7946 {i:04d}" for i in range(40)]
+    assert pii_finding(pd.Series(emails + phones + ["n/a"] * 20)) == ("contact", 0.8)
+    notes = [f"ordered on 2021-03-{i % 28 + 1:02d} 10:15, item 123456789{i % 10}, total 1,234.50" for i in range(95)]
+    kind, share = pii_finding(pd.Series(notes + ["call me on 020 7946 0958 after six", "mail bob@shop.co.uk"] * 2))
+    assert kind == "free_text" and share == pytest.approx(4 / 99)
+    assert pii_finding(pd.Series(notes)) == (None, 0.0)
+    assert pii_finding(pd.Series(notes + ["one stray bob@shop.co.uk"])) == (None, 0.0)  # a single value is no share
+    assert copies_ids(pd.Series([17850.0, 17851.0, None]), pd.Series(["17850", "17851", "3"])) == 1.0
+    assert copies_ids(pd.Series(["North", "17851"]), pd.Series(["17850", "17851"])) == 0.5
