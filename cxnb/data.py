@@ -884,7 +884,7 @@ def _drop_pii(con, params: Params, typed: str, numbered_ids: bool = False) -> li
         if col not in cols:
             raise DataError(f"{params.path}: key 'data.customers.pii' lists '{col}', which is not a column of "
                             f"{_where(params, 'customers')}; the columns are: {', '.join(cols)}.")
-        dropped.append({"column": col, "reason": "listed in data.customers.pii"})
+        dropped.append({"column": col, "kind": "listed", "reason": "listed in data.customers.pii"})
     sample = con.execute(f"SELECT * FROM {typed} USING SAMPLE reservoir({PII_SAMPLE_ROWS} ROWS) REPEATABLE (42)"
                          ).df()
     for col in cols:
@@ -896,7 +896,8 @@ def _drop_pii(con, params: Params, typed: str, numbered_ids: bool = False) -> li
             share = copies_ids(sample[col], sample[COL_CUSTOMER])
             kind = "customer_id" if share >= ID_COPY_SHARE and n >= 2 else None
         if kind:
-            dropped.append({"column": col, "reason": _pii_reason(kind, share, n)})
+            dropped.append({"column": col, "kind": kind, "share": round(float(share), 4), "n": n,
+                            "reason": _pii_reason(kind, share, n)})
     if dropped:
         keep = [c for c in _raw_columns(con, typed) if c not in {d["column"] for d in dropped}]
         con.execute(f"CREATE OR REPLACE TEMP TABLE {typed}_safe AS SELECT {', '.join(map(_q, keep))} FROM {typed}")

@@ -35,14 +35,26 @@ def cleaning_steps(quality: dict, language: str = "en") -> pd.DataFrame:
         return pd.DataFrame(columns=list(names.values()))
     df = pd.DataFrame(info["cleaning"])
     df["share_lines"] = df["removed"] / purchase_lines_read(info)
+    earliest, latest = info.get("plausible_range", ("", ""))
+    df["why"] = [t(f"dq.rule_why.{r}", language, earliest=earliest, latest=latest) for r in df["rule"]]
+    df["rule"] = [t(f"dq.rule_name.{r}", language) for r in df["rule"]]
     return df[list(names)].rename(columns=names)
 
 
 def dropped_pii(quality: dict, language: str = "en") -> pd.DataFrame:
     """Columns dropped at load time as personal data, with the reason."""
     info = quality["tables"].get("customers", {})
-    df = pd.DataFrame(info.get("pii_dropped", []), columns=["column", "reason"])
+    rows = [{"column": d["column"], "reason": pii_reason(d, language)} for d in info.get("pii_dropped", [])]
+    df = pd.DataFrame(rows, columns=["column", "reason"])
     return df.rename(columns={"column": t("dq.col_column", language), "reason": t("dq.col_reason", language)})
+
+
+def pii_reason(dropped: dict, language: str = "en") -> str:
+    """Why a column was dropped as personal data, in the report language (quality.json keeps the English)."""
+    if "kind" not in dropped:
+        return dropped["reason"]
+    share = dropped.get("share", 0.0)
+    return t(f"dq.pii_reason.{dropped['kind']}", language, share=share, n=dropped.get("n", 0))
 
 
 def missing_values(quality: dict, language: str = "en") -> pd.DataFrame:

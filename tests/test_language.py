@@ -69,3 +69,19 @@ def test_a_chinese_report_holds_no_english_words_from_the_catalogue(zh_demo_repo
         if found:
             leaks[page.name] = found[:25]
     assert not leaks, f"English words in the Chinese report: {leaks}"
+
+
+def test_every_cleaning_rule_and_pii_reason_reads_in_both_languages():
+    from cxnb.data import CLEANING_RULES, PII_REASONS
+    from cxnb.quality import cleaning_steps, pii_reason
+
+    info = {"cleaning": [{"rule": r, "removed": 1, "why": "x"} for r in CLEANING_RULES], "rows_read": 100,
+            "plausible_range": ["1990-01-01", "2026-12-03"]}
+    zh = cleaning_steps({"tables": {"transactions": info}}, "zh")
+    assert len(zh) == len(CLEANING_RULES)
+    text = " ".join(zh.iloc[:, 0].astype(str)) + " ".join(zh.iloc[:, -1].astype(str))
+    assert not WORD.findall(text.replace("where", "")), text
+    assert "1990-01-01" in text
+    for kind in [*PII_REASONS, "listed"]:
+        reason = pii_reason({"column": "x", "kind": kind, "share": 0.4, "n": 2000}, "zh")
+        assert not WORD.findall(reason) and ("40" in reason or kind == "listed"), reason
