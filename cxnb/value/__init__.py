@@ -14,6 +14,7 @@ from cxnb.value.data import (
     purchase_days,
     split_periods,
 )
+from cxnb.value.exports import export, value_export
 from cxnb.value.metrics import ValueMetrics
 from cxnb.value.models import (
     MODEL_NAMES,
@@ -34,10 +35,31 @@ from cxnb.value.pipeline import (
     top_share,
     value_from_days,
 )
+from cxnb.value.plots import plot_concentration, plot_frequency_backtest, plot_tracking
+from cxnb.value.tables import (
+    backtest_sentences,
+    choice_sentence,
+    cost_note,
+    decile_table,
+    forward_sentences,
+    frequency_table,
+    models_table,
+    p_active_sentences,
+    parameters_table,
+    predictor_name,
+    revenue_table,
+    segment_table,
+    spend_sentences,
+    top_customers_table,
+)
 
 __all__ = [
     "MODEL_NAMES", "Backtest", "PurchaseModel", "SpendModel", "Split", "ValueMetrics", "ValueResult", "btyd_summary",
     "check", "choose_model", "clv_library", "daily_repeat_purchases", "fit_candidates", "fit_purchases", "fit_spend",
     "forward_table", "holdout_purchases", "past_rate", "purchase_days", "ranking_auc", "repeat_buyers",
     "run_backtest", "run_stage", "scores", "segment_value", "split_periods", "top_share", "value_from_days",
+    "backtest_sentences", "choice_sentence", "cost_note", "decile_table", "export", "forward_sentences",
+    "frequency_table", "models_table", "p_active_sentences", "parameters_table", "plot_concentration",
+    "plot_frequency_backtest", "plot_tracking", "predictor_name", "revenue_table", "segment_table",
+    "spend_sentences", "top_customers_table", "value_export",
 ]

@@ -57,7 +57,7 @@ class Backtest:
     p_active: pd.DataFrame             # one column per model
     scores: dict[str, dict[str, float]]
     revenue: dict[str, dict[str, float]]
-    auc: dict[str, float]              # P(active) of each model, and the recency rule
+    auc: dict[str, float]              # P(active) of each model, the chosen model's expected purchases, recency
     chosen: str
     tracking: pd.DataFrame = field(default_factory=pd.DataFrame)
 
@@ -115,7 +115,7 @@ def tracking(model: PurchaseModel, daily: pd.DataFrame, split: Split) -> pd.Data
     expected = np.convolve(births, expected_by_age)[: len(daily)]  # births per day × expected purchases by age
     out = pd.DataFrame({"day": daily["day"], "actual": np.cumsum(daily["repeat_purchases"].to_numpy()),
                         "expected": expected})
-    weekly = out.groupby((days // WEEK_DAYS)).last().reset_index(drop=True)
+    weekly = out.groupby(days // WEEK_DAYS).last().reset_index(drop=True)
     return weekly.assign(holdout=weekly["day"] >= split.cutoff)
 
 
@@ -132,6 +132,7 @@ def run_backtest(calibration: pd.DataFrame, holdout: pd.DataFrame, split: Split,
     p_active = pd.DataFrame({k: m.probability_active(calibration) for k, m in models.items()})
     bought = (actual > 0).astype(int)
     auc = {k: ranking_auc(bought, p_active[k].to_numpy()) for k in models}
+    auc["expected_purchases"] = ranking_auc(bought, predictions[chosen].to_numpy())
     auc["recency_rule"] = ranking_auc(bought, -(calibration["T"] - calibration["recency"]).to_numpy())
     revenue = (revenue_scores(calibration, holdout, predictions[chosen].to_numpy(), spend, weeks)
                if spend is not None else {})

@@ -46,6 +46,7 @@ class ValueResult:
     spend: SpendModel
     customers: pd.DataFrame        # the forward figures per customer
     months: int                    # CLV horizon in whole months
+    currency: str | None = None
     segments: dict[str, pd.DataFrame] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
 
@@ -192,6 +193,6 @@ def run_stage(run, config: ValueConfig | None = None) -> ValueResult:
     customers = forward_table(history, model, spend, config, months)
     seconds["predict"] = time.perf_counter() - t0
     result = ValueResult(config, params.language, params.privacy.min_group_size, backtest, history, model, spend,
-                         customers, months, seconds=seconds)
+                         customers, months, params.report.currency, seconds=seconds)
     result.segments = _segments(run, customers, params.privacy.min_group_size)
     return result
