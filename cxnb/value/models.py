@@ -72,7 +72,7 @@ def _point(idata, names) -> dict[str, float]:
 
 def _per_customer(values, ids: pd.Series) -> np.ndarray:
     """A MAP prediction (chain × draw × customer) as one value per customer, in the order of ``ids``."""
-    series = values.squeeze(drop=True).to_series()
+    series = values.squeeze([d for d in ("chain", "draw") if d in values.dims], drop=True).to_series()
     return series.reindex(ids.to_numpy()).to_numpy(dtype="float64")
 
 
