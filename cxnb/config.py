@@ -223,6 +223,18 @@ class JourneyConfig(_Strict):
         return v
 
 
+class ValueConfig(_Strict):
+    """Customer value: forecast horizon, yearly discount rate, backtest holdout and the candidate models."""
+
+    horizon_days: int = Field(365, ge=1, description="days ahead for expected purchases and CLV")
+    discount_rate: float = Field(0.10, ge=0, lt=1, description="yearly discount rate of future value")
+    holdout_days: int | None = Field(None, ge=7, description="backtest holdout after analysis.cutoff; "
+                                     "null = analysis.horizon_days")
+    models: list[Literal["bg_nbd", "mbg_nbd", "pareto_nbd"]] = Field(
+        default_factory=lambda: ["bg_nbd", "mbg_nbd"], min_length=1,
+        description="purchase models compared on the backtest; pareto_nbd can take minutes on long histories")
+
+
 class AnalysisConfig(_Strict):
     cutoff: str | None = None
     start: str | None = None
@@ -232,6 +244,7 @@ class AnalysisConfig(_Strict):
     prediction: PredictionConfig = Field(default_factory=PredictionConfig)
     recommendation: RecommendationConfig = Field(default_factory=RecommendationConfig)
     journey: JourneyConfig = Field(default_factory=JourneyConfig)
+    value: ValueConfig = Field(default_factory=ValueConfig)
 
     @field_validator("cutoff", "start", "end", mode="before")
     @classmethod

@@ -29,6 +29,7 @@ STAGES: dict[str, str] = {
     "segmentation": "04_segmentation",
     "recommendation": "05_recommendation",
     "customer_journey": "06_customer_journey",
+    "customer_value": "07_customer_value",
 }
 
 DEFAULT_K = 10

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import math
+from functools import partial
 from pathlib import Path
 
 from cxnb import formats
@@ -22,6 +23,7 @@ HEADLINES: dict[str, list[str]] = {
     "segmentation": ["k", "silhouette", "stability_ari"],
     "recommendation": ["item_cf.precision@10", "ease.precision@10", "popularity.precision@10", "n_users_evaluated"],
     "customer_journey": ["overall_conversion", "retention.period_1", "retention.period_3", "cohorts"],
+    "customer_value": ["model_name", "mean_clv", "total_clv", "concentration", "backtest_customers"],
 }
 
 
@@ -218,6 +220,20 @@ def _journey(m: dict, language: str, min_group_size: int = 1) -> list[str]:
     return out
 
 
+def _value(m: dict, language: str, min_group_size: int = 1, currency: str | None = None) -> list[str]:
+    """Where the predicted value sits (top 20% share) and how the chosen model did on the holdout."""
+    out = []
+    if m.get("concentration") is not None:
+        out.append(t("summary.value_concentration", language, share=_pct(m["concentration"]), days=m["horizon_days"],
+                     mean=formats.money(m["mean_clv"], currency, language, 2)))
+    held = (m.get("holdout") or {}).get(m.get("model"))
+    if held:
+        error = held["error_share"]
+        out.append(t("summary.value_backtest", language, model=m["model_name"], expected=_num(held["predicted"]),
+                     actual=_num(held["actual"]), error="–" if error is None else f"{error:+.0%}"))
+    return out
+
+
 def findings(metrics: dict, language: str = "en", min_group_size: int = 1,
              currency: str | None = None) -> dict[str, list[str]]:
     """Two or three sentences per stage, generated from metrics.json (never typed by hand); no group smaller than
@@ -227,7 +243,8 @@ def findings(metrics: dict, language: str = "en", min_group_size: int = 1,
         return {stage: [t("summary.too_few", language, customers=customers, minimum=min_group_size)]
                 if stage == "data_quality" else [] for stage in STAGES}
     makers = {"requirement_analysis": _needs, "behavior_prediction": _prediction,
-              "segmentation": _segmentation, "recommendation": _recommendation, "customer_journey": _journey}
+              "segmentation": _segmentation, "recommendation": _recommendation, "customer_journey": _journey,
+              "customer_value": partial(_value, currency=currency)}
     dq = metrics.get("data_quality", {})
     out = {"data_quality": [] if not dq or "skipped" in dq else data_sentences(metrics, language, currency)}
     for stage, make in makers.items():
