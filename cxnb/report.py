@@ -241,23 +241,28 @@ def execute_stage(stage: str, params_path: Path, run_dir: Path, kernel: str, kee
     return None
 
 
-def failed_root() -> Path:
-    """Where failed notebooks are kept: ``$TMPDIR/cxnb-failed`` (owner-only), outside every report folder."""
+def failed_folder(client: str, run_id: str) -> Path:
+    """A new owner-only folder for one run's failed notebook: ``$TMPDIR/cxnb-failed/<client>-<run id>/`` (or, when
+    ``cxnb-failed`` belongs to someone else, ``$TMPDIR/cxnb-failed-<client>-<run id>-*/``)."""
     root = Path(tempfile.gettempdir()) / "cxnb-failed"
-    root.mkdir(mode=0o700, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        root.mkdir(mode=0o700)
     info = root.lstat()
     if root.is_symlink() or not root.is_dir() or info.st_uid != os.getuid():
-        raise OutputError(f"{root} is not a folder of this user; remove it so failed notebooks can be kept there.")
+        return Path(tempfile.mkdtemp(prefix=f"cxnb-failed-{client}-{run_id}-"))
     if info.st_mode & 0o077:
         root.chmod(0o700)
-    return root
+    folder = root / f"{client}-{run_id}"
+    with contextlib.suppress(FileExistsError):
+        folder.mkdir(mode=0o700)
+    folder.chmod(0o700)
+    return folder
 
 
 def keep_failed(output: Path, client: str, run_id: str) -> Path:
     """Keep the failing executed notebook (and the kernel's log) outside the report folder, readable by its owner
     only, under a name of its own run; returns the notebook's path."""
-    folder = failed_root() / f"{client}-{run_id}"
-    folder.mkdir(mode=0o700, exist_ok=True)
+    folder = failed_folder(client, run_id)
     keep = folder / output.name
     for source, target in ((output, keep), (output.parent / KERNEL_LOG, folder / "kernel.log")):
         if source.exists():
@@ -322,10 +327,11 @@ def params_file(path: str | Path) -> Path:
     return path.resolve()
 
 
-def _inputs_fingerprint(hashes: dict) -> str:
+def _inputs_fingerprint(params: Params, hashes: dict) -> str:
     """sha256 over the content hashes of the inputs (not their paths: a moved folder is the same data)."""
-    content = {table: sorted(files.values()) if all(k.startswith("/") for k in files) else files
-               for table, files in hashes.items()}
+    tables = params.tables()
+    content = {name: sorted(found.values()) if tables[name].kind() == "file" else found
+               for name, found in hashes.items()}
     return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -408,7 +414,7 @@ def run_report(params_path: str | Path, out: str | Path | None = None, only: lis
     try:
         target = _report_target(params, out)
         inputs = _input_hashes(params)
-        inputs_hash = _inputs_fingerprint(inputs)
+        inputs_hash = _inputs_fingerprint(params, inputs)
         checks = (target, params, params_path, out is not None, only, inputs_hash, id_map)
         _check_target(*checks)
         check_writable_parent(target)
@@ -418,7 +424,7 @@ def run_report(params_path: str | Path, out: str | Path | None = None, only: lis
             if remove_stale(target):
                 say(f"removed temporary folders of '{params.client}' left by a run that was killed")
             _check_target(*checks)
-            run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+            run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
             tmp = make_temp_dir(target)
             try:
                 if only and target.exists():
