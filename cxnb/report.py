@@ -30,6 +30,7 @@ from cxnb.data import DATA_DIR, QUALITY_FILE
 from cxnb.errors import CxnbError, OutputError, RunFailed, Terminated
 from cxnb.pages import decorate_run, page_info
 from cxnb.reportdir import (
+    alive,
     check_writable_parent,
     client_lock,
     make_temp_dir,
@@ -49,6 +50,7 @@ MANIFEST_PACKAGES = ("cxnb", "pandas", "numpy", "duckdb", "scikit-learn", "stats
 
 
 KERNEL_LOG = ".kernel.log"
+SOCKET_PREFIX = "cxnb-kernel-"
 _KERNELS: dict[subprocess.Popen, str] = {}  # kernels this process started and has not shut down -> socket prefix
 
 
@@ -61,7 +63,8 @@ def _ipc_kernel_manager(log_path: Path):
     class IpcKernelManager(AsyncKernelManager):
         def __init__(self, **kwargs):
             # A unique socket path per kernel: runs at the same time must never share sockets.
-            ip = str(Path(tempfile.gettempdir()) / f"cxnb-kernel-{uuid.uuid4().hex}")
+            # The owner's pid is in the name, so the next run can remove what a run killed with kill -9 left.
+            ip = str(Path(tempfile.gettempdir()) / f"{SOCKET_PREFIX}{os.getpid()}-{uuid.uuid4().hex}")
             super().__init__(transport="ipc", ip=ip, **kwargs)
 
         async def start_kernel(self, **kw):
@@ -96,6 +99,14 @@ def _stop_kernels() -> None:
         for socket in Path(sockets).parent.glob(f"{Path(sockets).name}-*"):
             socket.unlink(missing_ok=True)
         _KERNELS.pop(process, None)
+
+
+def _remove_stale_sockets() -> None:
+    """Remove the kernel sockets of runs whose process is gone (killed with kill -9)."""
+    for socket in Path(tempfile.gettempdir()).glob(f"{SOCKET_PREFIX}*-*-[0-9]"):
+        pid = socket.name.removeprefix(SOCKET_PREFIX).split("-")[0]
+        if pid.isdigit() and socket.is_socket() and socket.lstat().st_uid == os.getuid() and not alive(int(pid)):
+            socket.unlink(missing_ok=True)
 
 
 def notebooks_dir() -> Path:
@@ -421,6 +432,7 @@ def run_report(params_path: str | Path, out: str | Path | None = None, only: lis
         kernel = ensure_kernel()
         target.parent.mkdir(parents=True, exist_ok=True)
         with _Signals() as signals, client_lock(target, params.client):
+            _remove_stale_sockets()
             if remove_stale(target):
                 say(f"removed temporary folders of '{params.client}' left by a run that was killed")
             _check_target(*checks)

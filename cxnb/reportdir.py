@@ -118,7 +118,8 @@ def _old_dir(target: Path) -> Path:
     return target.parent / f".{target.name}.old-{os.getpid()}"
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
+    """Whether a process with this id exists."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -138,7 +139,7 @@ def remove_stale(target: Path) -> list[Path]:
         if not match or path.is_symlink() or not path.is_dir():
             continue
         pid = int(match[1] or match[2])
-        if pid == os.getpid() or _alive(pid):
+        if pid == os.getpid() or alive(pid):
             continue
         if match[2] and not target.exists():
             os.rename(path, target)

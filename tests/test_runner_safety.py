@@ -432,14 +432,21 @@ def test_kernel_log_lines_go_to_the_log_file(tmp_path, capfd):
 def test_kill_9_leaves_a_temp_folder_the_next_run_removes(world):
     proc = world.subprocess_run("--out", world.report, "--only", "data_quality")
     _wait_for(_kernel_running(world))
+    _wait_for(lambda: len(_sockets_of(proc.pid)) == 5)  # the kernel has bound its five channels
     proc.kill()
     proc.wait()
     left = _temp_folders(world)
     assert [p.name.split("-")[1] for p in left] == [str(proc.pid)]
     _wait_for(lambda: not _kernels_of(proc.pid), timeout=60)  # the orphaned kernel stops by itself
+    assert _sockets_of(proc.pid), "the killed run left its kernel's sockets"
     code, err = world.run("--out", world.report, "--only", "data_quality")
     assert (code, err) == (0, "")
     assert not _temp_folders(world)
+    assert not _sockets_of(proc.pid)
+
+
+def _sockets_of(pid: int) -> list[Path]:
+    return list(Path(tempfile.gettempdir()).glob(f"{report.SOCKET_PREFIX}{pid}-*"))
 
 
 def _kernels_of(parent: int) -> list[int]:
