@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 from cxnb.constants import STAGES
-from cxnb.errors import CxnbError, Terminated
+from cxnb.errors import CxnbError, OutputError, Terminated
 
 EPILOG = """examples:
   cxnb run params/demo.yaml                 the built-in demo, written to reports/demo/
@@ -18,7 +20,22 @@ EPILOG = """examples:
   cxnb bundle acme                          zip the client version of reports/acme/ for handover
   cxnb demo-data raw/demo                   write the demo tables as CSV files
 
-exit codes: 0 success, 1 a notebook failed, 2 bad input (parameter file or data), 130 interrupted.
+report folder: a run writes into a temporary folder beside the report and swaps it in only when every
+  stage has finished, so the previous report stays byte-identical if anything fails. It replaces only a new
+  or empty folder, or one an earlier cxnb run of the same client wrote (marked by its .cxnb-report file):
+  any other folder, a file, or a report of older cxnb (no marker; move it away) is refused. One run per
+  report folder at a time: a second one fails at once naming the first (pid). --only is refused when the
+  report there was made with other parameters or data. Temporary folders of a run killed with kill -9 are
+  removed by the next run of that client; a failed notebook is kept, readable by you only, in
+  $TMPDIR/cxnb-failed/<client>-<run id>/.
+
+exit codes:
+  0    success
+  1    a notebook failed (the message names it and where the executed notebook is kept)
+  2    bad input: the parameter file, the data, or the report folder (not a report folder, in use by another
+       run, read-only, disk full, name too long); one line names the file, key or folder and the fix
+  130  interrupted (SIGINT, Ctrl-C); the previous report is untouched
+  143  terminated (SIGTERM); the previous report is untouched
 Set CXNB_SECRET to the pseudonymization key for client runs (the demo uses a fixed, public key)."""
 
 
@@ -126,8 +143,9 @@ def validation_summary(quality: dict) -> str:
 def _validate(args) -> int:
     from cxnb.config import load_params
     from cxnb.data import prepare
+    from cxnb.report import params_file
 
-    params = load_params(args.params)
+    params = load_params(params_file(args.params))
     with tempfile.TemporaryDirectory(prefix="cxnb-validate-") as tmp:
         quality = prepare(params, tmp)
     print(f"{args.params}: OK — client '{params.client}'")
@@ -135,9 +153,24 @@ def _validate(args) -> int:
     return 0
 
 
+def _terminate(signum, frame):
+    raise Terminated(f"signal {signum}")
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``cxnb`` console script."""
+    """Entry point of the ``cxnb`` console script; the exit codes are listed in ``EPILOG``."""
     args = _parser().parse_args(argv)
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if main_thread else None
+    try:
+        return _command(args)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _command(args) -> int:
+    """Run the chosen command; every error ends as one line on stderr and its exit code."""
     try:
         if args.command == "run":
             from cxnb.report import run_report
@@ -165,6 +198,12 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"cxnb: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except OSError as exc:
+        if args.debug:
+            raise
+        error = OutputError.from_os_error(exc)
+        print(f"cxnb: error: {error}", file=sys.stderr)
+        return error.exit_code
     except KeyboardInterrupt:
         print("cxnb: interrupted; the previous report is untouched", file=sys.stderr)
         return 130

@@ -13,13 +13,13 @@ import pandas as pd
 from cxnb.config import Params, load_params, resolve_cutoff
 from cxnb.constants import COL_TIMESTAMP
 from cxnb.errors import CxnbError, StageSkipped
+from cxnb.reportdir import MARKER as REPORT_MARKER
 from cxnb.safe import csv_safe
 from cxnb.stage import StageMetrics, json_ready
 
 DATA_DIR = "data"
 METRICS_DIR = "metrics"
 EXPORTS_DIR = "exports"
-REPORT_MARKER = ".cxnb-report"
 RUNNER_TMP = re.compile(r"^\..+\.tmp-")
 
 

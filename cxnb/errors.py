@@ -1,6 +1,8 @@
-"""The kit's own error types: one readable line for the user, exit code 2 on the command line."""
+"""The kit's own error types: one readable line for the user, and the exit code of the command line."""
 
 from __future__ import annotations
+
+import errno
 
 
 class CxnbError(Exception):
@@ -32,5 +34,35 @@ class RunFailed(CxnbError):
     exit_code = 1
 
 
-class Terminated(Exception):
-    """The run received SIGTERM; temporary output is removed and the previous report is kept."""
+class OutputError(CxnbError):
+    """The report cannot be written where asked: not a report folder, in use, not writable, disk full."""
+
+    @classmethod
+    def from_os_error(cls, exc: OSError, suffix: str = "") -> OutputError:
+        """One line saying what the operating system refused, on which path, and what to do."""
+        return cls(os_error_message(exc) + suffix)
+
+
+_OS_ERROR_FIXES = {
+    errno.EACCES: "permission denied: {path}; make the folder writable or choose another report folder with --out",
+    errno.EPERM: "operation not permitted: {path}; make the folder writable or choose another report folder with --out",
+    errno.EROFS: "read-only file system: {path}; choose another report folder with --out",
+    errno.ENOSPC: "no space left on the disk while writing {path}; free some space and run again",
+    errno.EDQUOT: "disk quota exceeded while writing {path}; free some space and run again",
+    errno.ENAMETOOLONG: "the path {path} is too long for the file system; choose a shorter client slug "
+                        "(key 'client') or a shorter --out folder",
+}
+
+
+def os_error_message(exc: OSError) -> str:
+    """A one-line description of an operating-system error with its path and the fix."""
+    path = exc.filename if exc.filename is not None else "(unknown path)"
+    template = _OS_ERROR_FIXES.get(exc.errno)
+    if template:
+        return template.format(path=path)
+    return f"{exc.strerror or exc}: {path}"
+
+
+class Terminated(BaseException):
+    """The run received SIGTERM; temporary output is removed and the previous report is kept. A BaseException,
+    like KeyboardInterrupt, so that no ``except Exception`` inside a library swallows it."""

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-import fcntl
+import errno
 import hashlib
 import html
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -26,8 +27,19 @@ from cxnb.config import Params, load_params
 from cxnb.constants import STAGES
 from cxnb.context import EXPORTS_DIR, METRICS_DIR, repo_root
 from cxnb.data import DATA_DIR, QUALITY_FILE
-from cxnb.errors import CxnbError, RunFailed, Terminated
+from cxnb.errors import CxnbError, OutputError, RunFailed, Terminated
 from cxnb.pages import decorate_run, page_info
+from cxnb.reportdir import (
+    alive,
+    check_writable_parent,
+    client_lock,
+    make_temp_dir,
+    max_name_bytes,
+    remove_stale,
+    replaceable_report,
+    swap_in,
+    write_marker,
+)
 from cxnb.summary import write_index
 from cxnb.workbook import write_workbook
 
@@ -38,23 +50,64 @@ MANIFEST_PACKAGES = ("cxnb", "pandas", "numpy", "duckdb", "scikit-learn", "stats
                      "seaborn", "papermill", "nbconvert", "pyarrow", "pydantic")
 
 
-def _ipc_kernel_manager():
-    """A kernel manager using local IPC sockets (no TCP ports, no plain-text-over-TCP warning)."""
+KERNEL_LOG = ".kernel.log"
+SOCKET_PREFIX = "cxnb-kernel-"
+_KERNELS: dict[subprocess.Popen, str] = {}  # kernels this process started and has not shut down -> socket prefix
+
+
+def _ipc_kernel_manager(log_path: Path):
+    """A kernel manager using local IPC sockets (no TCP ports, no plain-text-over-TCP warning) whose kernel writes
+    its own messages (e.g. ``[IPKernelApp] ERROR | KeyboardInterrupt caught in kernel.``, which jupyter_client's
+    shutdown provokes by interrupting the kernel before asking it to stop) to ``log_path``, not the terminal."""
     from jupyter_client.manager import AsyncKernelManager
 
     class IpcKernelManager(AsyncKernelManager):
         def __init__(self, **kwargs):
             # A unique socket path per kernel: runs at the same time must never share sockets.
-            ip = str(Path(tempfile.gettempdir()) / f"cxnb-kernel-{uuid.uuid4().hex}")
+            # The owner's pid is in the name, so the next run can remove what a run killed with kill -9 left.
+            ip = str(Path(tempfile.gettempdir()) / f"{SOCKET_PREFIX}{os.getpid()}-{uuid.uuid4().hex}")
             super().__init__(transport="ipc", ip=ip, **kwargs)
 
         async def start_kernel(self, **kw):
             # Charts go into the notebook even where the shell sets another backend (MPLBACKEND=Agg on CI).
             env = dict(kw.pop("env", None) or os.environ)
             env["MPLBACKEND"] = INLINE_BACKEND
-            return await super().start_kernel(env=env, **kw)
+            with log_path.open("ab") as log:
+                await super().start_kernel(env=env, stdout=log, stderr=log, **kw)
+            process = getattr(self.provisioner, "process", None)
+            if process is not None:
+                _KERNELS[process] = self.ip
+
+        async def shutdown_kernel(self, now: bool = False, restart: bool = False):
+            process = getattr(self.provisioner, "process", None)
+            try:
+                await super().shutdown_kernel(now=now, restart=restart)
+            finally:
+                _KERNELS.pop(process, None)
 
     return IpcKernelManager
+
+
+def _stop_kernels() -> None:
+    """Kill the kernels an interrupted run left behind, so none writes into a folder being removed, and remove
+    their sockets."""
+    for process, sockets in list(_KERNELS.items()):
+        if process.poll() is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, signal.SIGKILL)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=10)
+        for socket in Path(sockets).parent.glob(f"{Path(sockets).name}-*"):
+            socket.unlink(missing_ok=True)
+        _KERNELS.pop(process, None)
+
+
+def _remove_stale_sockets() -> None:
+    """Remove the kernel sockets of runs whose process is gone (killed with kill -9)."""
+    for socket in Path(tempfile.gettempdir()).glob(f"{SOCKET_PREFIX}*-*-[0-9]"):
+        pid = socket.name.removeprefix(SOCKET_PREFIX).split("-")[0]
+        if pid.isdigit() and socket.is_socket() and socket.lstat().st_uid == os.getuid() and not alive(int(pid)):
+            socket.unlink(missing_ok=True)
 
 
 def notebooks_dir() -> Path:
@@ -153,9 +206,24 @@ def _skipped_html(stage: str, reason: str, params: Params) -> str:
             f"<p>{html.escape(t('common.skipped', params.language, reason=reason))}</p></body></html>")
 
 
-def execute_stage(stage: str, params_path: Path, run_dir: Path, kernel: str) -> str | None:
-    """Run one stage notebook into ``run_dir``; returns a skip reason, None on success; raises RunFailed."""
+_ERRNO_TEXT = re.compile(r"\[Errno (\d+)\] ([^:']*)(?:: '(.*)')?")
+_WRITE_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.ENAMETOOLONG}
+
+
+def _os_error_in_notebook(evalue: str) -> OSError | None:
+    """The operating-system error a notebook raised (disk full, permission denied, ...), from its message."""
+    match = _ERRNO_TEXT.search(evalue)
+    if not match or int(match[1]) not in _WRITE_ERRNOS:
+        return None
+    return OSError(int(match[1]), match[2], match[3])
+
+
+def execute_stage(stage: str, params_path: Path, run_dir: Path, kernel: str, keep_failed: Callable[[Path], Path]
+                  ) -> str | None:
+    """Run one stage notebook into ``run_dir``; returns a skip reason, None on success; raises RunFailed (the
+    executed notebook is kept by ``keep_failed``) or a CxnbError for bad input or a folder that cannot be written."""
     import papermill as pm
+    from nbclient.exceptions import DeadKernelError
     from papermill.exceptions import PapermillExecutionError
 
     stem = STAGES[stage]
@@ -168,63 +236,81 @@ def execute_stage(stage: str, params_path: Path, run_dir: Path, kernel: str) -> 
     try:
         pm.execute_notebook(str(source), str(output), parameters={"params": str(params_path), "run_dir": str(run_dir)},
                             kernel_name=kernel, cwd=str(notebooks_dir()), progress_bar=False, log_output=False,
-                            kernel_manager_class=_ipc_kernel_manager())
+                            kernel_manager_class=_ipc_kernel_manager(run_dir / KERNEL_LOG))
     except PapermillExecutionError as exc:
         if exc.ename == "StageSkipped":
             return exc.evalue
-        if exc.ename in ("CxnbError", "ConfigError", "DataError"):
+        if exc.ename in ("CxnbError", "ConfigError", "DataError", "OutputError"):
             raise CxnbError(exc.evalue) from None
-        failed = _keep_failed(output, params_path)
+        os_error = _os_error_in_notebook(exc.evalue)
+        if os_error is not None:
+            raise os_error from None
         raise RunFailed(f"{stem}.ipynb failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue} "
-                        f"(executed notebook kept at {failed}).") from None
+                        f"(executed notebook kept at {keep_failed(output)}).") from None
+    except DeadKernelError:
+        raise RunFailed(f"{stem}.ipynb: the notebook's kernel died (out of memory?); executed notebook and kernel "
+                        f"log kept at {keep_failed(output)}.") from None
     return None
 
 
-def _keep_failed(output: Path, params_path: Path) -> Path:
-    """Keep the failing executed notebook for the analyst outside the report folder."""
-    keep = Path(tempfile.gettempdir()) / "cxnb-failed" / f"{params_path.stem}-{output.name}"
-    keep.parent.mkdir(parents=True, exist_ok=True)
-    if output.exists():
-        shutil.copyfile(output, keep)
+def failed_folder(client: str, run_id: str) -> Path:
+    """A new owner-only folder for one run's failed notebook: ``$TMPDIR/cxnb-failed/<client>-<run id>/`` (or, when
+    ``cxnb-failed`` belongs to someone else, ``$TMPDIR/cxnb-failed-<client>-<run id>-*/``)."""
+    root = Path(tempfile.gettempdir()) / "cxnb-failed"
+    with contextlib.suppress(FileExistsError):
+        root.mkdir(mode=0o700)
+    info = root.lstat()
+    if root.is_symlink() or not root.is_dir() or info.st_uid != os.getuid():
+        return Path(tempfile.mkdtemp(prefix=f"cxnb-failed-{client}-{run_id}-"))
+    if info.st_mode & 0o077:
+        root.chmod(0o700)
+    folder = root / f"{client}-{run_id}"
+    with contextlib.suppress(FileExistsError):
+        folder.mkdir(mode=0o700)
+    folder.chmod(0o700)
+    return folder
+
+
+def keep_failed(output: Path, client: str, run_id: str) -> Path:
+    """Keep the failing executed notebook (and the kernel's log) outside the report folder, readable by its owner
+    only, under a name of its own run; returns the notebook's path."""
+    folder = failed_folder(client, run_id)
+    keep = folder / output.name
+    for source, target in ((output, keep), (output.parent / KERNEL_LOG, folder / "kernel.log")):
+        if source.exists():
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+            with os.fdopen(fd, "wb") as fh, source.open("rb") as src:
+                shutil.copyfileobj(src, fh)
     return keep
 
 
-@contextlib.contextmanager
-def _interruptible():
-    """Turn SIGTERM into an exception so temporary output is cleaned up like on Ctrl-C."""
-    def handler(signum, frame):
+class _Signals:
+    """SIGINT raises KeyboardInterrupt and SIGTERM Terminated, once: after the first, both are ignored while the
+    run cleans up (and while the report is swapped in), so the clean-up itself is never interrupted."""
+
+    def __init__(self):
+        self.active = threading.current_thread() is threading.main_thread()
+        self.previous: dict = {}
+
+    def _raise(self, signum, frame):
+        self.ignore()
+        if signum == signal.SIGINT:
+            raise KeyboardInterrupt
         raise Terminated(f"signal {signum}")
 
-    old = signal.signal(signal.SIGTERM, handler) if threading.current_thread() is threading.main_thread() else None
-    try:
-        yield
-    finally:
-        if old is not None:
-            signal.signal(signal.SIGTERM, old)
+    def ignore(self) -> None:
+        if self.active:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(sig, signal.SIG_IGN)
 
+    def __enter__(self) -> _Signals:
+        if self.active:
+            self.previous = {sig: signal.signal(sig, self._raise) for sig in (signal.SIGINT, signal.SIGTERM)}
+        return self
 
-@contextlib.contextmanager
-def _client_lock(target: Path):
-    """An exclusive lock per report folder, held while the finished run is swapped in."""
-    lock_path = target.parent / f".{target.name}.lock"
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with lock_path.open("w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
-def _swap_in(tmp: Path, target: Path) -> None:
-    """Replace ``target`` by ``tmp`` with two renames (the old report survives until the new one is complete)."""
-    with _client_lock(target):
-        old = target.parent / f".{target.name}.old-{os.getpid()}"
-        if target.exists():
-            os.rename(target, old)
-        os.rename(tmp, target)
-        if old.exists():
-            shutil.rmtree(old)
+    def __exit__(self, *exc) -> None:
+        for sig, handler in self.previous.items():
+            signal.signal(sig, handler)
 
 
 def _collect_metrics(run_dir: Path, skipped: dict[str, str]) -> dict:
@@ -242,72 +328,179 @@ def _write_json(path: Path, data: dict) -> None:
     path.write_text(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
 
 
+def params_file(path: str | Path) -> Path:
+    """The parameter file's absolute path; a folder given in its place is refused with the files it holds."""
+    path = Path(path)
+    if path.is_dir():
+        yamls = sorted(p.name for p in path.glob("*.y*ml"))[:5]
+        held = f" (it holds {', '.join(yamls)})" if yamls else ""
+        raise CxnbError(f"{path} is a folder, not a parameter file{held}; give the path of the YAML file, "
+                        "e.g. params/<client>.yaml.")
+    return path.resolve()
+
+
+def _inputs_fingerprint(params: Params, hashes: dict) -> str:
+    """sha256 over the content hashes of the inputs (not their paths: a moved folder is the same data)."""
+    tables = params.tables()
+    content = {name: sorted(found.values()) if tables[name].kind() == "file" else found
+               for name, found in hashes.items()}
+    return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _report_target(params: Params, out: str | Path | None) -> Path:
+    """The report folder of a run, after checking that its name fits the file system."""
+    target = Path(out).resolve() if out else (repo_root() / "reports").resolve() / params.client
+    limit = max_name_bytes(target)
+    size = len(os.fsencode(target.name))
+    if size > limit:
+        if out:
+            raise OutputError(f"--out {target}: the folder name is {size} bytes long; at most {limit} fit on this "
+                              "file system; choose a shorter name.")
+        raise OutputError(f"{params.path}: key 'client': the slug is {size} characters long; at most {limit} fit "
+                          "in a folder name on this file system; choose a shorter client.")
+    return target
+
+
+def _check_target(target: Path, params: Params, params_path: Path, out_given: bool, only: list[str] | None,
+                  inputs_hash: str, id_map: str | Path | None) -> None:
+    """Refuse, before anything is written, a report folder this run may not replace or may not combine with."""
+    label = f"--out {target}" if out_given else str(target)
+    for name, src in params.tables().items():
+        if src.kind() != "file":
+            continue
+        data = params.source_path(name)
+        if target.is_relative_to(data.parent):
+            raise OutputError(f"{label}: refusing to write inside the client's data folder; choose another folder.")
+        if data.is_relative_to(target):
+            raise OutputError(f"{label} holds the client's data ({data}); refusing to replace it; choose another "
+                              "folder.")
+    if params_path.is_relative_to(target):
+        raise OutputError(f"{label} holds the parameter file {params_path}; refusing to replace it; choose another "
+                          "folder.")
+    if id_map and Path(id_map).resolve().is_relative_to(target):
+        raise CxnbError(f"--write-id-map {id_map}: the id map must be written outside the report folder {target}.")
+    previous = replaceable_report(target, params.client, label)
+    if only and previous is not None:
+        if previous.get("params_hash") != params.params_hash():
+            raise OutputError(f"--only: the report in {target} was made with other parameters (params hash "
+                              f"{str(previous.get('params_hash'))[:12]}, now {params.params_hash()[:12]}); run all "
+                              "stages (without --only) so that no figure of the old parameters is kept.")
+        if previous.get("inputs_hash") != inputs_hash:
+            raise OutputError(f"--only: the data changed since the report in {target} was made; run all stages "
+                              "(without --only) so that no figure of the old data is kept.")
+
+
+def _storage_error(exc: Exception) -> OutputError | None:
+    """A one-line OutputError for a write the system refused (disk full, permission denied, name too long),
+    whether it came as an OSError or as a DuckDB I/O error."""
+    suffix = "; the previous report is untouched"
+    if isinstance(exc, OSError):
+        return OutputError.from_os_error(exc, suffix)
+    text = str(exc)
+    for code in sorted(_WRITE_ERRNOS):
+        if os.strerror(code) in text:
+            path = re.search(r'"([^"]+)"', text)
+            return OutputError.from_os_error(OSError(code, os.strerror(code), path[1] if path else None), suffix)
+    return None
+
+
 def run_report(params_path: str | Path, out: str | Path | None = None, only: list[str] | None = None,
                with_code: bool = False, id_map: str | Path | None = None,
                progress: Callable[[str], None] | None = None) -> Path:
-    """Run every stage (or ``only`` some) for a parameter file and swap the finished report into place."""
-    from cxnb.data import prepare
+    """Run every stage (or ``only`` some) for a parameter file and swap the finished report into place.
 
+    Only a new or empty folder, or a report folder an earlier cxnb run of the same client wrote (it holds the
+    ``.cxnb-report`` marker), is replaced. The folder's lock is held for the whole run: a second run of the same
+    folder fails at once. ``only`` is refused when the report there was made with other parameters or data.
+    """
+    import duckdb
+
+    started = time.time()
     say = progress or (lambda msg: None)
-    params_path = Path(params_path).resolve()
+    params_path = params_file(params_path)
     params = load_params(params_path)
-    target = Path(out).resolve() if out else repo_root() / "reports" / params.client
     stages = list(only) if only else list(STAGES)
     unknown = [s for s in stages if s not in STAGES]
     if unknown:
         raise CxnbError(f"--only: unknown stage '{unknown[0]}'; the stages are {', '.join(STAGES)}.")
-    for src in params.tables().values():
-        if src.kind() == "file" and target.resolve().is_relative_to((params.base_dir / src.source).resolve().parent):
-            raise CxnbError(f"--out {target}: refusing to write inside the client's data folder; choose another folder.")
-    kernel = ensure_kernel()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
-    timings: dict[str, float] = {}
-    skipped: dict[str, str] = {}
-    started = time.time()
     try:
-        with _interruptible():
-            if only and target.exists():
-                shutil.copytree(target, tmp, dirs_exist_ok=True)
-            t0 = time.time()
-            say(f"[prepare] loading and cleaning data for '{params.client}' ...")
-            if id_map and Path(id_map).resolve().is_relative_to(target):
-                raise CxnbError(f"--write-id-map {id_map}: the id map must be written outside the report folder {target}.")
-            prepare(params, tmp, id_map_path=id_map)
-            timings["prepare"] = round(time.time() - t0, 2)
-            say(f"[prepare] done in {timings['prepare']:.1f} s")
-            for i, stage in enumerate(stages, 1):
-                t0 = time.time()
-                say(f"[{i}/{len(stages)}] {stage} ... (elapsed {time.time() - started:.0f} s)")
-                reason = execute_stage(stage, params_path, tmp, kernel)
-                html_path = tmp / f"{STAGES[stage]}.html"
-                if reason:
-                    skipped[stage] = reason
-                    (tmp / f"{STAGES[stage]}.ipynb").unlink(missing_ok=True)
-                    html_path.write_text(_skipped_html(stage, reason, params), encoding="utf-8")
-                    say(f"[{i}/{len(stages)}] {stage} skipped: {reason}")
-                else:
-                    render_html(tmp / f"{STAGES[stage]}.ipynb", html_path, with_code, params.language)
-                timings[stage] = round(time.time() - t0, 2)
-                if not reason:
-                    say(f"[{i}/{len(stages)}] {stage} done in {timings[stage]:.1f} s")
-            metrics = _collect_metrics(tmp, skipped)
-            _write_json(tmp / "metrics.json", metrics)
-            write_index(tmp, params, metrics)
-            present = {s: stem for s, stem in STAGES.items() if (tmp / f"{stem}.html").exists()}
-            quality = json.loads((tmp / DATA_DIR / QUALITY_FILE).read_text(encoding="utf-8"))
-            decorate_run(tmp, page_info(params, quality, present, time.strftime("%Y-%m-%d")))
-            (tmp / EXPORTS_DIR).mkdir(exist_ok=True)
-            write_workbook(tmp / EXPORTS_DIR)
-            _write_json(tmp / "manifest.json", {
-                "client": params.client, "params_file": str(params_path), "params": params.model_dump(mode="json"),
-                "params_hash": params.params_hash(), "inputs_sha256": _input_hashes(params),
-                "versions": _versions(), "git_commit": _git_commit(), "stages_run": stages,
-                "seconds": {**timings, "total": round(time.time() - started, 2)}, "with_code": with_code,
-            })
-            _swap_in(tmp, target)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+        target = _report_target(params, out)
+        inputs = _input_hashes(params)
+        inputs_hash = _inputs_fingerprint(params, inputs)
+        checks = (target, params, params_path, out is not None, only, inputs_hash, id_map)
+        _check_target(*checks)
+        check_writable_parent(target)
+        kernel = ensure_kernel()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with _Signals() as signals, client_lock(target, params.client):
+            _remove_stale_sockets()
+            if remove_stale(target):
+                say(f"removed temporary folders of '{params.client}' left by a run that was killed")
+            _check_target(*checks)
+            run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+            tmp = make_temp_dir(target)
+            try:
+                if only and target.exists():
+                    shutil.copytree(target, tmp, dirs_exist_ok=True)
+                _run_stages(params, params_path, tmp, stages, kernel, with_code, inputs, id_map,
+                            lambda output: keep_failed(output, params.client, run_id), say)
+                write_marker(tmp, params.client, params.params_hash(), inputs_hash, run_id)
+                (tmp / KERNEL_LOG).unlink(missing_ok=True)
+                signals.ignore()
+                swap_in(tmp, target)
+            finally:
+                signals.ignore()
+                _stop_kernels()
+                if tmp.exists():
+                    shutil.rmtree(tmp, ignore_errors=True)
+    except (OSError, duckdb.IOException) as exc:
+        error = _storage_error(exc)
+        if error is None:
+            raise
+        raise error from None
     say(f"report written to {target}/index.html ({time.time() - started:.0f} s)")
     return target
+
+
+def _run_stages(params: Params, params_path: Path, tmp: Path, stages: list[str], kernel: str, with_code: bool,
+                inputs: dict, id_map: str | Path | None, keep: Callable[[Path], Path],
+                say: Callable[[str], None]) -> None:
+    """Prepare the data and run the stages into ``tmp``; write metrics, index and manifest there."""
+    from cxnb.data import prepare
+
+    started = time.time()
+    timings: dict[str, float] = {}
+    skipped: dict[str, str] = {}
+    say(f"[prepare] loading and cleaning data for '{params.client}' ...")
+    prepare(params, tmp, id_map_path=id_map)
+    timings["prepare"] = round(time.time() - started, 2)
+    say(f"[prepare] done in {timings['prepare']:.1f} s")
+    for i, stage in enumerate(stages, 1):
+        t0 = time.time()
+        say(f"[{i}/{len(stages)}] {stage} ... (elapsed {time.time() - started:.0f} s)")
+        reason = execute_stage(stage, params_path, tmp, kernel, keep)
+        html_path = tmp / f"{STAGES[stage]}.html"
+        if reason:
+            skipped[stage] = reason
+            (tmp / f"{STAGES[stage]}.ipynb").unlink(missing_ok=True)
+            html_path.write_text(_skipped_html(stage, reason, params), encoding="utf-8")
+            say(f"[{i}/{len(stages)}] {stage} skipped: {reason}")
+        else:
+            render_html(tmp / f"{STAGES[stage]}.ipynb", html_path, with_code, params.language)
+        timings[stage] = round(time.time() - t0, 2)
+        if not reason:
+            say(f"[{i}/{len(stages)}] {stage} done in {timings[stage]:.1f} s")
+    metrics = _collect_metrics(tmp, skipped)
+    _write_json(tmp / "metrics.json", metrics)
+    write_index(tmp, params, metrics)
+    present = {s: stem for s, stem in STAGES.items() if (tmp / f"{stem}.html").exists()}
+    quality = json.loads((tmp / DATA_DIR / QUALITY_FILE).read_text(encoding="utf-8"))
+    decorate_run(tmp, page_info(params, quality, present, time.strftime("%Y-%m-%d")))
+    (tmp / EXPORTS_DIR).mkdir(exist_ok=True)
+    write_workbook(tmp / EXPORTS_DIR)
+    _write_json(tmp / "manifest.json", {
+        "client": params.client, "params_file": str(params_path), "params": params.model_dump(mode="json"),
+        "params_hash": params.params_hash(), "inputs_sha256": inputs,
+        "versions": _versions(), "git_commit": _git_commit(), "stages_run": stages,
+        "seconds": {**timings, "total": round(time.time() - started, 2)}, "with_code": with_code,
+    })

@@ -144,6 +144,17 @@ def test_help_explains_every_command():
         assert flag in run_help.stdout
 
 
+def test_help_documents_every_exit_code():
+    import re
+
+    out = subprocess.run([sys.executable, "-m", "cxnb.cli", "--help"], capture_output=True, text=True, cwd=ROOT)
+    codes = re.findall(r"^ {2}(\d+) {2,}(\S.*)$", out.stdout, flags=re.MULTILINE)
+    assert [c for c, _ in codes] == ["0", "1", "2", "130", "143"], out.stdout
+    meaning = dict(codes)
+    assert "notebook failed" in meaning["1"] and "SIGINT" in meaning["130"] and "SIGTERM" in meaning["143"]
+    assert "bad input" in meaning["2"] and ".cxnb-report" in out.stdout
+
+
 def test_validate_prints_a_summary(tmp_path, capsys):
     (tmp_path / "o.csv").write_text(ORDERS)
     params = write_params(tmp_path, f"client: t\ndata: {{transactions: {{source: o.csv, columns: {MAPPING}}}}}\n")

@@ -135,7 +135,7 @@ def test_failed_run_leaves_previous_report_untouched(tmp_path):
     before = _checksums(out)
     (tmp_path / "data" / "orders.csv").write_text("customer_id,timestamp\nx,not a date\n")
     with pytest.raises(Exception, match="timestamp"):
-        run_report(params, out=out, only=["data_quality"])
+        run_report(params, out=out)
     assert _checksums(out) == before
     assert [p.name for p in out.parent.iterdir() if not p.name.startswith(".small.lock")] == ["small"]
 
@@ -159,13 +159,19 @@ def test_interrupted_run_leaves_previous_report_untouched(tmp_path):
 
 
 def test_two_runs_at_once_do_not_mix(tmp_path):
+    """The report folder's lock is held for the whole run: of two runs started together one writes the report,
+    the other fails at once (exit 2) naming the first, and the report is the first run's alone."""
     params = _small_client(tmp_path)
     out = tmp_path / "reports" / "small"
     cmd = [sys.executable, "-m", "cxnb.cli", "run", str(params), "--out", str(out), "--quiet",
            "--only", "data_quality", "requirement_analysis"]
     data_before = _checksums(tmp_path / "data")
-    procs = [subprocess.Popen(cmd, cwd=ROOT) for _ in range(2)]
-    assert [p.wait(timeout=300) for p in procs] == [0, 0]
+    procs = [subprocess.Popen(cmd, cwd=ROOT, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    results = sorted((p.wait(timeout=300), p.stderr.read(), p.pid) for p in procs)
+    assert [code for code, _, _ in results] == [0, 2], results
+    (_, won_err, winner), (_, lost_err, _) = results
+    assert won_err == ""
+    assert lost_err.count("\n") == 1 and f"another cxnb run (pid {winner}) is writing the report" in lost_err
     assert _checksums(tmp_path / "data") == data_before, "the kit wrote into the client's data folder"
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["stages_run"] == ["data_quality", "requirement_analysis"]
