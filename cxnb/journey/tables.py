@@ -78,12 +78,22 @@ def by_group_table(result: JourneyResult, group: str, language: str = "en") -> p
     wide = df.pivot_table(index=group, columns="step", values="overall_conversion", aggfunc="first")
     entered = df[df["step"] == 1].set_index(group)["customers"]
     names = [step_name(types, language) for types in result.steps["event_types"]]
-    out = pd.DataFrame({t(f"cj.col.{group}", language): wide.index,
+    out = pd.DataFrame({t(f"cj.col.{group}", language): _group_labels(wide.index, group, language),
                         t("cj.col.entered", language): entered.reindex(wide.index).to_numpy()})
     for step, name in zip(wide.columns, names, strict=True):
         if step > 1:
             out[name] = [_pct(x) for x in wide[step]]
     return out.sort_values(out.columns[1], ascending=False, ignore_index=True)
+
+
+def _group_labels(values, group: str, language: str) -> list[str]:
+    """Group values as a reader sees them: RFM segment names in the report language, other values as given."""
+    if group != "rfm_segment":
+        return list(values)
+    from cxnb.profile import RFM_SEGMENT_RULES, rfm_label
+
+    known = {name for name, _, _ in RFM_SEGMENT_RULES}
+    return [rfm_label(v, language) if v in known else v for v in values]
 
 
 def retention_sentences(result: JourneyResult, language: str = "en") -> str:
