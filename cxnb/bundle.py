@@ -9,31 +9,24 @@ from pathlib import Path
 
 from cxnb.constants import STAGES
 from cxnb.errors import CxnbError
-from cxnb.i18n import t
+from cxnb.i18n import catalogue, t
 
 FIXED_TIME = (2020, 1, 1, 0, 0, 0)  # zip entries get a fixed timestamp so the same report gives the same bytes
 
-EXPORT_DESCRIPTIONS = {
-    "customer_profiles.csv": "one row per customer: profile (recency, frequency, spend, tenure, tastes), RFM scores and segment",
-    "customer_scores.csv": "probability of buying (or churning) in the next period, decile and the top reasons per customer",
-    "segments.csv": "segment number and plain-language segment name per customer",
-    "recommendations.csv": "top-N recommended items per customer, with score and reason",
-    "journey_funnel.csv": "the funnel from looking to buying: customers and conversion per step",
-    "retention_cohorts.csv": "customers and revenue of each first-purchase cohort in every later period",
-}
-
 
 def _readme(report: Path, language: str, files: list[str]) -> str:
-    lines = [f"{report.name}: customer-experience report", "", "What each file is:", ""]
-    lines.append("index.html  the executive summary: headline findings of every stage, links to each report")
+    """The bundle's README in the report language: one line per file of the bundle."""
+    lines = [t("bundle.title", language, client=report.name), "", t("bundle.what", language), ""]
+    lines.append(f"index.html  {t('bundle.index', language)}")
     for stage, stem in STAGES.items():
         if f"{stem}.html" in files:
-            lines.append(f"{stem}.html  {t(f'stage.{stage}', language)} report")
-    for name, text in EXPORT_DESCRIPTIONS.items():
-        if f"exports/{name}" in files:
-            lines.append(f"exports/{name}  {text}")
-    lines.append("metrics.json  the headline figures of every stage (machine-readable)")
-    lines += ["", "Customer ids are pseudonyms; the consultant holds the key to join them back to your records."]
+            lines.append(f"{stem}.html  {t('bundle.stage', language, stage=t(f'stage.{stage}', language))}")
+    known = catalogue(language)
+    for name in sorted(f for f in files if f.startswith("exports/")):
+        key = f"bundle.export.{name.removeprefix('exports/')}"
+        lines.append(f"{name}  {known.get(key) or t('bundle.export.other', language)}")
+    lines.append(f"metrics.json  {t('bundle.metrics', language)}")
+    lines += ["", t("bundle.pseudonyms", language)]
     return "\n".join(lines) + "\n"
 
 
@@ -57,8 +50,8 @@ def make_bundle(report: str | Path, out: str | Path | None = None) -> Path:
                 entries[f"{stem}.html"] = client.read_bytes()
             elif html.exists():
                 entries[f"{stem}.html"] = html.read_bytes()
-    for csv in sorted((report / "exports").glob("*.csv")):
-        entries[f"exports/{csv.name}"] = csv.read_bytes()
+    for export in sorted([*(report / "exports").glob("*.csv"), *(report / "exports").glob("*.xlsx")]):
+        entries[f"exports/{export.name}"] = export.read_bytes()
     entries["metrics.json"] = (report / "metrics.json").read_bytes()
     entries["README.txt"] = _readme(report, language, list(entries)).encode("utf-8")
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:

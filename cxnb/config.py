@@ -408,7 +408,8 @@ def read_yaml(path: Path) -> Any:
         loader.dispose()
 
 
-def _not_a_file(path: Path) -> ConfigError:
+def not_a_parameter_file(path: Path) -> ConfigError:
+    """The one-line refusal of a parameter path that is a folder or missing."""
     if path.is_dir():
         inside = sorted([*path.glob("*.yaml"), *path.glob("*.yml")])
         example = inside[0] if inside else path / "<client>.yaml"
@@ -420,7 +421,7 @@ def load_params(path: str | Path, check_files: bool = True) -> Params:
     """Read and validate a parameter file; raise ConfigError naming the file, key and fix."""
     path = Path(path)
     if not path.is_file():
-        raise _not_a_file(path)
+        raise not_a_parameter_file(path)
     try:
         raw = read_yaml(path)
     except yaml.YAMLError as exc:

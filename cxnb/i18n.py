@@ -55,7 +55,7 @@ class Text:
         return t(key, self.language, **values)
 
     def md(self, key: str, **values):
-        """The message rendered as Markdown in the notebook (and the HTML report)."""
-        from IPython.display import Markdown
+        """The message rendered as Markdown in the notebook (and the HTML report); values from the data stay text."""
+        from cxnb.safe import markdown
 
-        return Markdown(t(key, self.language, **values))
+        return markdown(t(key, self.language, **values))

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from cxnb.constants import COL_AMOUNT, COL_CUSTOMER, COL_ITEM, COL_ORDER, COL_TIMESTAMP
-from cxnb.i18n import t
+from cxnb.i18n import catalogue, t
 from cxnb.privacy import suppress_small_groups
 
 if TYPE_CHECKING:
@@ -16,14 +16,32 @@ if TYPE_CHECKING:
 LOW_ID_OVERLAP = 0.5  # below this share of purchasing customers found in the customer table, validate warns
 
 
+def table_label(table: str, language: str = "en") -> str:
+    """A table of the parameter file (transactions, customers, ...) by its name in the report language."""
+    return catalogue(language).get(f"dq.table.{table}", table)
+
+
+def field_label(column: str, language: str = "en") -> str:
+    """A canonical column by its name in the report language; a client's own column keeps its name."""
+    return catalogue(language).get(f"dq.field.{column}", column)
+
+
+def with_labels(df: pd.DataFrame, language: str = "en") -> pd.DataFrame:
+    """A table of this stage with its column headers in the report language (the data keeps its keys)."""
+    known = catalogue(language)
+    return df.rename(columns={c: known.get(f"dq.col_{c}", c) for c in df.columns})
+
+
 def loaded_tables(quality: dict, language: str = "en") -> pd.DataFrame:
     """One row per table: source, rows read, rows kept, columns mapped."""
     rows = []
     for table, info in quality["tables"].items():
-        rows.append({t("dq.col_table", language): table, t("dq.col_source", language): info["source"],
+        rows.append({t("dq.col_table", language): table_label(table, language),
+                     t("dq.col_source", language): info["source"],
                      t("dq.col_rows_read", language): info["rows_read"],
                      t("dq.col_rows_kept", language): info["rows_kept"],
-                     t("dq.col_columns", language): ", ".join(f"{k} ← {v}" for k, v in info["columns"].items())})
+                     t("dq.col_columns", language): ", ".join(f"{field_label(k, language)} ← {v}"
+                                                              for k, v in info["columns"].items())})
     return pd.DataFrame(rows)
 
 
@@ -63,7 +81,8 @@ def missing_values(quality: dict, language: str = "en") -> pd.DataFrame:
     for table, info in quality["tables"].items():
         n = max(info["rows_kept"], 1)
         for col, miss in info.get("missing_values", {}).items():
-            rows.append({t("dq.col_table", language): table, t("dq.col_column", language): col,
+            rows.append({t("dq.col_table", language): table_label(table, language),
+                         t("dq.col_column", language): field_label(col, language),
                          t("dq.col_missing", language): miss, t("dq.col_share_missing", language): miss / n})
     return pd.DataFrame(rows)
 
@@ -117,6 +136,17 @@ def category_breakdown(transactions: pd.DataFrame, items: pd.DataFrame | None, m
         out["revenue"] = g[COL_AMOUNT].sum().round(2)
     out = out.sort_values("lines", ascending=False, kind="mergesort").reset_index()
     return suppress_small_groups(out, "category", "customers", min_group_size)
+
+
+def top_tables(transactions: pd.DataFrame, items: pd.DataFrame | None, min_group_size: int,
+               language: str = "en") -> list[pd.DataFrame]:
+    """Most active customers, most popular items and the category breakdown with headers in the report language;
+    none when the whole client has fewer customers than ``min_group_size`` (any row could identify someone)."""
+    if transactions[COL_CUSTOMER].nunique() < min_group_size:
+        return []
+    frames = [top_customers(transactions), top_items(transactions, items),
+              category_breakdown(transactions, items, min_group_size)]
+    return [with_labels(df, language) for df in frames]
 
 
 def plot_activity(activity: pd.DataFrame, language: str = "en") -> plt.Figure:

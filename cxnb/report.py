@@ -23,7 +23,7 @@ from pathlib import Path
 
 import nbformat
 
-from cxnb.config import Params, load_params
+from cxnb.config import Params, load_params, not_a_parameter_file
 from cxnb.constants import STAGES
 from cxnb.context import EXPORTS_DIR, METRICS_DIR, repo_root
 from cxnb.data import DATA_DIR, QUALITY_FILE
@@ -329,13 +329,10 @@ def _write_json(path: Path, data: dict) -> None:
 
 
 def params_file(path: str | Path) -> Path:
-    """The parameter file's absolute path; a folder given in its place is refused with the files it holds."""
+    """The parameter file's absolute path; a folder given in its place is refused naming a YAML file inside."""
     path = Path(path)
     if path.is_dir():
-        yamls = sorted(p.name for p in path.glob("*.y*ml"))[:5]
-        held = f" (it holds {', '.join(yamls)})" if yamls else ""
-        raise CxnbError(f"{path} is a folder, not a parameter file{held}; give the path of the YAML file, "
-                        "e.g. params/<client>.yaml.")
+        raise not_a_parameter_file(path)
     return path.resolve()
 
 

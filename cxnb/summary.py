@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from functools import partial
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from cxnb.constants import STAGES
 from cxnb.guards import count_text, customers_text
 from cxnb.i18n import t
 
-# Headline figures per stage: dotted keys in metrics.json; labels come from the catalogue (summary.fig.*).
+# Headline figures per stage: dotted keys in metrics.json ({k}: the stage's top_n); labels from summary.fig.*.
 HEADLINES: dict[str, list[str]] = {
     "data_quality": ["customers", "orders", "rows_kept", "rows_removed", "revenue", "first_date", "last_date"],
     "requirement_analysis": ["customers", "median_orders", "median_days_since_last_order", "top_segment",
@@ -21,16 +22,17 @@ HEADLINES: dict[str, list[str]] = {
     "behavior_prediction": ["logit.auc", "decision_tree.auc", "random_forest.auc", "logit.top_decile_lift",
                             "base_rate"],
     "segmentation": ["k", "silhouette", "stability_ari"],
-    "recommendation": ["item_cf.precision@10", "ease.precision@10", "popularity.precision@10", "n_users_evaluated"],
+    "recommendation": ["item_cf.precision@{k}", "ease.precision@{k}", "popularity.precision@{k}", "n_users_evaluated"],
     "customer_journey": ["overall_conversion", "retention.period_1", "retention.period_3", "cohorts"],
     "customer_value": ["model_name", "mean_clv", "total_clv", "concentration", "backtest_customers"],
 }
 
 
 def figure_label(stage: str, key: str, language: str = "en") -> str:
-    """The label of a headline figure, from the catalogue."""
-    slug = key.replace(".", "_").replace("@", "_at_")
-    return t(f"summary.fig.{stage}.{slug}", language)
+    """The label of a headline figure, from the catalogue (``precision@5`` is labelled by ``precision_at_k``)."""
+    slug = re.sub(r"@\d+$", "_at_k", key.replace("@{k}", "@0")).replace(".", "_")
+    k = re.search(r"@(\d+)$", key)
+    return t(f"summary.fig.{stage}.{slug}", language, **({"k": k.group(1)} if k else {}))
 
 
 def metric_value(metrics: dict, stage: str, dotted: str):
@@ -84,7 +86,8 @@ def headline_figures(metrics: dict, language: str = "en",
     out = {}
     for stage in STAGES:
         rows = []
-        for key in HEADLINES.get(stage, []):
+        top_n = metrics.get(stage, {}).get("k", 10) if isinstance(metrics.get(stage), dict) else 10
+        for key in (k.format(k=top_n) for k in HEADLINES.get(stage, [])):
             if few and (stage, key) != ("data_quality", "customers"):
                 continue
             value = metric_value(metrics, stage, key)

@@ -48,11 +48,18 @@ def segment_palette(names) -> dict:
 
 
 def table(df, formats: dict | None = None, precision: int = 2, index: bool = False):
-    """A DataFrame styled the same way in every report: text left-aligned, numbers right, no row numbers."""
-    styler = df.style.format(precision=precision, thousands=",", na_rep="–")
+    """A DataFrame styled the same way in every report: text left-aligned, numbers right, no row numbers; every
+    cell and header is HTML-escaped (Styler does not escape by default and values come from client data)."""
+    styler = df.style.format(precision=precision, thousands=",", na_rep="–", escape="html")
     if formats:
-        styler = styler.format({k: v for k, v in formats.items() if k in df.columns})
+        styler = styler.format({k: v for k, v in formats.items() if k in df.columns}, escape="html", na_rep="–")
+    styler = styler.format_index(escape="html", axis=0).format_index(escape="html", axis=1)
     text_cols = [c for c in df.columns if not str(df[c].dtype).startswith(("int", "float", "Int", "Float"))]
     styler = styler.set_properties(subset=text_cols, **{"text-align": "left"})
     styler = styler.set_table_styles([{"selector": "th", "props": [("text-align", "left")]}])
     return styler if index else styler.hide(axis="index")
+
+
+def heat_table(df, fmt: str = "{:.0%}", cmap: str = "Blues"):
+    """A matrix of shares shaded by value (one colour scale for the whole table), escaped like :func:`table`."""
+    return table(df, formats=dict.fromkeys(df.columns, fmt), index=True).background_gradient(axis=None, cmap=cmap)

@@ -11,6 +11,7 @@ import pytest
 from cxnb.cli import main
 from cxnb.config import load_params
 from cxnb.data import plausible_range, prepare
+from cxnb.i18n import t
 from tests.conftest import shared_data, write_params
 
 HEADER = "CustomerID,InvoiceDate,Quantity,UnitPrice\n"
@@ -352,7 +353,7 @@ def test_demo_with_inf_nan_and_implausible_times_runs_and_writes_strict_json(tmp
         assert "skipped" not in metrics[stage], metrics[stage]
     assert "logit" in metrics["behavior_prediction"]
     dq_html = (out / "01_data_quality.html").read_text()
-    assert "implausible_timestamp" in dq_html and "before 1990-01-01" in dq_html
+    assert t("dq.rule_name.implausible_timestamp") in dq_html and "before 1990-01-01" in dq_html
     assert set(metrics["data_quality"]["pii_columns_dropped"]) == {"name", "email", "phone"}
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -17,7 +18,10 @@ LATIN_NAMES = {"rfm", "auc", "ndcg", "map", "clv", "nbd", "bg", "mbg", "pareto",
                "json", "id", "ids", "sku", "cxnb", "ease", "mmr", "vif", "roc", "ci", "utc", "iso", "k", "means",
                "knn", "cf", "logit", "python", "pandas", "duckdb", "statsmodels", "scikit", "learn", "pymc",
                "marketing", "papermill", "jupyter", "sha", "cny", "usd", "eur", "gbp", "microsoft", "recommenders",
-               "sar", "steck", "brier", "crm", "hardie", "fader", "mixpanel", "amplitude", "posthog", "owasp"}
+               "sar", "steck", "brier", "crm", "hardie", "fader", "mixpanel", "amplitude", "posthog", "owasp",
+               "pytensor", "cosine", "jaccard", "log", "min", "max", "exp"}
+# An English term given beside its Chinese name, in full-width parentheses: 优势比（odds ratio）.
+GLOSS = re.compile(r"（[A-Za-z0-9@ .,:+\-/()']+）")
 FILE_NAME = re.compile(r"[\w./-]+\.(csv|xlsx|html|json|parquet|ipynb|yaml)\b")
 WORD = re.compile(r"[A-Za-z]{3,}")
 
@@ -50,14 +54,18 @@ def data_words(report: Path) -> set[str]:
                     text = " ".join(df[col].dropna().astype(str).unique()[:5000])
                     words.update(w.lower() for w in WORD.findall(text))
                 words.update(w.lower() for w in WORD.findall(str(col)))
+    quality = json.loads((report / "data" / "quality.json").read_text(encoding="utf-8"))
+    for info in quality["tables"].values():  # the client's own column names, those dropped as PII included
+        names = [*info.get("columns", {}).values(), *(d["column"] for d in info.get("pii_dropped", []))]
+        words.update(w.lower() for name in names for w in WORD.findall(str(name)))
     return words
 
 
 def visible_text(page: Path) -> str:
     soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
-    for tag in soup(["style", "script"]):
+    for tag in soup(["style", "script", "code"]):  # <code>: a parameter key or value, typed as written
         tag.decompose()
-    return FILE_NAME.sub(" ", soup.get_text(" "))
+    return GLOSS.sub(" ", FILE_NAME.sub(" ", soup.get_text(" ")))
 
 
 @pytest.mark.slow

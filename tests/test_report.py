@@ -258,3 +258,13 @@ def test_label_with_one_class_is_a_clear_error(tmp_path):
     with pytest.raises(CxnbError, match="Churn"):
         run_report(params, out=tmp_path / "out", only=["behavior_prediction"])
     assert not (tmp_path / "out").exists()
+
+
+def test_the_recommendation_headline_follows_top_n():
+    from cxnb.summary import headline_figures
+
+    metrics = {"recommendation": {"k": 5, "popularity": {"precision@5": 0.02}, "ease": {"precision@5": 0.11},
+                                  "n_users_evaluated": 900}}
+    rows = headline_figures(metrics, "zh")["recommendation"]
+    assert [(key, label) for key, label, _ in rows[:2]] == [("ease.precision@5", "EASE 精确率@5"),
+                                                           ("popularity.precision@5", "畅销榜 精确率@5")]

@@ -345,10 +345,10 @@ CASES = {
     "client slug too long (ENAMETOOLONG)": (case_client_slug_too_long, 2, "long.yaml: key 'client': the slug is "
                                             "300 characters long"),
     "--out name too long (ENAMETOOLONG)": (case_out_name_too_long, 2, "the folder name is 300 bytes long"),
-    "folder as the parameter file (run)": (case_folder_as_parameter_file, 2, "client is a folder, not a parameter "
-                                           "file (it holds client.yaml)"),
+    "folder as the parameter file (run)": (case_folder_as_parameter_file, 2, "client: is a folder; give the YAML file "
+                                           "inside, e.g. "),
     "folder as the parameter file (validate)": (case_folder_as_parameter_file_validate, 2,
-                                                "client is a folder, not a parameter file"),
+                                                "client: is a folder; give the YAML file inside"),
     "SIGTERM during a notebook": (case_sigterm, 143, "cxnb: terminated; the previous report is untouched"),
     "SIGINT (Ctrl-C) during a notebook": (case_sigint, 130, "cxnb: interrupted; the previous report is untouched"),
     "temp folders of killed runs": (case_stale_temp_folders_of_killed_runs, 2, "timestamp"),

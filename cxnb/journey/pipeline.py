@@ -18,6 +18,8 @@ from cxnb.journey.metrics import JourneyMetrics, metrics_of
 from cxnb.journey.paths import top_paths
 from cxnb.journey.periods import is_partial, period_index
 
+UNKNOWN_GROUP = "unknown"  # customers or items a group cannot be found for
+
 EVENTS_TABLE = "events"
 
 
@@ -87,7 +89,7 @@ def _category_events(run, events: Engine) -> Engine | None:
     cats = events.attach(items[[COL_ITEM, "category"]].astype({COL_ITEM: "str", "category": "str"}))
     tx = events.table
     joined = tx.left_join(cats, tx[COL_ITEM].cast("string") == cats[COL_ITEM])
-    table = joined.select(COL_CUSTOMER, COL_TIMESTAMP, COL_EVENT, category=joined.category.fill_null("unknown"))
+    table = joined.select(COL_CUSTOMER, COL_TIMESTAMP, COL_EVENT, category=joined.category.fill_null(UNKNOWN_GROUP))
     return Engine(table, events.backend, events.fetch)
 
 
@@ -105,7 +107,7 @@ def _segment_events(run, events: Engine, column: str) -> Engine | None:
     groups = events.attach(groups.astype({COL_CUSTOMER: "str", column: "str"}).rename(columns={column: "segment"}))
     tx = events.table
     joined = tx.left_join(groups, tx[COL_CUSTOMER] == groups[COL_CUSTOMER])
-    table = joined.select(tx[COL_CUSTOMER], tx[COL_TIMESTAMP], tx[COL_EVENT], segment=joined.segment.fill_null("unknown"))
+    table = joined.select(tx[COL_CUSTOMER], tx[COL_TIMESTAMP], tx[COL_EVENT], segment=joined.segment.fill_null(UNKNOWN_GROUP))
     return Engine(table, events.backend, events.fetch)
 
 

@@ -9,7 +9,7 @@ import pandas as pd
 
 from cxnb.i18n import catalogue, t
 from cxnb.journey.periods import period_label
-from cxnb.journey.pipeline import JourneyResult
+from cxnb.journey.pipeline import UNKNOWN_GROUP, JourneyResult
 
 
 def _pct(x) -> str:
@@ -87,13 +87,13 @@ def by_group_table(result: JourneyResult, group: str, language: str = "en") -> p
 
 
 def _group_labels(values, group: str, language: str) -> list[str]:
-    """Group values as a reader sees them: RFM segment names in the report language, other values as given."""
-    if group != "rfm_segment":
-        return list(values)
+    """Group values as a reader sees them: RFM segment names and "unknown" in the report language, a client's own
+    values (categories, attributes) as given."""
     from cxnb.profile import RFM_SEGMENT_RULES, rfm_label
 
-    known = {name for name, _, _ in RFM_SEGMENT_RULES}
-    return [rfm_label(v, language) if v in known else v for v in values]
+    rfm = {name for name, _, _ in RFM_SEGMENT_RULES} if group == "segment" else set()
+    unknown = t("cj.unknown_group", language)
+    return [unknown if v == UNKNOWN_GROUP else rfm_label(v, language) if v in rfm else v for v in values]
 
 
 def retention_sentences(result: JourneyResult, language: str = "en") -> str:

@@ -32,11 +32,6 @@ def _signed(share: float, language: str) -> str:
     return ("+" if share > 0 else "") + formats.percent(share, language)
 
 
-def _markdown_safe(text: str) -> str:
-    """Dollar signs as literal text (Jupyter's Markdown reads text between two of them as mathematics)."""
-    return text.replace("$", r"\$")
-
-
 def _n(x: float, language: str, decimals: int = 0) -> str:
     return formats.number(x, language, decimals)
 
@@ -135,11 +130,11 @@ def spend_sentences(result: ValueResult, language: str = "en") -> str:
     sp = result.spend
     r = sp.correlation
     key = "cv.spend_independent" if math.isfinite(r) and abs(r) < WEAK_CORRELATION else "cv.spend_correlated"
-    return _markdown_safe("\n\n".join([
+    return "\n\n".join([
         t("cv.spend_fit", language, n=_n(sp.customers, language),
           mean=formats.money(sp.population_mean, result.currency, language, 2),
           **{k: f"{v:.3g}" for k, v in sp.params.items()}),
-        t(key, language, r=f"{r:.2f}", limit=WEAK_CORRELATION)]))
+        t(key, language, r=f"{r:.2f}", limit=WEAK_CORRELATION)])
 
 
 def parameters_table(result: ValueResult, language: str = "en") -> pd.DataFrame:
@@ -165,7 +160,7 @@ def forward_sentences(result: ValueResult, language: str = "en") -> str:
                   mean=formats.money(c["clv"].mean(), result.currency, language, 2),
                   rate=formats.percent(result.config.discount_rate, language, 0),
                   share=formats.percent(result.concentration, language), end=result.split.last_day.date())
-    return _markdown_safe("\n\n".join(t(f"cv.forward_{k}", language, **values) for k in ("summary", "concentration")))
+    return "\n\n".join(t(f"cv.forward_{k}", language, **values) for k in ("summary", "concentration"))
 
 
 def decile_table(result: ValueResult, language: str = "en") -> pd.DataFrame:
