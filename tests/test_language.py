@@ -19,9 +19,9 @@ LATIN_NAMES = {"rfm", "auc", "ndcg", "map", "clv", "nbd", "bg", "mbg", "pareto",
                "knn", "cf", "logit", "python", "pandas", "duckdb", "statsmodels", "scikit", "learn", "pymc",
                "marketing", "papermill", "jupyter", "sha", "cny", "usd", "eur", "gbp", "microsoft", "recommenders",
                "sar", "steck", "brier", "crm", "hardie", "fader", "mixpanel", "amplitude", "posthog", "owasp",
-               "pytensor", "cosine", "jaccard", "log", "min", "max", "exp"}
+               "pytensor", "cosine", "jaccard", "lift", "log", "min", "max", "exp"}
 # An English term given beside its Chinese name, in full-width parentheses: 优势比（odds ratio）.
-GLOSS = re.compile(r"（[A-Za-z0-9@ .,:+\-/()']+）")
+GLOSS = re.compile(r"（[A-Za-z0-9@ _.,:+\-/()']+）")
 FILE_NAME = re.compile(r"[\w./-]+\.(csv|xlsx|html|json|parquet|ipynb|yaml)\b")
 WORD = re.compile(r"[A-Za-z]{3,}")
 
