@@ -50,9 +50,8 @@ def segment_palette(names) -> dict:
 def table(df, formats: dict | None = None, precision: int = 2, index: bool = False):
     """A DataFrame styled the same way in every report: text left-aligned, numbers right, no row numbers; every
     cell and header is HTML-escaped (Styler does not escape by default and values come from client data)."""
-    styler = df.style.format(precision=precision, thousands=",", na_rep="–", escape="html")
-    if formats:
-        styler = styler.format({k: v for k, v in formats.items() if k in df.columns}, escape="html", na_rep="–")
+    per_column = {c: (formats or {}).get(c) for c in df.columns}  # one call: a second .format resets the others
+    styler = df.style.format(per_column, precision=precision, thousands=",", na_rep="–", escape="html")
     styler = styler.format_index(escape="html", axis=0).format_index(escape="html", axis=1)
     text_cols = [c for c in df.columns if not str(df[c].dtype).startswith(("int", "float", "Int", "Float"))]
     styler = styler.set_properties(subset=text_cols, **{"text-align": "left"})

@@ -131,3 +131,4 @@ def test_styled_tables_escape_cells_and_headers():
     assert "<script>" not in html and "<img" not in html and "&lt;img" in html
     html = heat_table(pd.DataFrame({IMG: [0.5]}, index=[BOLD])).to_html()
     assert "<img" not in html and "<b " not in html
+
