@@ -242,10 +242,14 @@ def category_taste_by_segment(profiles: pd.DataFrame, rfm: pd.DataFrame, min_gro
     return out
 
 
-def profile_export(profiles: pd.DataFrame, rfm: pd.DataFrame, min_group_size: int = 1) -> pd.DataFrame:
+def profile_export(profiles: pd.DataFrame, rfm: pd.DataFrame, min_group_size: int = 1,
+                   language: str = "en") -> pd.DataFrame:
     """The customer profile table the client receives: profile, RFM scores and segment per customer (segments
-    under ``min_group_size`` named 'other')."""
+    under ``min_group_size`` named 'other'): ``rfm_segment`` the key, ``rfm_segment_name`` in the report language."""
     out = profiles.merge(rfm.assign(rfm_segment=reported_rfm_segments(rfm, min_group_size)), on=COL_CUSTOMER)
+    names = {name: rfm_label(name, language) for name in out["rfm_segment"].unique() if name != OTHER}
+    out["rfm_segment_name"] = out["rfm_segment"].map(names).fillna(t("common.other", language))
+    out[share_columns(out)] = out[share_columns(out)].round(4)
     for col in ("first_order", "last_order"):
         out[col] = out[col].dt.strftime("%Y-%m-%d")
     for col in ("days_since_last_order", "tenure_days", "mean_interpurchase_days"):

@@ -168,8 +168,10 @@ def test_rfm_groups_under_the_threshold_are_merged_and_never_reported():
     assert min(m["rfm_segments"].values()) >= min_size and m["top_segment"] not in small | {OTHER}
     export = profile_export(profiles.assign(first_order=pd.Timestamp("2021-01-01"),
                                             last_order=pd.Timestamp("2021-02-01"), tenure_days=1.0,
-                                            avg_order_value=1.0, mean_interpurchase_days=1.0), rfm, min_size)
+                                            avg_order_value=1.0, mean_interpurchase_days=1.0), rfm, min_size, "zh")
     assert export["rfm_segment"].value_counts().index.isin([*sizes.index[sizes >= min_size], OTHER]).all()
+    assert set(export.loc[export["rfm_segment"] == OTHER, "rfm_segment_name"]) == {"其他"}
+    assert not export["rfm_segment_name"].str.contains("[A-Za-z]").any()
     note = rfm_suppression_note(rfm, min_size)
     assert all(name in note for name in small) and "'other'" in note
 
