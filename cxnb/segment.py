@@ -42,6 +42,11 @@ SILHOUETTE_SAMPLE = 10_000
 STABILITY_SAMPLE = 20_000
 STABILITY_RUNS = 5
 STABLE_ARI = 0.8
+NEAR_BEST = 0.9  # k values within this share of the best silhouette are compared on stability
+CHOICE_SAMPLE = 5_000  # customers refitted when comparing near-best k on stability
+CHOICE_RUNS = 3
+CLEAR_STRUCTURE = 0.5  # silhouette above which the data has clear clusters (Kaufman & Rousseeuw)
+WEAK_STRUCTURE = 0.25  # below this the data has no cluster structure to speak of
 MIN_CUSTOMERS = 50
 MAX_K = 15  # more segments than this cannot be named and acted on, and choosing among them takes long
 SCATTER_POINTS = 4_000
@@ -246,6 +251,36 @@ def k_selection_scores(x: np.ndarray, k_values, random_state: int = SEED) -> pd.
     return pd.DataFrame(rows)
 
 
+def choice_stability(x: np.ndarray, k_values, random_state: int = SEED) -> pd.Series:
+    """Mean adjusted Rand index, per k, of refits on bootstrap samples against a reference fit (on a seeded
+    sample of at most ``CHOICE_SAMPLE`` customers): how reproducible the segments of each k are."""
+    x = x[_sample_rows(len(x), CHOICE_SAMPLE, random_state)]
+    rng = np.random.default_rng(random_state)
+    boots = [rng.integers(0, len(x), size=len(x)) for _ in range(CHOICE_RUNS)]
+    out = {}
+    for k in k_values:
+        reference = KMeans(k, n_init=N_INIT, random_state=random_state).fit(x).labels_
+        out[k] = float(np.mean([adjusted_rand_score(reference, KMeans(k, n_init=3, random_state=random_state + i)
+                                                    .fit(x[b]).predict(x)) for i, b in enumerate(boots)]))
+    return pd.Series(out, name="stability")
+
+
+def choose_k(scores: pd.DataFrame) -> int:
+    """The k for use: of the k whose silhouette is within ``NEAR_BEST`` of the best, the most stable one (ties:
+    the higher silhouette); k values without a stability figure compete on silhouette alone."""
+    best = scores["silhouette"].max()
+    near = scores[scores["silhouette"] >= NEAR_BEST * best]
+    if "stability" not in near or near["stability"].isna().all():
+        return int(near.loc[near["silhouette"].idxmax(), "k"])
+    ranked = near.assign(stable=near["stability"].round(2)).sort_values(["stable", "silhouette"], ascending=False)
+    return int(ranked["k"].iloc[0])
+
+
+def structure_strength(silhouette: float) -> str:
+    """``clear``, ``weak`` or ``none``: how much cluster structure the best silhouette shows."""
+    return "clear" if silhouette >= CLEAR_STRUCTURE else "weak" if silhouette >= WEAK_STRUCTURE else "none"
+
+
 def _ordered_by_size(km: KMeans, x: np.ndarray, random_state: int) -> KMeans:
     """The same clustering with clusters numbered from largest to smallest."""
     order = np.argsort(-np.bincount(km.labels_, minlength=km.n_clusters), kind="stable")
@@ -280,22 +315,26 @@ def check_k(k: int | str, n_customers: int, min_group_size: int = 1) -> None:
             f"(and never more than {MAX_K}); set analysis.segmentation.k to {top} or less, or k: auto.")
 
 
-def fit_segments(features: pd.DataFrame, k: int | str = "auto", k_range=(2, 10),
+def fit_segments(features: pd.DataFrame, k: int | str = "auto", k_range=(3, 10),
                  random_state: int = SEED, min_group_size: int = 1) -> Segmentation:
     """Fit the segmentation; ``k='auto'`` takes the k in ``k_range`` (inclusive, clamped by ``usable_k_range``)
-    with the highest silhouette. A fixed ``k`` that cannot be reported raises CxnbError (``check_k``)."""
+    chosen by :func:`choose_k` (near-best silhouette, then stability). A fixed ``k`` that cannot be reported
+    raises CxnbError (``check_k``)."""
     used = usable_k_range(k_range, len(features), min_group_size)
     check_k(k, len(features), min_group_size)
     prep = preprocessing(features)
     x = prep.transform(features)
     k_values = sorted(set(range(used[0], used[1] + 1)) | ({int(k)} if k != "auto" else set()))
     scores = k_selection_scores(x, k_values, random_state)
-    chosen = int(scores.loc[scores["silhouette"].idxmax(), "k"]) if k == "auto" else int(k)
+    if k == "auto":
+        near = scores.loc[scores["silhouette"] >= NEAR_BEST * scores["silhouette"].max(), "k"]
+        scores = scores.merge(choice_stability(x, near, random_state), left_on="k", right_index=True, how="left")
+    chosen = choose_k(scores) if k == "auto" else int(k)
     km = _ordered_by_size(KMeans(chosen, n_init=N_INIT, random_state=random_state).fit(x), x, random_state)
     model = Pipeline([*prep.steps, ("kmeans", km)])
     labels = pd.Series(km.labels_ + 1, index=features.index, name="segment")
     return Segmentation(model, list(features.columns), skewed_features(features), chosen,
-                        "silhouette" if k == "auto" else "parameter", scores, labels, used,
+                        "silhouette_and_stability" if k == "auto" else "parameter", scores, labels, used,
                         (int(k_range[0]), int(k_range[1])), min_group_size)
 
 
@@ -324,17 +363,30 @@ def explain_k_choice(seg: Segmentation, language: str = "en") -> str:
         return t("seg.sentence_gap", language).join([*clamped, t(
             "seg.k_parameter", language, k=seg.k, silhouette=f"{sil:.2f}", best_k=s["silhouette"].idxmax(),
             best=f"{s['silhouette'].max():.2f}")])
-    sentences = [*clamped, t("seg.k_best", language, k=seg.k, silhouette=f"{sil:.2f}", k_min=s.index.min(),
-                             k_max=s.index.max())]
+    sentences = [*clamped, _choice_sentence(seg, s, language)]
     rest = s.drop(index=seg.k)
     if not rest.empty:
         sentences.append(t("seg.k_runner_up", language, k=rest["silhouette"].idxmax(),
                            silhouette=f"{rest['silhouette'].max():.2f}"))
+    sentences.append(t(f"seg.structure_{structure_strength(s['silhouette'].max())}", language,
+                       best=f"{s['silhouette'].max():.2f}", clear=CLEAR_STRUCTURE, weak=WEAK_STRUCTURE))
     if seg.k - 1 in s.index and seg.k + 1 in s.index and s.loc[seg.k - 1, "inertia"] > 0 < s.loc[seg.k, "inertia"]:
         before = 1 - s.loc[seg.k, "inertia"] / s.loc[seg.k - 1, "inertia"]
         after = 1 - s.loc[seg.k + 1, "inertia"] / s.loc[seg.k, "inertia"]
         sentences.append(t("seg.k_elbow", language, k=seg.k, before=f"{before:.0%}", after=f"{after:.0%}"))
     return t("seg.sentence_gap", language).join(sentences)
+
+
+def _choice_sentence(seg: Segmentation, s: pd.DataFrame, language: str) -> str:
+    """Why this k: the best silhouette, or a near-best one whose segments reproduce better."""
+    values = {"k": seg.k, "silhouette": f"{s.loc[seg.k, 'silhouette']:.2f}", "k_min": s.index.min(),
+              "k_max": s.index.max()}
+    best_k = int(s["silhouette"].idxmax())
+    if best_k == seg.k or "stability" not in s:
+        return t("seg.k_best", language, **values)
+    return t("seg.k_stable", language, best_k=best_k, best=f"{s.loc[best_k, 'silhouette']:.2f}",
+             stability=f"{s.loc[seg.k, 'stability']:.2f}", best_stability=f"{s.loc[best_k, 'stability']:.2f}",
+             near=f"{NEAR_BEST:.0%}", **values)
 
 
 def k_range_note(seg: Segmentation, language: str = "en") -> str:

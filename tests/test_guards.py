@@ -304,7 +304,7 @@ def test_demo_with_a_high_threshold_and_raw_ids(tmp_path):
     metrics = json.loads((out / "metrics.json").read_text())
     ra, seg = metrics["requirement_analysis"], metrics["segmentation"]
     assert min(ra["rfm_segments"].values()) >= 1000 and ra["champions_share_revenue"] is None
-    assert seg["k"] == 4 and seg["k_range"] == [2, 5] and min(seg["sizes"].values()) >= 1000
+    assert seg["k"] == 4 and seg["k_range"] == [3, 5] and min(seg["sizes"].values()) >= 1000
     assert len(seg["sizes"]) == 3
     segments = pd.read_csv(out / "exports" / "segments.csv", dtype=str)
     assert set(segments["segment"]) == {"1", "2", "3", OTHER}

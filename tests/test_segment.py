@@ -82,7 +82,7 @@ def mall_seg(mall_run):
 def test_customers_only_table_gives_five_segments_from_the_parameter_file(mall_seg):
     features, seg = mall_seg
     assert list(features.columns) == ["annual_income", "spending_score"]
-    assert seg.k == 5 and seg.k_chosen_by == "silhouette"
+    assert seg.k == 5 and seg.k_chosen_by == "silhouette_and_stability"
     truth = mall_customers().set_index(mall_customers()["CustomerID"].astype(str))["group"]
     assert adjusted_rand_score(truth.loc[seg.labels.index.astype(str)], seg.labels) > 0.95
     assert seg.silhouette > 0.6
@@ -198,6 +198,42 @@ def test_demo_finds_the_four_planted_segments():
     planted = truth.set_index("customer_id").loc[seg.labels.index, "segment_code"]
     assert adjusted_rand_score(planted, seg.labels) >= 0.8
     names = name_segments(standardized_centroids(features, seg))
-    assert {"High-value loyal", "Big-ticket buyers", "New customers", "Occasional low-spend"} == set(
+    assert {"High-value loyal", "Big-ticket buyers", "Recently joined", "Occasional low-spend"} == set(
         names["segment_name"])
     pd.testing.assert_series_equal(assign_segments(profiles, seg.model), seg.labels)
+
+
+def test_choose_k_takes_the_more_stable_of_near_best_silhouettes():
+    from cxnb.segment import choose_k
+
+    scores = pd.DataFrame({"k": [3, 4, 5, 6], "silhouette": [0.40, 0.38, 0.30, 0.37],
+                           "stability": [0.71, 0.95, np.nan, 0.60]})
+    assert choose_k(scores) == 4  # 0.38 is within 90% of 0.40 and reproduces better; k = 5 is too far off
+    assert choose_k(scores.assign(stability=[0.95, 0.95, np.nan, 0.6])) == 3  # a tie goes to the silhouette
+    assert choose_k(scores.drop(columns="stability")) == 3
+
+
+def test_skewed_data_without_clusters_is_called_a_partition_in_both_languages():
+    from cxnb.segment import explain_k_choice, structure_strength
+
+    rng = np.random.default_rng(3)
+    features = pd.DataFrame({"monetary": rng.lognormal(4, 1, 3000), "frequency": rng.lognormal(1, 0.8, 3000),
+                             "days_since_last_order": rng.exponential(120, 3000)},
+                            index=pd.Index([f"C{i}" for i in range(3000)], name="customer_id"))
+    seg = fit_segments(features, "auto", (3, 8))
+    best = seg.scores["silhouette"].max()
+    assert best < 0.5 and structure_strength(best) in {"weak", "none"}
+    assert "not as groups discovered" in explain_k_choice(seg) or "no natural clusters" in explain_k_choice(seg)
+    assert "不是在数据中发现的天然群体" in explain_k_choice(seg, "zh") or "没有自然分群" in explain_k_choice(seg, "zh")
+    assert seg.k >= 3 and seg.scores["stability"].notna().any()
+
+
+def test_planted_blobs_are_called_clear_groups():
+    from cxnb.segment import explain_k_choice
+
+    rng = np.random.default_rng(5)
+    centres = np.array([[0, 0], [8, 0], [0, 8], [8, 8]])
+    x = np.vstack([c + rng.normal(0, 0.7, (300, 2)) for c in centres])
+    features = pd.DataFrame(x + 20, columns=["a", "b"], index=pd.RangeIndex(len(x), name="customer_id"))
+    seg = fit_segments(features, "auto", (3, 8))
+    assert seg.k == 4 and "clearly separated groups" in explain_k_choice(seg)
