@@ -98,10 +98,62 @@ def share_columns(profiles: pd.DataFrame) -> list[str]:
     return [c for c in profiles.columns if c.startswith("share_")]
 
 
+RFM_LEVELS = 5
+MAX_TIE_GROUPS = 400  # distinct values are coalesced into at most this many runs before the level search
+
+
+def _level_bounds(sizes: np.ndarray, levels: int) -> np.ndarray:
+    """End positions of ``levels`` contiguous, non-empty bins of the tie groups (sizes in value order) whose
+    customer counts are as close to equal as possible (least squares, by dynamic programming)."""
+    g, target = len(sizes), sizes.sum() / levels
+    cum = np.concatenate([[0], np.cumsum(sizes)])
+    cost = np.full((levels + 1, g + 1), np.inf)
+    back = np.zeros((levels + 1, g + 1), dtype=int)
+    cost[0, 0] = 0.0
+    for j in range(1, levels + 1):
+        for i in range(j, g - (levels - j) + 1):
+            starts = np.arange(j - 1, i)
+            total = cost[j - 1, starts] + (cum[i] - cum[starts] - target) ** 2
+            best = int(np.argmin(total))
+            cost[j, i], back[j, i] = total[best], starts[best]
+    ends, i = [], g
+    for j in range(levels, 0, -1):
+        ends.append(i)
+        i = back[j, i]
+    return np.array(ends[::-1])
+
+
 def _quintile_score(values: pd.Series, reverse: bool = False) -> pd.Series:
-    """Scores 1..5 by quintile of rank (5 = highest, or lowest when ``reverse``); tied values share a score."""
-    ranks = values.rank(method="min", ascending=not reverse, pct=True)
-    return np.ceil(ranks * 5).clip(1, 5).astype("int64")
+    """Scores 1..5 (5 = highest value, or lowest when ``reverse``): tied customers share a score and every score
+    level holds customers, the five groups as close to fifths as the ties allow. With fewer than five distinct
+    values the levels used are spread over 1..5 (three values score 1, 3, 5)."""
+    ordered = -values if reverse else values
+    distinct, inverse, sizes = np.unique(ordered.to_numpy(dtype="float64"), return_inverse=True, return_counts=True)
+    if len(distinct) < RFM_LEVELS:
+        spread = np.rint(1 + (RFM_LEVELS - 1) * np.arange(len(distinct)) / max(len(distinct) - 1, 1))
+        return pd.Series(spread[inverse].astype("int64"), index=values.index)
+    runs = np.minimum(np.cumsum(sizes) * MAX_TIE_GROUPS // (sizes.sum() + 1), MAX_TIE_GROUPS - 1)
+    if len(distinct) > MAX_TIE_GROUPS:  # coalesce neighbouring values into runs (a tie group never splits)
+        run_of_group = np.unique(runs, return_inverse=True)[1]
+    else:
+        run_of_group = np.arange(len(distinct))
+    run_sizes = np.bincount(run_of_group, weights=sizes).astype("int64")
+    ends = _level_bounds(run_sizes, RFM_LEVELS)
+    level_of_run = np.searchsorted(ends, np.arange(len(run_sizes)), side="right") + 1
+    return pd.Series(level_of_run[run_of_group[inverse]].astype("int64"), index=values.index)
+
+
+def levels_used(rfm: pd.DataFrame) -> dict[str, int]:
+    """How many of the five score levels R, F and M use (fewer when a score has fewer distinct values)."""
+    return {c[0].upper(): int(rfm[c].nunique()) for c in ("r_score", "f_score", "m_score") if rfm[c].notna().any()}
+
+
+def levels_note(rfm: pd.DataFrame, language: str = "en") -> str:
+    """A sentence per score that uses fewer than five levels (too few distinct values), or an empty string."""
+    notes = [t("ra.levels_few", language, score=score, levels=n,
+               scores=", ".join(str(v) for v in sorted(rfm[f"{score.lower()}_score"].dropna().unique())))
+             for score, n in levels_used(rfm).items() if n < RFM_LEVELS]
+    return " ".join(notes)
 
 
 def rfm_scores(profiles: pd.DataFrame) -> pd.DataFrame:

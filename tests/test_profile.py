@@ -78,3 +78,36 @@ def test_every_rf_cell_has_exactly_one_segment():
             hits = [n for n, pat, _ in RFM_SEGMENT_RULES if re.fullmatch(pat, f"{r}{f}")]
             assert len(hits) == 1, (r, f, hits)
             assert rfm_segment_name(r, f) == hits[0]
+
+
+def test_rfm_scores_with_heavy_ties_use_every_level():
+    import numpy as np
+
+    from cxnb.profile import levels_note
+
+    rng = np.random.default_rng(0)
+    n = 20_000
+    profiles = pd.DataFrame({"customer_id": [f"c{i}" for i in range(n)],
+                             "days_since_last_order": rng.exponential(100, n).round(),
+                             "frequency": np.minimum(rng.geometric(0.55, n), 30),  # 55% one order
+                             "monetary": rng.lognormal(4, 1, n)})
+    rfm = rfm_scores(profiles)
+    for col in ("r_score", "f_score", "m_score"):
+        assert sorted(rfm[col].unique()) == [1, 2, 3, 4, 5], col
+    assert rfm.groupby("f_score")["customer_id"].size().min() > 0.04 * n
+    assert rfm.loc[profiles["frequency"] == 1, "f_score"].nunique() == 1  # ties share a score
+    by_value = pd.DataFrame({"f": profiles["frequency"], "s": rfm["f_score"]}).groupby("f")["s"].agg(["min", "max"])
+    assert (by_value["max"].shift() <= by_value["min"]).iloc[1:].all()  # more orders never score lower
+    assert levels_note(rfm) == ""
+
+
+def test_rfm_scores_with_three_distinct_values_are_spread_and_stated():
+    from cxnb.profile import levels_note
+
+    profiles = pd.DataFrame({"customer_id": list("abcdef"), "days_since_last_order": [1, 2, 3, 4, 5, 6],
+                             "frequency": [1, 1, 2, 2, 3, 3], "monetary": [1, 2, 3, 4, 5, 6]})
+    rfm = rfm_scores(profiles)
+    assert list(rfm["f_score"]) == [1, 1, 3, 3, 5, 5]
+    assert levels_note(rfm) == ("F uses only 3 score levels: the customers have only 3 distinct values, "
+                                "scored 1, 3, 5.")
+    assert "F 只用了 3 个得分档" in levels_note(rfm, "zh")
