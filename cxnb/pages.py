@@ -28,6 +28,8 @@ body, table, th, td { font-family: system-ui, -apple-system, "Segoe UI", "cxnb C
 :root { --jp-content-font-family: system-ui, -apple-system, "Segoe UI", "cxnb CJK", "Noto Sans CJK SC", sans-serif;
         --jp-ui-font-family: system-ui, -apple-system, "Segoe UI", "cxnb CJK", "Noto Sans CJK SC", sans-serif; }
 img { max-width: 100%; height: auto; }
+.cxnb-methods { margin: 2em 0 1em; padding: 0.4em 1em; border: 1px solid #ddd; border-radius: 6px; }
+.cxnb-methods > summary { cursor: pointer; font-weight: bold; font-size: 1.1em; padding: 0.3em 0; }
 .jp-OutputArea-output { overflow-x: auto; }
 """
 
@@ -85,6 +87,8 @@ def _toc(soup: BeautifulSoup, language: str) -> str | None:
         if h.get("id"):  # nbconvert percent-encodes non-ASCII ids, which a fragment link never matches
             h["id"] = unquote(h["id"])
     for h in soup.find_all("h2"):
+        if h.find_parent("details", class_="cxnb-methods"):
+            continue
         for anchor in h.select("a.anchor-link"):
             anchor.decompose()
         label = h.get_text(" ", strip=True)
@@ -97,6 +101,29 @@ def _toc(soup: BeautifulSoup, language: str) -> str | None:
         return None
     return (f"<nav class='cxnb-toc' aria-label='{html.escape(t('pages.toc', language))}'>"
             f"<strong>{html.escape(t('pages.toc', language))}</strong><ol>{''.join(items)}</ol></nav>")
+
+
+def _methods_section(soup: BeautifulSoup, language: str) -> None:
+    """Cells tagged ``methods`` (formulas, diagnostics, references) moved, in order, into one collapsed
+    "How this was computed" section at the end of the page."""
+    if soup.select_one("details.cxnb-methods") is not None:
+        return
+    cells, seen = [], set()
+    for tagged in soup.select(".celltag_methods"):
+        cell = tagged if "jp-Cell" in tagged.get("class", []) else tagged.find_parent(class_="jp-Cell") or tagged
+        if id(cell) not in seen:
+            seen.add(id(cell))
+            cells.append(cell)
+    if not cells:
+        return
+    details = soup.new_tag("details", attrs={"class": "cxnb-methods"})
+    summary = soup.new_tag("summary")
+    summary.string = t("pages.methods", language)
+    details.append(summary)
+    parent = cells[-1].parent
+    for cell in cells:
+        details.append(cell.extract())
+    parent.append(details)
 
 
 NBCONVERT_DEFAULT_ALT = "No description has been provided for this image"
@@ -154,6 +181,7 @@ def decorate(page: str, info: PageInfo, stage: str | None) -> str:
     for script in soup.find_all("script", src=re.compile(r"^(https?:)?//")):
         script.decompose()  # require.js and MathJax from a CDN: a report must open offline, and "$5" is no formula
     _alt_text(soup, info.language)
+    _methods_section(soup, info.language)
     toc = _toc(soup, info.language)
     body = soup.body
     if body is not None:
