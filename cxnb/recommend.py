@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -36,6 +37,9 @@ from cxnb.errors import StageSkipped
 from cxnb.guards import check_population
 from cxnb.i18n import t
 
+if TYPE_CHECKING:
+    from cxnb.recommend_decision import Decision
+
 EASE_ITEM_LIMIT = 10_000  # dense item x item solve: 10,000 items = two 800 MB float64 matrices
 SCORE_BATCH_CELLS = 2_000_000  # dense scores held at once while scoring (16 MB of float64)
 PROBE_ITEMS = 1_000  # most popular items whose k-th best score bounds the top-k search
@@ -46,6 +50,7 @@ MMR_LAMBDAS = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5)
 MIN_CUSTOMERS = 20
 MIN_ITEMS = 5
 UNKNOWN_CATEGORY = "(none)"
+BASELINE = "popularity"  # the generic bestseller list every personalised model must beat
 MODELS = ("popularity", "popularity_group", "category", "item_cf", "ease")
 FALLBACK_REASONS = ("popularity", "popularity_group", "category")  # models with a reason of their own (rec.reason.*)
 
@@ -699,6 +704,13 @@ class Evaluation:
         best = self.validation.sort_values(col, ascending=False, kind="stable").iloc[0]
         return str(best["model"])
 
+    def precision_per_customer(self, recommendations: pd.DataFrame) -> np.ndarray:
+        """precision@k of each evaluated customer (order of ``relevant``; 0 for a customer without a list)."""
+        users = pd.unique(self.relevant[COL_CUSTOMER])
+        top = recommendations[recommendations["rank"] <= self.k]
+        hits = top.merge(self.relevant, on=[COL_CUSTOMER, COL_ITEM])[COL_CUSTOMER].value_counts()
+        return hits.reindex(users, fill_value=0).to_numpy(dtype=float) / self.k
+
 
 def evaluate_recommenders(transactions: pd.DataFrame, config: RecommendationConfig, items: pd.DataFrame | None = None,
                           customers: pd.DataFrame | None = None, cutoff: pd.Timestamp | None = None,
@@ -732,7 +744,8 @@ def evaluate_recommenders(transactions: pd.DataFrame, config: RecommendationConf
             "n_users_evaluated": int(len(users)),
             "n_test_customers_without_history": int((~test[COL_CUSTOMER].drop_duplicates().isin(train[COL_CUSTOMER])).sum()),
             "n_test_items_unseen_in_train": int((~test[COL_ITEM].drop_duplicates().isin(train_items)).sum()),
-            "n_test_pairs": len(test_pairs), "skipped_models": skipped}
+            "n_test_pairs": len(test_pairs), "skipped_models": skipped,
+            "exclude_seen": config.exclude_seen}
     return Evaluation(k, config.split, metrics, chosen, validation, recs, fitted, relevant, info)
 
 
@@ -785,7 +798,7 @@ def diversity_summary(evaluation: Evaluation, item_categories: pd.Series | None,
 
 
 def recommendation_metrics(evaluation: Evaluation, diversity: dict | None = None,
-                           cold_start: dict | None = None) -> dict:
+                           cold_start: dict | None = None, decision: Decision | None = None) -> dict:
     """The ``recommendation`` entry of metrics.json (no timings: those stay in the report, so the same inputs
     give a byte-identical metrics.json)."""
     k = evaluation.k
@@ -801,14 +814,17 @@ def recommendation_metrics(evaluation: Evaluation, diversity: dict | None = None
         out["diversity_rerank"] = diversity
     if cold_start is not None:
         out["cold_start"] = cold_start
+    if decision is not None:
+        out["decision"] = decision.record()
     return out
 
 
 def final_recommendations(transactions: pd.DataFrame, evaluation: Evaluation, config: RecommendationConfig,
                           items: pd.DataFrame | None = None, customers: pd.DataFrame | None = None,
                           model: str | None = None, language: str = "en") -> pd.DataFrame:
-    """The export: the best model refit on all data, top-n for every customer with reasons in ``language``
-    (``customer_id, rank, item_id, item_name, score, reason``)."""
+    """The export: ``model`` (default the best; the report passes the decision's export model) refit on all data,
+    top-n for every customer with reasons in ``language`` (``customer_id, rank, item_id, item_name, score,
+    reason``)."""
     model = model or evaluation.best_model
     categories = item_categories_of(items)
     groups = customer_groups(customers, config.popularity_by)
@@ -923,15 +939,6 @@ def plot_accuracy_diversity(curve: pd.DataFrame, k: int, language: str = "en") -
            ylabel=metric_label(f"precision@{k}", language))
     fig.tight_layout()
     return fig
-
-
-def comparison_values(evaluation: Evaluation, language: str = "en") -> dict:
-    """Placeholders of ``rec.comparison``: best model against bestsellers."""
-    k, m, best = evaluation.k, evaluation.metrics, evaluation.best_model
-    base = m.loc["popularity", f"precision@{k}"] if "popularity" in m.index else float("nan")
-    return {"model": model_label(best, language), "k": k, "precision": m.loc[best, f"precision@{k}"],
-            "baseline": base, "lift": m.loc[best, f"precision@{k}"] / base - 1,
-            "hit_rate": m.loc[best, f"hit_rate@{k}"]}
 
 
 def diversity_values(diversity: dict, curve: pd.DataFrame, k: int, language: str = "en") -> dict:

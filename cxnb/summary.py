@@ -184,26 +184,23 @@ def _segmentation(m: dict, language: str, min_group_size: int = 1) -> list[str]:
 
 
 def _recommendation(m: dict, language: str, min_group_size: int = 1) -> list[str]:
-    k = m.get("k", 10)
-    pop = m.get("popularity", {}).get(f"precision@{k}")
-    personal = {n: v[f"precision@{k}"] for n, v in m.items()
-                if isinstance(v, dict) and n != "popularity" and f"precision@{k}" in v}
-    if pop is None or not personal:
+    """The verdict of the paired comparison with bestsellers: a gain is claimed only when its interval is above 0."""
+    decision = m.get("decision")
+    if not decision:
         return []
-    best = max(personal, key=personal.get)
-    if personal[best] > pop * 1.05:
-        model = t(f"summary.model.{best}", language) if best in ("item_cf", "ease") else best
-        values = {"model": model, "k": k, "p_model": f"{personal[best]:.3f}", "p_pop": f"{pop:.3f}"}
-        if not pop:
-            out = [t("summary.rec_pop_zero", language, **values)]
-        elif personal[best] >= 2 * pop:
-            out = [t("summary.rec_times", language, times=f"{personal[best] / pop:.1f}", **values)]
-        else:
-            out = [t("summary.rec_better", language, ratio=_pct(personal[best] / pop - 1), **values)]
-    else:
-        out = [t("summary.rec_same", language, k=k, p_pop=f"{pop:.3f}")]
-    coverage = m.get(best, {}).get("coverage")
-    if coverage is not None:
+    k, verdict, model = decision["k"], decision["verdict"], decision["model"]
+    name = t(f"summary.model.{model}", language) if model in ("item_cf", "ease") else \
+        t(f"rec.model.{model}", language) if model else ""
+    if verdict == "insufficient":
+        return [t("summary.rec_decision_insufficient", language, n=_num(decision["n_customers"]))]
+    spread = max(abs(decision[key]) for key in ("difference", "ci_low", "ci_high"))
+    points = {key: f"{100 * decision[key]:+.{1 if spread >= 0.01 else 2}f}" for key in ("difference", "ci_low",
+                                                                                      "ci_high")}
+    out = [t(f"summary.rec_decision_{verdict}", language, model=name, k=k, p_model=f"{decision['personal']:.3f}",
+             p_pop=f"{decision['baseline']:.3f}", diff=points["difference"], low=points["ci_low"],
+             high=points["ci_high"], n=_num(decision["n_customers"]))]
+    coverage = m.get(model, {}).get("coverage")
+    if verdict == "better" and coverage is not None:
         out.append(t("summary.rec_coverage", language, coverage=_pct(coverage)))
     return out
 

@@ -15,6 +15,14 @@ from cxnb.config import RecommendationConfig
 from cxnb.demo import generate_demo
 from cxnb.errors import StageSkipped
 from cxnb.i18n import LANGUAGES, catalogue
+from cxnb.recommend_decision import (
+    VERDICTS,
+    advice_markdown,
+    bootstrap_mean_interval,
+    decide,
+    paired_decision,
+)
+from cxnb.summary import findings
 from cxnb.viz import set_theme
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -193,6 +201,9 @@ def test_every_computed_message_key_exists_in_both_languages():
         assert {f"rec.col.{c}" for c in (*rec.HYPERPARAMETERS, "customer_id", "rank", "item_id", "item_name",
                                           "score", "reason")} <= keys
         assert {f"rec.split_name.{s}" for s in ("time", "stratified")} <= keys
+        assert {f"rec.advice_{v}" for v in VERDICTS} | {"rec.insufficient_why.few", "rec.insufficient_why.no_hits"} \
+            <= keys
+        assert {f"summary.rec_decision_{v}" for v in VERDICTS} <= keys
         assert rec.metric_label(f"ndcg@{k}", lang) == f"NDCG@{k}"
 
 
@@ -275,14 +286,132 @@ def test_demo_report_tables_and_charts_in_chinese(demo):
     assert fig.axes[0].get_title() == "各模型在测试期的表现（越高越好）"
     assert "精确率@10" in [label.get_text() for label in fig.axes[0].get_xticklabels()]
     plt.close(fig)
-    values = rec.comparison_values(evaluation, "zh")
-    assert values["model"] == rec.model_label(evaluation.best_model, "zh") and values["lift"] > 0.2
     export = rec.final_recommendations(tx, evaluation, config, data.items, data.customers, language="zh")
     assert list(export.columns) == ["customer_id", "rank", "item_id", "item_name", "score", "reason"]
     assert export["reason"].str.startswith("因为您购买过 ").mean() > 0.9
     shown = rec.examples_table(export, "zh")
     assert list(shown.columns) == ["客户", "排名", "商品编号", "商品", "得分", "推荐理由"]
     assert shown["客户"].nunique() == 3
+
+
+# ----------------------------------------------------------------------------------------------- decision
+
+
+def _independent_purchases(n_customers: int = 600, n_items: int = 60, lines: int = 20) -> pd.DataFrame:
+    """Every line an independent draw from one skewed item distribution: history says nothing about the future."""
+    rng = np.random.default_rng(3)
+    p = 1 / np.arange(1, n_items + 1) ** 0.8
+    days = rng.integers(0, 365, n_customers * lines)
+    return pd.DataFrame({"customer_id": np.repeat(np.arange(n_customers), lines),
+                         "item_id": rng.choice(n_items, n_customers * lines, p=p / p.sum()),
+                         "timestamp": pd.Timestamp("2023-01-01") + pd.to_timedelta(days, unit="D")})
+
+
+def _only_new_items_in_the_test(n_customers: int = 40) -> pd.DataFrame:
+    """The test period holds only items never sold before, so no model can get anything right."""
+    rng = np.random.default_rng(0)
+    days = rng.integers(0, 200, 5 * n_customers)
+    old = pd.DataFrame({"customer_id": np.repeat(np.arange(n_customers), 5),
+                        "item_id": rng.integers(0, 10, 5 * n_customers),
+                        "timestamp": pd.Timestamp("2023-01-01") + pd.to_timedelta(days, unit="D")})
+    new = pd.DataFrame({"customer_id": np.arange(n_customers), "item_id": 100 + np.arange(n_customers) % 10,
+                        "timestamp": pd.Timestamp("2023-12-01")})
+    return pd.concat([old, new], ignore_index=True)
+
+
+def decision_metrics(evaluation, decision) -> dict:
+    return rec.recommendation_metrics(evaluation, decision=decision)
+
+
+def _no_impossible_figures(text: str) -> bool:
+    return not any(bad in text.lower() for bad in ("nan", "inf", "∞"))
+
+
+def test_demo_decision_is_better_with_an_interval_above_zero(demo):
+    data, tx, config, evaluation = demo
+    decision = decide(evaluation, config.seed)
+    assert decision.verdict == "better" and decision.model in ("item_cf", "ease")
+    assert decision.low > 0.05 and decision.low < decision.difference < decision.high < 0.2
+    assert decision.n_customers == evaluation.info["n_users_evaluated"] > 1000
+    assert decision.difference == pytest.approx(evaluation.metrics.loc[decision.model, "precision@10"]
+                                                - evaluation.metrics.loc["popularity", "precision@10"])
+    assert decision.export_model == decision.model
+    metrics = decision_metrics(evaluation, decision)
+    record = metrics["decision"]
+    assert {"verdict": "better", "metric": "precision", "k": 10, "n_customers": decision.n_customers}.items() \
+        <= record.items()
+    assert record["ci_low"] == decision.low and record["ci_high"] == decision.high
+    text = advice_markdown(decision)
+    assert "replace the generic bestseller block" in text and f"{100 * decision.low:+.1f}" in text
+    assert "替换通用的畅销商品模块" in advice_markdown(decision, "zh")
+    said = findings({"recommendation": metrics}, "en")["recommendation"][0]
+    assert said.startswith("Personalized recommendations (") and "beat bestsellers" in said
+    assert f"95% interval {100 * decision.low:+.1f} to {100 * decision.high:+.1f}" in said
+
+
+@pytest.fixture(scope="module")
+def independent():
+    config = RecommendationConfig(models=["popularity", "item_cf", "ease"])
+    tx = _independent_purchases()
+    return tx, config, rec.evaluate_recommenders(tx, config)
+
+
+def test_personal_lists_that_cannot_beat_bestsellers_keep_bestsellers(independent):
+    tx, config, evaluation = independent
+    decision = decide(evaluation, config.seed)
+    assert decision.verdict in ("no_difference", "worse") and decision.low <= 0
+    assert decision.export_model == "popularity"
+    assert "keep the bestseller block" in advice_markdown(decision, "en")
+    assert "保留畅销商品模块" in advice_markdown(decision, "zh")
+    assert all(_no_impossible_figures(advice_markdown(decision, lang)) for lang in LANGUAGES)
+    export = rec.final_recommendations(tx, evaluation, config, model=decision.export_model)
+    assert (export["reason"] == "a bestseller").all()
+    said = " ".join(findings({"recommendation": decision_metrics(evaluation, decision)}, "en")["recommendation"])
+    assert "beat bestsellers" not in said and "keeps bestsellers" in said and "includes zero" in said
+    said_zh = " ".join(findings({"recommendation": decision_metrics(evaluation, decision)}, "zh")["recommendation"])
+    assert "保留畅销榜" in said_zh and "优于畅销榜：" not in said_zh
+
+
+def test_models_that_never_hit_give_insufficient_evidence_in_words():
+    evaluation = rec.evaluate_recommenders(_only_new_items_in_the_test(),
+                                           RecommendationConfig(models=["popularity", "item_cf"]))
+    assert evaluation.metrics["precision@10"].eq(0).all()
+    decision = decide(evaluation)
+    assert decision.verdict == "insufficient" and decision.export_model == "popularity"
+    en, zh = advice_markdown(decision, "en"), advice_markdown(decision, "zh")
+    assert en.startswith("There is not enough evidence") and "keep the bestseller block" in en
+    assert zh.startswith("证据不足") and "保留畅销商品模块" in zh
+    assert _no_impossible_figures(en) and _no_impossible_figures(zh) and "%" not in en
+    said = findings({"recommendation": decision_metrics(evaluation, decision)}, "en")["recommendation"]
+    assert said == ["There is not enough evidence to tell whether personalized recommendations beat bestsellers "
+                    "(40 customers evaluated), so the export keeps bestsellers."]
+
+
+def test_verdicts_follow_the_interval_and_the_customer_count():
+    rng = np.random.default_rng(5)
+    base = (rng.random(2000) < 0.1) * 0.1
+    assert paired_decision(base + 0.02, base, "ease", 10).verdict == "better"
+    assert paired_decision(base, base + 0.02, "ease", 10).verdict == "worse"
+    noise = rng.permutation(base)
+    tied = paired_decision(noise, base, "ease", 10)
+    assert tied.verdict == "no_difference" and tied.low < 0 < tied.high
+    assert paired_decision(base[:29] + 0.1, base[:29], "ease", 10).verdict == "insufficient"
+    assert paired_decision(np.zeros(500), np.zeros(500), "ease", 10).verdict == "insufficient"
+    assert paired_decision(np.empty(0), np.empty(0), "ease", 10).difference is None
+
+
+def test_bootstrap_is_seeded_and_rescales_when_it_draws_fewer_customers():
+    values = np.random.default_rng(1).normal(0.01, 0.1, 40_000)
+    first = bootstrap_mean_interval(values, random_state=7)
+    assert first == bootstrap_mean_interval(values, random_state=7)
+    assert first != bootstrap_mean_interval(values, random_state=8)
+    low, high, drawn = first
+    assert drawn == 20_000
+    half_width = 1.96 * values.std() / np.sqrt(len(values))  # the normal interval of the mean of all 40,000
+    assert (high - low) / 2 == pytest.approx(half_width, rel=0.1)
+    assert low < values.mean() < high
+    full_low, full_high, full_drawn = bootstrap_mean_interval(values, random_state=7, max_draw=len(values))
+    assert full_drawn == 40_000 and (full_high - full_low) == pytest.approx(high - low, rel=0.1)
 
 
 # ----------------------------------------------------------------------------------------------- MovieLens

@@ -14,7 +14,10 @@ METRICS = {
                             "base_rate": 0.265, "label_source": "horizon"},
     "segmentation": {"k": 4, "silhouette": 0.41, "stability_ari": 0.95, "sizes": {"0": 100, "1": 300}},
     "recommendation": {"k": 10, "popularity": {"precision@10": 0.10, "coverage": 0.02},
-                       "item_cf": {"precision@10": 0.141, "coverage": 0.35}},
+                       "item_cf": {"precision@10": 0.141, "coverage": 0.35},
+                       "decision": {"verdict": "better", "model": "item_cf", "metric": "precision", "k": 10,
+                                    "difference": 0.041, "ci_low": 0.02, "ci_high": 0.06, "n_customers": 900,
+                                    "personal": 0.141, "baseline": 0.10}},
 }
 
 
@@ -27,8 +30,9 @@ def test_findings_are_sentences_built_from_the_metrics():
                                                   "reaches 3.1× as many buyers as a random mailing")
     assert "random forest" in f["behavior_prediction"][1]
     assert f["segmentation"][0] == "Customers fall into 4 segments (silhouette 0.41)."
-    assert f["recommendation"][0].startswith("Personalized recommendations (item-item collaborative filtering) hit "
-                                             "41% more often than bestsellers")
+    assert f["recommendation"][0] == ("Personalized recommendations (item-item collaborative filtering) beat "
+                                      "bestsellers: precision@10 0.141 vs 0.100, +4.1 percentage points per "
+                                      "customer (95% interval +2.0 to +6.0, 900 customers).")
     assert f["recommendation"][1] == "Personalized lists use 35% of the catalogue."
 
 
@@ -40,8 +44,22 @@ def test_given_label_findings_do_not_talk_of_buyers():
 
 
 def test_findings_say_so_when_bestsellers_win():
-    metrics = {"recommendation": {"k": 10, "popularity": {"precision@10": 0.2}, "item_cf": {"precision@10": 0.2}}}
-    assert findings(metrics, "en")["recommendation"][0].startswith("Bestsellers do as well as personalized lists")
+    decision = {"verdict": "worse", "model": "ease", "k": 10, "difference": -0.012, "ci_low": -0.02,
+                "ci_high": -0.004, "n_customers": 700, "personal": 0.188, "baseline": 0.2}
+    metrics = {"recommendation": {"k": 10, "popularity": {"precision@10": 0.2}, "ease": {"precision@10": 0.188},
+                                  "decision": decision}}
+    said = findings(metrics, "en")["recommendation"]
+    assert said == ["Bestsellers beat personalized recommendations (EASE) for this client (precision@10 0.200 vs "
+                    "0.188; difference -1.2 points, 95% interval -2.0 to -0.4, 700 customers), so the export keeps "
+                    "bestsellers."]
+    unclear = {**metrics["recommendation"], "decision": {**decision, "verdict": "no_difference", "ci_high": 0.01}}
+    said = findings({"recommendation": unclear}, "zh")["recommendation"]
+    assert len(said) == 1 and "并不比畅销榜明显更好" in said[0] and "包含零" in said[0]
+
+
+def test_no_recommendation_claim_without_a_decision():
+    metrics = {"recommendation": {"k": 10, "popularity": {"precision@10": 0.1}, "ease": {"precision@10": 0.3}}}
+    assert findings(metrics, "en")["recommendation"] == []
 
 
 def test_chinese_findings():
