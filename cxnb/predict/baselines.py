@@ -77,6 +77,22 @@ def rule_scores(rule: RecencyRule, recency: np.ndarray, y: np.ndarray, seed: int
             "top_decile_lift": top_decile_lift(y, score)}
 
 
+def _pair_positions(score: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Order of the negatives by score and, per positive, how many negatives score below / not above it."""
+    order = np.argsort(score[~y], kind="mergesort")
+    negatives = score[~y][order]
+    return order, np.searchsorted(negatives, score[y], "left"), np.searchsorted(negatives, score[y], "right")
+
+
+def _weighted_auc(pos_counts: np.ndarray, neg_counts: np.ndarray, positions: tuple) -> np.ndarray:
+    """AUC of each bootstrap resample given how often each positive / negative was drawn (rows = resamples)."""
+    order, below, not_above = positions
+    cum = np.zeros((len(neg_counts), neg_counts.shape[1] + 1))
+    np.cumsum(neg_counts[:, order], axis=1, out=cum[:, 1:])
+    wins = cum[:, below] + 0.5 * (cum[:, not_above] - cum[:, below])
+    return (pos_counts * wins).sum(axis=1) / (pos_counts.shape[1] * neg_counts.shape[1])
+
+
 def paired_auc_gain(y: np.ndarray, prob: np.ndarray, baseline: np.ndarray, seed: int = 0,
                     n_resamples: int = N_BOOTSTRAP, max_customers: int = MAX_BOOTSTRAP_CUSTOMERS,
                     level: float = 0.95) -> tuple[float, float, float]:
@@ -88,12 +104,13 @@ def paired_auc_gain(y: np.ndarray, prob: np.ndarray, baseline: np.ndarray, seed:
     if len(y) > max_customers:
         keep = np.sort(rng.choice(len(y), max_customers, replace=False))
         y, prob, baseline = y[keep], prob[keep], baseline[keep]
-    pos, neg = np.flatnonzero(y), np.flatnonzero(~y)
-    labels = np.r_[np.ones(len(pos), bool), np.zeros(len(neg), bool)][None, :]
+    n_pos, n_neg = int(y.sum()), int((~y).sum())
+    model, rule = _pair_positions(prob, y), _pair_positions(baseline, y)
     gains = []
     for size in np.diff(np.r_[np.arange(0, n_resamples, BOOTSTRAP_BATCH), n_resamples]):
-        draw = np.hstack([rng.choice(pos, (size, len(pos))), rng.choice(neg, (size, len(neg)))])
-        gains.append(rank_auc(labels, prob[draw], axis=1) - rank_auc(labels, baseline[draw], axis=1))
+        pos = rng.multinomial(n_pos, np.full(n_pos, 1 / n_pos), size)
+        neg = rng.multinomial(n_neg, np.full(n_neg, 1 / n_neg), size)
+        gains.append(_weighted_auc(pos, neg, model) - _weighted_auc(pos, neg, rule))
     low, high = np.percentile(np.concatenate(gains), [50 * (1 - level), 50 * (1 + level)])
     return gain, float(low), float(high)
 
