@@ -176,7 +176,8 @@ def _prediction(m: dict, language: str, min_group_size: int = 1) -> list[str]:
 
 def _against_rule(m: dict, best: dict, language: str) -> list[str]:
     """Whether the best model beats the recency rule (grade A) or the rule does as well (grade B)."""
-    if m.get("recency_rule_days") is None or best.get("auc_gain_vs_rule") is None or best.get("grade") not in ("A", "B"):
+    graded = best.get("grade") in ("A", "B") and best.get("auc_gain_vs_rule") is not None
+    if m.get("recency_rule_days") is None or not graded:
         return []
     rule = t(f"summary.pred_rule.{m['recency_rule_direction']}", language, days=m["recency_rule_days"])
     key = "summary.pred_beats_rule" if best["grade"] == "A" else "summary.pred_rule_as_good"

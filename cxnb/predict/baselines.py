@@ -117,7 +117,8 @@ def paired_auc_gain(y: np.ndarray, prob: np.ndarray, baseline: np.ndarray, seed:
 
 def grade(auc_interval: list[float], gain: float | None, gain_low: float | None) -> str:
     """A: better than guessing and clearly better than the recency rule (gain ≥ 0.01, its interval above 0);
-    B: better than guessing only; C: the AUC interval includes 0.5. Without a rule, A needs only the first."""
+    B: better than guessing only; C: the AUC interval reaches 0.5 (or lies below). Without a rule, A needs only
+    the first."""
     if auc_interval[0] <= 0.5:
         return "C"
     if gain is None or (gain >= MIN_GAIN and gain_low > 0):
