@@ -179,6 +179,9 @@ class PredictionConfig(_Strict):
     test_fraction: float = Field(0.25, gt=0, lt=1)
     threshold: float | Literal["auto"] = "auto"
     log_transform: bool = True
+    exclude: list[str] = Field(default_factory=list, description="feature columns never used by the models")
+    keep: list[str] = Field(default_factory=list, description="feature columns used even when their single-feature "
+                            "AUC flags them as a likely leak")
 
 
 class RecommendationConfig(_Strict):

@@ -147,22 +147,42 @@ def _needs(m: dict, language: str, min_group_size: int = 1) -> list[str]:
 
 
 def _prediction(m: dict, language: str, min_group_size: int = 1) -> list[str]:
+    """Lift and AUC of the models worth using (grade A or B), how they compare with the recency rule, or, when
+    every model is grade C, that none ranks customers better than guessing; then the base rate."""
     out = []
     models = {k: v for k, v in m.items() if isinstance(v, dict) and "auc" in v}
-    logit = models.get("logit")
+    usable = {k: v for k, v in models.items() if v.get("grade") != "C"}
+    logit = usable.get("logit")
     given = m.get("label_source") == "given"
     if logit and logit.get("top_decile_lift") is not None:
         out.append(t("summary.pred_lift_given" if given else "summary.pred_lift", language,
                      lift=f"{logit['top_decile_lift']:.1f}", auc=f"{logit['auc']:.2f}"))
-    if models:
-        best = max(models, key=lambda k: models[k]["auc"])
+    if usable:
+        best = max(usable, key=lambda k: usable[k]["auc"])
         out.append(t("summary.pred_auc_given" if given else "summary.pred_auc", language,
-                     model=t(f"summary.model.{best}", language), auc_pct=_pct(models[best]["auc"])))
+                     model=t(f"summary.model.{best}", language), auc_pct=_pct(usable[best]["auc"])))
+        out += _against_rule(m, usable[best], language)
+    elif models:
+        best = max(models, key=lambda k: models[k]["auc"])
+        low, high = models[best]["auc_ci"]
+        out.append(t("summary.pred_grade_c", language, model=t(f"summary.model.{best}", language),
+                     auc=f"{models[best]['auc']:.2f}", low=f"{low:.2f}", high=f"{high:.2f}"))
     if m.get("base_rate") is not None:
         source = m.get("label_source", "horizon")
         out.append(t("summary.pred_base_given" if source == "given" else "summary.pred_base", language,
                      base=_pct(m["base_rate"])))
     return out
+
+
+def _against_rule(m: dict, best: dict, language: str) -> list[str]:
+    """Whether the best model beats the recency rule (grade A) or the rule does as well (grade B)."""
+    graded = best.get("grade") in ("A", "B") and best.get("auc_gain_vs_rule") is not None
+    if m.get("recency_rule_days") is None or not graded:
+        return []
+    rule = t(f"summary.pred_rule.{m['recency_rule_direction']}", language, days=m["recency_rule_days"])
+    key = "summary.pred_beats_rule" if best["grade"] == "A" else "summary.pred_rule_as_good"
+    return [t(key, language, rule=rule, rule_auc=f"{m['recency_rule_auc']:.2f}", gain=f"{best['auc_gain_vs_rule']:+.3f}",
+              low=f"{best['gain_ci_low']:+.3f}", high=f"{best['gain_ci_high']:+.3f}")]
 
 
 def _segmentation(m: dict, language: str, min_group_size: int = 1) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +29,10 @@ from cxnb.predict import (
     top_reasons,
     tree_rules,
 )
+from cxnb.predict.baselines import fit_recency_rule, paired_auc_gain
 from cxnb.predict.evaluate import rank_auc
+from cxnb.profile import customer_profiles
+from cxnb.summary import findings
 
 TELCO = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "telco-churn" / \
     "WA_Fn-UseC_-Telco-Customer-Churn.csv"
@@ -179,6 +183,141 @@ def test_bootstrap_auc_uses_the_same_auc_as_sklearn():
     assert rank_auc(y, p) == pytest.approx(roc_auc_score(y, p))
     low, high = auc_ci(y, p, seed=1)
     assert low < roc_auc_score(y, p) < high
+
+
+# ----------------------------------------------------------------------------- grades against simple rules
+
+
+def test_demo_models_beat_the_recency_rule_and_get_grade_a(demo_result):
+    metrics = demo_result.metrics()
+    assert metrics["recency_rule_direction"] == "recent"
+    assert 14 <= metrics["recency_rule_days"] <= 365
+    assert 0.6 < metrics["recency_rule_auc"] < metrics["logit"]["auc"]
+    logit = metrics["logit"]
+    assert logit["grade"] == "A"
+    assert logit["auc_gain_vs_rule"] >= 0.01 and 0 < logit["gain_ci_low"] < logit["auc_gain_vs_rule"] < \
+        logit["gain_ci_high"]
+    assert logit["auc_gain_vs_rule"] == pytest.approx(logit["auc"] - metrics["recency_rule_auc"])
+    sentence = demo_result.grade_sentences()[0]
+    assert sentence.startswith("logistic regression: grade A") and "use the model" in sentence
+    assert f"{metrics['recency_rule_days']} days" in demo_result.grade_intro()
+    table = demo_result.metrics_table()
+    assert table["model"].str.contains(f"bought in the last {metrics['recency_rule_days']} days").any()
+    sentences = findings({"behavior_prediction": metrics}, "en")["behavior_prediction"]
+    assert any("beats the simple rule" in s and "95% interval" in s for s in sentences)
+
+
+def _independent_customers(n=800, seed=3):
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({"customer_id": [f"c{i}" for i in range(n)], "x1": rng.normal(size=n),
+                         "x2": rng.gamma(2.0, size=n), "plan": rng.choice(["basic", "pro", "max"], n),
+                         "label": rng.integers(0, 2, n)})
+
+
+@pytest.fixture(scope="module")
+def independent_result():
+    return predict_behavior(given_dataset(_independent_customers(), "label", 1))
+
+
+def test_label_independent_of_features_gets_grade_c_said_plainly(independent_result):
+    result = independent_result
+    for model in ("logit", "decision_tree", "random_forest"):
+        low, high = result.scores[model]["auc_ci"]
+        assert low <= 0.5 <= high and result.scores[model]["grade"] == "C"
+    assert result.rule is None and result.metrics()["recency_rule_days"] is None
+    assert all("grade C" in s and "includes 0.5" in s and "not worth using" in s for s in result.grade_sentences())
+    zh = replace(result, data=replace(result.data, language="zh")).grade_sentences()
+    assert all("评级 C" in s and "包含 0.5" in s and "不值得使用" in s for s in zh)
+    for language, words in (("en", "not worth using"), ("zh", "不值得使用")):
+        sentences = findings({"behavior_prediction": result.metrics()}, language)["behavior_prediction"]
+        assert any(words in s for s in sentences)
+        assert not any("×" in s or "倍" in s for s in sentences)
+
+
+def _recency_labelled(n=1000, seed=5, days=60):
+    """Customers labelled exactly 'bought in the last ``days`` days' (as of the end of the data)."""
+    rng = np.random.default_rng(seed)
+    orders = rng.poisson(2.0, n) + 1
+    ids = np.repeat([f"c{i}" for i in range(n)], orders)
+    tx = pd.DataFrame({"customer_id": ids, "timestamp": pd.Timestamp("2024-01-01")
+                       + pd.to_timedelta(rng.integers(0, 366, len(ids)), unit="D"),
+                       "item_id": "i1", "quantity": 1.0, "price": 10.0, "amount": 10.0})
+    profiles = customer_profiles(tx)
+    customers = pd.DataFrame({"customer_id": profiles["customer_id"],
+                              "active": (profiles["days_since_last_order"] <= days).astype(int)})
+    return given_dataset(customers, "active", 1, transactions=tx)
+
+
+@pytest.fixture(scope="module")
+def recency_data():
+    return _recency_labelled()
+
+
+def test_label_that_is_the_recency_rule_gives_grade_b(recency_data):
+    result = predict_behavior(recency_data, PredictionConfig(keep=["days_since_last_order"]))
+    assert result.rule.direction == "recent" and 55 <= result.rule.days <= 65
+    assert result.rule_scores["auc"] > 0.99
+    assert "days_since_last_order" in result.encoder.columns
+    for model in ("logit", "decision_tree", "random_forest"):
+        assert result.scores[model]["grade"] == "B"
+        assert result.scores[model]["auc_gain_vs_rule"] < 0.01
+    assert all("grade B" in s and "use the rule" in s and "95% interval" in s for s in result.grade_sentences())
+    assert any("'days_since_last_order'" in n and "kept" in n for n in result.notes)
+    sentences = findings({"behavior_prediction": result.metrics()}, "en")["behavior_prediction"]
+    assert any("does as well" in s and "use the rule" in s for s in sentences)
+
+
+def test_recency_that_equals_the_label_is_flagged_as_a_leak_by_default(recency_data):
+    result = predict_behavior(recency_data)
+    assert "days_since_last_order" not in result.encoder.columns
+    assert result.metrics()["excluded_features"] == ["days_since_last_order"]
+    assert result.metrics()["leaking_features"]["days_since_last_order"] > 0.99
+    assert result.rule_scores["auc"] > 0.99  # the rule itself still uses recency
+
+
+def test_planted_leaking_column_is_excluded_and_named_unless_kept():
+    customers = _independent_customers()
+    rng = np.random.default_rng(1)
+    flip = rng.random(len(customers)) < 0.01
+    customers["refund_code"] = np.where(flip, 1 - customers["label"], customers["label"]) * 5.0 + rng.random(
+        len(customers))
+    data = given_dataset(customers, "label", 1)
+    result = predict_behavior(data)
+    assert "refund_code" not in result.encoder.columns and "refund_code" not in result.logit.columns
+    assert result.excluded == ["refund_code"]
+    assert any("'refund_code'" in n and "left out" in n and "analysis.prediction.keep" in n for n in result.notes)
+    assert result.scores["logit"]["grade"] == "C"  # without the leak nothing is left to predict with
+    kept = predict_behavior(data, PredictionConfig(keep=["refund_code"], exclude=["plan", "nope"]))
+    assert "refund_code" in kept.encoder.columns and not any(c.startswith("plan") for c in kept.encoder.columns)
+    assert kept.scores["logit"]["auc"] > 0.95
+    assert any("'refund_code'" in n and "kept" in n for n in kept.notes)
+    assert any("exclude" in n and "plan" in n for n in kept.notes)
+    assert any("nope" in n for n in kept.notes)
+
+
+def test_grades_and_gains_are_deterministic_for_a_seed(recency_data):
+    config = PredictionConfig(keep=["days_since_last_order"], seed=7)
+    first, second = (predict_behavior(recency_data, config).metrics() for _ in range(2))
+    assert first == second
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 500)
+    a, b = y + rng.normal(size=500), y + 2 * rng.normal(size=500)
+    assert paired_auc_gain(y, a, b, seed=1) == paired_auc_gain(y, a, b, seed=1)
+    assert paired_auc_gain(y, a, b, seed=1) != paired_auc_gain(y, a, b, seed=2)
+    gain, low, high = paired_auc_gain(y, a, b, seed=1)
+    assert gain == pytest.approx(rank_auc(y, a) - rank_auc(y, b))
+    assert 0 < low < gain < high
+    _, low_200, high_200 = paired_auc_gain(y, a, b, seed=1, max_customers=200)  # fewer customers, wider interval
+    assert high_200 - low_200 > 1.3 * (high - low)
+    assert paired_auc_gain(y, a, a, seed=1) == (0.0, 0.0, 0.0)
+
+
+def test_recency_rule_direction_follows_the_training_label():
+    recency = np.arange(100.0)
+    rule = fit_recency_rule(recency, (recency > 40).astype(int))  # churn-like: long-lapsed are the positives
+    assert rule.direction == "lapsed" and rule.days in (40, 41)
+    assert rule.predict(np.array([10.0, 70.0, np.inf])).tolist() == [0, 1, 1]
+    assert rule.describe("en") == f"have not ordered in the last {rule.days} days"
 
 
 # ----------------------------------------------------------------------------- what breaks a logit

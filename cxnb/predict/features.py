@@ -110,6 +110,12 @@ class FeatureEncoder:
         """Output column names: numerics, then one 0/1 column per non-reference level."""
         return list(self.numeric_) + [f"{c}={lv}" for c, levels in self.levels_.items() for lv in levels]
 
+    @property
+    def sources(self) -> dict[str, str]:
+        """The raw column each output column comes from."""
+        return {**{c: c for c in self.numeric_}, **{f"{c}={lv}": c for c, levels in self.levels_.items()
+                                                     for lv in levels}}
+
     def transform(self, frame: pd.DataFrame) -> pd.DataFrame:
         """The numeric feature matrix (natural units), indexed like ``frame``."""
         out = {}

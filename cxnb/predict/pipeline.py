@@ -12,6 +12,17 @@ from cxnb.config import PredictionConfig
 from cxnb.constants import COL_CUSTOMER
 from cxnb.errors import StageSkipped
 from cxnb.i18n import t
+from cxnb.predict.baselines import (
+    LEAK_AUC,
+    RecencyRule,
+    fit_recency_rule,
+    grade,
+    grade_sentence,
+    leaking_columns,
+    paired_auc_gain,
+    recency_values,
+    rule_scores,
+)
 from cxnb.predict.data import PredictionData
 from cxnb.predict.evaluate import calibration_table, cv_auc, evaluate, gains_table, majority_baseline
 from cxnb.predict.features import FeatureEncoder
@@ -42,6 +53,10 @@ class PredictionResult:
     baseline: dict
     notes: list[str] = field(default_factory=list)
     seed: int = 0
+    rule: RecencyRule | None = None
+    rule_scores: dict | None = None
+    excluded: list[str] = field(default_factory=list)
+    leaks: dict[str, float] = field(default_factory=dict)
 
     @property
     def labels(self) -> dict[str, str]:
@@ -62,6 +77,9 @@ class PredictionResult:
     def metrics_table(self) -> pd.DataFrame:
         """One row per model (and the majority baseline) with the held-out and CV figures."""
         rows = [{"model": self.model_name(m), **self.scores[m]} for m in MODELS]
+        if self.rule:
+            rows.append({"model": t("bp.model.recency_rule", self.language, rule=self.rule.describe(self.language)),
+                         **self.rule_scores})
         rows.append({"model": t("bp.model.baseline", self.language), **self.baseline})
         table = pd.DataFrame(rows)
         table["auc_ci"] = [f"{c[0]:.3f}–{c[1]:.3f}" if isinstance(c, list) else "" for c in table["auc_ci"]]
@@ -71,7 +89,52 @@ class PredictionResult:
         """The ``behavior_prediction`` entry of metrics.json."""
         return {**{m: self.scores[m] for m in MODELS}, "n_train": len(self.y_train), "n_test": len(self.y_test),
                 "base_rate": self.base_rate, "label_source": self.data.label_source,
-                "threshold": self.threshold, "logit_method": self.logit.method}
+                "threshold": self.threshold, "logit_method": self.logit.method,
+                "recency_rule_days": self.rule.days if self.rule else None,
+                "recency_rule_direction": self.rule.direction if self.rule else None,
+                "recency_rule_auc": self.rule_scores["auc"] if self.rule else None,
+                "recency_rule_auc_ci": self.rule_scores["auc_ci"] if self.rule else None,
+                "excluded_features": self.excluded, "leaking_features": self.leaks}
+
+    def grade_frame(self) -> pd.DataFrame:
+        """One row per model: held-out AUC with its interval, the AUC gain over the recency rule with its paired
+        bootstrap interval, and the grade."""
+        rows = []
+        for m in MODELS:
+            s = self.scores[m]
+            gain = s["auc_gain_vs_rule"] is not None
+            interval = t("bp.gain_interval", self.language, low=f"{s['gain_ci_low']:+.3f}",
+                         high=f"{s['gain_ci_high']:+.3f}") if gain else ""
+            rows.append({"model": self.model_name(m), "auc": s["auc"],
+                         "auc_ci": f"{s['auc_ci'][0]:.3f}–{s['auc_ci'][1]:.3f}",
+                         "auc_gain_vs_rule": s["auc_gain_vs_rule"] if gain else np.nan, "gain_ci": interval,
+                         "grade": s["grade"]})
+        return pd.DataFrame(rows)
+
+    def grade_intro(self) -> str:
+        """What the models are graded against: the recency rule with its N and held-out AUC (or guessing only)."""
+        if not self.rule:
+            return t("bp.grade_intro_no_rule", self.language)
+        low, high = self.rule_scores["auc_ci"]
+        return t("bp.grade_intro", self.language, rule=self.rule.describe(self.language), days=self.rule.days,
+                 auc=f"{self.rule_scores['auc']:.3f}", low=f"{low:.3f}", high=f"{high:.3f}",
+                 j=f"{self.rule.youden_j:.2f}")
+
+    def grade_sentences(self) -> list[str]:
+        """One sentence per model: its grade and the evidence for it."""
+        rule_auc = self.rule_scores["auc"] if self.rule else None
+        return [grade_sentence(self.model_name(m), self.scores[m], self.rule, rule_auc, self.language)
+                for m in MODELS]
+
+    def majority_note(self) -> str | None:
+        """Said when predicting the majority has a higher accuracy or F1 than a model: expected on imbalanced
+        labels, AUC and lift are the figures to read."""
+        beaten = [self.model_name(m) for m in MODELS
+                  if any(self.baseline[k] > self.scores[m][k] for k in ("accuracy", "f1"))]
+        if not beaten:
+            return None
+        return t("bp.majority_beats", self.language, models=t("bp.list_sep", self.language).join(beaten),
+                 base=f"{self.base_rate:.1%}")
 
     def rules(self) -> pd.DataFrame:
         """The decision tree's leaves as plain-language rules (training customers)."""
@@ -125,6 +188,9 @@ def predict_behavior(data: PredictionData, config: PredictionConfig | None = Non
     check_classes(data.y, data.outcome, CV_FOLDS, language)
     train, test, y_train, y_test = train_test_split(data.frame, data.y, test_size=config.test_fraction,
                                                     stratify=data.y, random_state=seed)
+    train_recency, test_recency = recency_values(train), recency_values(test)
+    excluded, leaks, exclusion_notes = feature_exclusions(train, y_train, config, language)
+    frame, train, test = (f.drop(columns=excluded) for f in (data.frame, train, test))
     encoder = FeatureEncoder(language=language).fit(train)
     X_train, X_test = encoder.transform(train), encoder.transform(test)
     logit = fit_logit(X_train, y_train, encoder.labels_, config.log_transform, seed, language=language)
@@ -139,13 +205,43 @@ def predict_behavior(data: PredictionData, config: PredictionConfig | None = Non
     scores = {}
     for name in MODELS:
         scores[name] = evaluate(y_test, test_prob[name], threshold, seed)
-        mean, sd = cv_auc(fitters[name], data.frame, data.y, CV_FOLDS, seed)
+        mean, sd = cv_auc(fitters[name], frame, data.y, CV_FOLDS, seed)
         scores[name].update(auc_cv_mean=mean, auc_cv_sd=sd)
+    rule = fit_recency_rule(train_recency, y_train.to_numpy()) if train_recency is not None else None
+    rule_test = rule_scores(rule, test_recency, y_test, seed) if rule else None
+    for name in MODELS:
+        gain = paired_auc_gain(y_test, test_prob[name], rule.score(test_recency), seed) if rule else (None,) * 3
+        scores[name].update(auc_gain_vs_rule=gain[0], gain_ci_low=gain[1], gain_ci_high=gain[2],
+                            grade=grade(scores[name]["auc_ci"], gain[0], gain[1]))
     how = "bp.note.threshold_auto" if config.threshold == "auto" else "bp.note.threshold_param"
-    notes = [*data.notes, *encoder.notes, *logit.notes, t(how, language, threshold=f"{threshold:.3f}"),
+    notes = [*data.notes, *exclusion_notes, *encoder.notes, *logit.notes, t(how, language, threshold=f"{threshold:.3f}"),
              t("bp.note.tree_depth", language, depth=tree.depth, folds=CV_FOLDS)]
     return PredictionResult(data, encoder, logit, tree, forest, X_train, y_train, X_test, y_test, test_prob,
-                            threshold, scores, majority_baseline(y_train, y_test), notes, seed)
+                            threshold, scores, majority_baseline(y_train, y_test), notes, seed, rule, rule_test,
+                            excluded, leaks)
+
+
+def feature_exclusions(train: pd.DataFrame, y_train: pd.Series, config: PredictionConfig,
+                       language: str = "en") -> tuple[list[str], dict[str, float], list[str]]:
+    """Raw columns left out of the models (``exclude``, and likely leaks: a single-feature AUC of at least
+    ``LEAK_AUC`` on the training customers, unless in ``keep``), the leaks found, and a note for each."""
+    encoder = FeatureEncoder().fit(train)
+    leaks = leaking_columns(encoder.transform(train), y_train, encoder.sources)
+    columns = set(train.columns.drop(COL_CUSTOMER, errors="ignore"))
+    excluded = [c for c in dict.fromkeys(config.exclude) if c in columns]
+    notes = []
+    for col, auc in leaks.items():
+        key = "bp.note.leak_kept" if col in config.keep else "bp.note.leak_excluded"
+        notes.append(t(key, language, column=col, auc=f"{auc:.3f}", threshold=f"{LEAK_AUC:g}"))
+        if col not in config.keep and col not in excluded:
+            excluded.append(col)
+    chosen = [c for c in config.exclude if c in columns]
+    if chosen:
+        notes.append(t("bp.note.excluded", language, columns=t("bp.list_sep", language).join(chosen)))
+    unknown = [c for c in dict.fromkeys([*config.exclude, *config.keep]) if c not in columns]
+    if unknown:
+        notes.append(t("bp.note.unknown_features", language, columns=t("bp.list_sep", language).join(unknown)))
+    return excluded, leaks, notes
 
 
 def score_customers(result: PredictionResult, n_reasons: int = 3) -> pd.DataFrame:

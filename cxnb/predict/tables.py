@@ -10,6 +10,7 @@ from cxnb.predict.trees import TreeModel
 
 PERFORMANCE_COLUMNS = ["model", "auc", "auc_ci", "auc_cv_mean", "auc_cv_sd", "top_decile_lift", "accuracy",
                        "precision", "recall", "f1", "brier"]
+GRADE_COLUMNS = ["model", "auc", "auc_ci", "auc_gain_vs_rule", "gain_ci", "grade"]
 EFFECT_COLUMNS = ["feature", "unit", "odds_ratio", "or_ci_low", "or_ci_high", "p_value", "ame"]
 RULE_COLUMNS = ["rule", "customers", "rate"]
 
@@ -22,6 +23,11 @@ def headed(df: pd.DataFrame, columns: list[str], language: str = "en") -> pd.Dat
 def performance_table(metrics_table: pd.DataFrame, language: str = "en") -> pd.DataFrame:
     """Held-out and cross-validated scores per model (``PredictionResult.metrics_table()``)."""
     return headed(metrics_table, PERFORMANCE_COLUMNS, language)
+
+
+def grade_table(grade_frame: pd.DataFrame, language: str = "en") -> pd.DataFrame:
+    """AUC, gain over the recency rule with its interval, and grade per model (``PredictionResult.grade_frame()``)."""
+    return headed(grade_frame, GRADE_COLUMNS, language)
 
 
 def effects_table(logit: LogitModel, language: str = "en") -> pd.DataFrame:
