@@ -421,3 +421,12 @@ def test_telco_churn_logit_cv_auc_and_strongest_effects():
         assert word in strongest
     assert result.metrics()["label_source"] == "given"
     assert any("TotalCharges" in n and "median" in n for n in result.notes)
+
+
+@pytest.mark.parametrize("labels, said", [([1] * 300, "only 0 negative customers"),
+                                          ([0] * 300, "only 0 positive customers"),
+                                          ([0] * 297 + [1] * 3, "only 3 positive customers"),
+                                          ([1] * 296 + [0] * 4, "only 4 negative customers")])
+def test_a_missing_or_small_class_is_named_correctly(labels, said):
+    with pytest.raises(StageSkipped, match=said):
+        check_classes(pd.Series(labels), "bought in the next 90 days")

@@ -157,10 +157,10 @@ class PredictionResult:
 
 def check_classes(y: pd.Series, outcome: str, folds: int = CV_FOLDS, language: str = "en") -> None:
     """Raise StageSkipped when a class is too small for a held-out set and cross-validation."""
-    counts = y.value_counts()
-    small = int(counts.min()) if len(counts) == 2 else 0
+    counts = y.value_counts().reindex([0, 1], fill_value=0)
+    small = int(counts.min())
     if small < MIN_CLASS:
-        kind = "bp.skip.positive" if len(counts) < 2 or counts.idxmin() == 1 else "bp.skip.negative"
+        kind = "bp.skip.positive" if counts.idxmin() == 1 else "bp.skip.negative"
         raise StageSkipped(t("bp.skip.small_class", language, n=small, kind=t(kind, language), outcome=outcome,
                              minimum=MIN_CLASS, folds=folds))
 
