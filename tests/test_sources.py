@@ -131,6 +131,21 @@ def test_sql_source_gives_the_same_metrics_as_csv(database, csv_run, tmp_path):
 
 
 @pytest.mark.db
+def test_where_on_a_database_table_is_evaluated_by_the_server_and_counted(database, demo, tmp_path):
+    from cxnb.context import open_run
+
+    url, names = database
+    params = _params(tmp_path, {t: url for t in TABLES}, {
+        "transactions": f"table: {names['transactions']}\nwhere: \"quantity > 1\"",
+        "customers": f"table: {names['customers']}", "items": f"table: {names['items']}"})
+    info = open_run(params, tmp_path / "run").quality["tables"]["transactions"]
+    total, kept = len(demo.transactions), int((demo.transactions["quantity"] > 1).sum())
+    assert info["filter"] == {"where": "quantity > 1", "rows_before": total, "removed": total - kept}
+    assert info["cleaning"][0] == {"rule": "filtered_out", "removed": total - kept,
+                                   "why": "not selected by the row filter data.transactions.where"}
+
+
+@pytest.mark.db
 def test_query_source_with_few_columns_streams_in_chunks(database, demo, tmp_path, monkeypatch):
     url, names = database
     monkeypatch.setattr("cxnb.data.SQL_CHUNK_ROWS", 1000)
