@@ -482,9 +482,12 @@ def _filtered(con, params: Params, table: str, view: str, notes: dict) -> str:
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {view}_where AS SELECT * FROM {view} WHERE {cond}")
     except duckdb.Error as exc:
-        raise DataError(f"{params.path}: key 'data.{table}.where' ({cond!r}) cannot be applied "
-                        f"({str(exc).splitlines()[0]}); write a SQL condition on the file's column names, "
-                        "e.g. \"Country = 'United Kingdom'\".") from None
+        first = str(exc).splitlines()[0]
+        hint = ("the columns of a file are text when the filter runs: compare numbers after a cast, e.g. "
+                "\"CAST(amount AS DOUBLE) > 0\"" if "VARCHAR" in first and "cast" in first.lower()
+                else "write a SQL condition on the file's column names, e.g. \"Country = 'United Kingdom'\"")
+        raise DataError(f"{params.path}: key 'data.{table}.where' ({cond!r}) cannot be applied ({first}); "
+                        f"{hint}.") from None
     after = con.execute(f"SELECT count(*) FROM {view}_where").fetchall()[0][0]
     notes["filter"] = {"where": cond, "rows_before": int(before), "removed": int(before - after)}
     return f"{view}_where"

@@ -132,6 +132,15 @@ def test_a_bad_where_is_one_line_naming_the_key(tmp_path, capsys):
     assert "key 'data.transactions.where' (\"Contry = 'UK'\") cannot be applied" in err and err.count("\n") == 0
 
 
+def test_a_numeric_where_on_text_columns_names_the_cast_and_the_cast_works(tmp_path, capsys):
+    (tmp_path / "o.csv").write_text(ORDERS)
+    write_params(tmp_path, f"client: t\ndata: {{transactions: {{source: o.csv, columns: {MAPPING}, "
+                           "where: \"Amount > 8\"}}\n")
+    assert main(["validate", str(tmp_path / "client.yaml")]) == 2
+    assert 'compare numbers after a cast, e.g. "CAST(amount AS DOUBLE) > 0"' in capsys.readouterr().err
+    assert len(_lines(tmp_path, _client(tmp_path, "o.csv", ", where: \"CAST(Amount AS DOUBLE) > 8\""))) == 2
+
+
 def test_unix_times_shift_to_the_client_time_zone_across_midnight(tmp_path):
     # 2020-12-31 16:00 UTC is 2021-01-01 00:00 in Shanghai: the purchase moves to the next day and year.
     (tmp_path / "o.csv").write_text("user,ts,amount\nA,1609430400,10\nB,1609000000,5\nA,1601510400,3\n")
