@@ -239,7 +239,8 @@ class ValueConfig(_Strict):
 
 
 class AnalysisConfig(_Strict):
-    cutoff: str | None = None
+    cutoff: str | None = Field(None, description="the last day of the feature/calibration period (ISO date): "
+                               "it belongs to the history side; labels and holdouts start the day after")
     start: str | None = None
     end: str | None = None
     horizon_days: int = Field(90, ge=1)
@@ -478,10 +479,20 @@ def check_sources(params: Params) -> None:
             ))
 
 
+def cutoff_instant(cutoff: str | None) -> pd.Timestamp | None:
+    """The first instant after ``analysis.cutoff``: a date's whole day is history (features, calibration), the
+    label window or holdout starts at the next midnight; a date with a time is taken as that instant."""
+    if not cutoff:
+        return None
+    ts = pd.Timestamp(cutoff)
+    return ts + pd.Timedelta(days=1) if ts == ts.normalize() else ts
+
+
 def resolve_cutoff(params: Params, last_timestamp: pd.Timestamp) -> pd.Timestamp:
-    """``analysis.cutoff``, or the last date minus ``horizon_days`` when not given."""
+    """The instant that separates history from outcome: the day after ``analysis.cutoff``, or ``horizon_days``
+    before the day after the last purchase when not given."""
     if params.analysis.cutoff:
-        return pd.Timestamp(params.analysis.cutoff)
+        return cutoff_instant(params.analysis.cutoff)
     return (pd.Timestamp(last_timestamp).normalize() + pd.Timedelta(days=1)) - pd.Timedelta(
         days=params.analysis.horizon_days
     )

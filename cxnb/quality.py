@@ -13,6 +13,7 @@ from cxnb.privacy import suppress_small_groups
 if TYPE_CHECKING:
     import matplotlib.pyplot as plt
 
+DAY = pd.Timedelta(days=1)
 LOW_ID_OVERLAP = 0.5  # below this share of purchasing customers found in the customer table, validate warns
 
 
@@ -88,7 +89,8 @@ def missing_values(quality: dict, language: str = "en") -> pd.DataFrame:
 
 
 def activity_over_time(transactions: pd.DataFrame, freq: str = "MS") -> pd.DataFrame:
-    """Lines, orders, active customers and revenue per period (month by default)."""
+    """Lines, orders, active customers and revenue per period (month by default); ``partial`` marks a last
+    period the data does not cover to its end (it must not be read as a drop)."""
     tx = transactions
     grouper = pd.Grouper(key=COL_TIMESTAMP, freq=freq)
     agg = {"lines": (COL_CUSTOMER, "size"), "customers": (COL_CUSTOMER, "nunique")}
@@ -97,6 +99,10 @@ def activity_over_time(transactions: pd.DataFrame, freq: str = "MS") -> pd.DataF
     if COL_AMOUNT in tx.columns:
         agg["revenue"] = (COL_AMOUNT, "sum")
     out = tx.groupby(grouper).agg(**agg).reset_index().rename(columns={COL_TIMESTAMP: "period"})
+    last = tx[COL_TIMESTAMP].max()
+    out["partial"] = False
+    if len(out) and last.normalize() < out["period"].iloc[-1] + pd.tseries.frequencies.to_offset(freq) - DAY:
+        out.loc[out.index[-1], "partial"] = True
     return out
 
 
@@ -156,9 +162,16 @@ def plot_activity(activity: pd.DataFrame, language: str = "en") -> plt.Figure:
     volume = "orders" if "orders" in activity.columns else "lines"
     what = t(f"dq.{volume}", language)
     fig, axes = plt.subplots(1, 2, figsize=(12, 4))
-    axes[0].plot(activity["period"], activity[volume], marker="o")
+    full = activity[~activity["partial"]] if "partial" in activity else activity
+    partial = activity[activity["partial"]] if "partial" in activity else activity.iloc[:0]
+    for ax, column, colour in ((axes[0], volume, "C0"), (axes[1], "customers", "C1")):
+        ax.plot(full["period"], full[column], marker="o", color=colour)
+        if not partial.empty:  # the last, incomplete period: hollow and dashed, labelled
+            ax.plot(activity["period"].iloc[-2:], activity[column].iloc[-2:], linestyle=":", color=colour)
+            ax.plot(partial["period"], partial[column], marker="o", mfc="white", color=colour, linestyle="none",
+                    label=t("dq.partial_period", language))
+            ax.legend(loc="lower left", frameon=False)
     axes[0].set(title=t("dq.chart_volume", language, what=what), xlabel=t("dq.axis_month", language), ylabel=what)
-    axes[1].plot(activity["period"], activity["customers"], marker="o", color="C1")
     axes[1].set(title=t("dq.chart_customers", language), xlabel=t("dq.axis_month", language),
                 ylabel=t("dq.axis_customers", language))
     for ax in axes:

@@ -133,6 +133,19 @@ def test_cutoff_defaults_to_last_date_minus_horizon(tmp_path):
     assert resolve_cutoff(params, pd.Timestamp("2020-03-31 18:00")) == pd.Timestamp("2020-03-02")
 
 
+def test_the_cutoff_day_belongs_to_the_history(tmp_path):
+    import pandas as pd
+
+    from cxnb.predict.data import horizon_labels
+
+    params = load_params(_write(tmp_path, GOOD + "analysis: {horizon_days: 30, cutoff: '2020-03-01'}\n"))
+    cutoff = resolve_cutoff(params, pd.Timestamp("2020-03-31 18:00"))
+    assert cutoff == pd.Timestamp("2020-03-02")  # the label window starts the day after the cutoff day
+    tx = pd.DataFrame({"customer_id": ["a", "a", "b", "b"], "timestamp": pd.to_datetime(
+        ["2020-02-01", "2020-03-01 23:00", "2020-02-01", "2020-03-02 00:00"], format="ISO8601")})
+    assert horizon_labels(tx, cutoff, 30).to_dict() == {"a": 0, "b": 1}  # a's purchase on the cutoff day is history
+
+
 def test_params_hash_ignores_formatting(tmp_path):
     a = load_params(_write(tmp_path, GOOD))
     b = load_params(_write(tmp_path, GOOD.replace("{source: orders.csv, columns", "{ source:  orders.csv,  columns")))

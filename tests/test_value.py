@@ -75,7 +75,7 @@ def test_kit_path_reproduces_the_published_calibration_summary(tmp_path):
     params.privacy.pseudonymize_ids = False
     run = open_run(params, tmp_path / "run")
     days = cv.purchase_days(from_duckdb(run.path("transactions")))
-    split = cv.split_periods(days, params.analysis.cutoff, params.analysis.value.holdout_days)
+    split = cv.split_periods(days, run.cutoff, params.analysis.value.holdout_days)
     assert split.holdout_weeks == 39 and str(split.calibration_end.date()) == "1997-09-30"
     ours = cv.btyd_summary(days, split.calibration_end).merge(_published_summary(), on=COL_CUSTOMER,
                                                                suffixes=("", "_published"))

@@ -112,7 +112,8 @@ def horizon_dataset(transactions: pd.DataFrame, cutoff, horizon_days: int, items
     y = horizon_labels(transactions, cutoff, horizon_days)
     past, notes = profile_features(customer_profiles(transactions, items, as_of=cutoff), language)
     notes.insert(0, t("bp.note.label_horizon", language, start=cutoff.date(), days=horizon_days, customers=f"{len(y):,}",
-                      end=(cutoff + pd.Timedelta(days=horizon_days - 1)).date()))
+                      end=(cutoff + pd.Timedelta(days=horizon_days - 1)).date(),
+                      last=(cutoff - pd.Timedelta(days=1)).date()))
     attributes = _attributes(customers, [])
     frame = _merge(past, attributes, y.index)
     now, _ = profile_features(customer_profiles(transactions, items), language)

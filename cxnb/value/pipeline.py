@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from cxnb.config import ValueConfig
+from cxnb.config import ValueConfig, cutoff_instant
 from cxnb.constants import COL_AMOUNT, COL_CUSTOMER, SEED
 from cxnb.engine import from_duckdb
 from cxnb.errors import StageSkipped
@@ -187,7 +187,7 @@ def run_stage(run, config: ValueConfig | None = None) -> ValueResult:
     params = run.params
     days = purchase_days(from_duckdb(run.path("transactions")))
     backtest, history, model, spend, seconds = value_from_days(
-        days, params.analysis.cutoff, config, params.analysis.horizon_days, language=params.language)
+        days, cutoff_instant(params.analysis.cutoff), config, params.analysis.horizon_days, language=params.language)
     t0 = time.perf_counter()
     months = max(1, round(config.horizon_days / DAYS_PER_MONTH))
     customers = forward_table(history, model, spend, config, months)

@@ -1,0 +1,38 @@
+"""The data-quality report: activity over time with the partial last month marked, the top tables in the
+report language and hidden for a client too small to show."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from cxnb import quality as dq
+
+
+def _orders(end: str, customers: int = 50) -> pd.DataFrame:
+    ts = pd.date_range("2023-01-01", end, freq="6h")
+    return pd.DataFrame({"customer_id": [f"c{i % customers}" for i in range(len(ts))], "timestamp": ts,
+                         "order_id": np.arange(len(ts)), "item_id": [f"i{i % 7}" for i in range(len(ts))],
+                         "amount": 1.0})
+
+
+def test_a_last_month_the_data_does_not_cover_is_marked_partial():
+    cut = dq.activity_over_time(_orders("2023-06-09"))
+    assert cut["partial"].tolist() == [False] * 5 + [True]
+    whole = dq.activity_over_time(_orders("2023-05-31 18:00"))
+    assert not whole["partial"].any() and len(whole) == 5
+    from cxnb.viz import set_theme
+
+    set_theme()  # as every notebook does: the CJK font for Chinese labels
+    fig = dq.plot_activity(cut, "zh")
+    labels = [text.get_text() for ax in fig.axes if ax.get_legend() for text in ax.get_legend().get_texts()]
+    assert labels == ["最后一个月：不完整（数据在月底前结束）"] * 2
+
+
+def test_top_tables_speak_the_report_language_and_hide_a_too_small_client():
+    tx = _orders("2023-02-01")
+    items = pd.DataFrame({"item_id": [f"i{i}" for i in range(7)], "name": list("abcdefg"), "category": "X"})
+    customers, items_top, categories = dq.top_tables(tx, items, min_group_size=10, language="zh")
+    assert list(customers.columns) == ["客户", "行数", "订单数", "消费金额"]
+    assert list(items_top.columns)[:3] == ["商品", "客户数", "行数"] and "收入" in categories.columns
+    assert dq.top_tables(tx, items, min_group_size=51) == []
