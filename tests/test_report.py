@@ -211,14 +211,8 @@ def test_bundle_holds_client_reports_and_exports(demo_report, tmp_path):
     assert make_bundle(demo_report, tmp_path / "again.zip").read_bytes() == path.read_bytes()
 
 
-def test_chinese_report(tmp_path):
-    import yaml
-
-    body = yaml.safe_load((ROOT / "params" / "demo.yaml").read_text())
-    body.update(language="zh", client="demo-zh")
-    params = tmp_path / "demo-zh.yaml"
-    params.write_text(yaml.safe_dump(body, allow_unicode=True), encoding="utf-8")
-    out = run_report(params, out=tmp_path / "demo-zh")
+def test_chinese_report(zh_demo_report):
+    out = zh_demo_report
     index = (out / "index.html").read_text(encoding="utf-8")
     assert "客户体验分析报告" in index and "客户细分" in index
     for stem, heading in [("01_data_quality", "数据质量"), ("02_requirement_analysis", "客户需求分析"),
@@ -228,6 +222,26 @@ def test_chinese_report(tmp_path):
         assert heading in html, stem
         executed = (out / f"{stem}.ipynb").read_text(encoding="utf-8")
         assert "missing from font" not in executed, f"{stem}: a glyph could not be drawn"
+
+
+IMPOSSIBLE = re.compile(r"(?i:\bnan\b|\binf\b|\+nan|\b1 customers\b|\b1 orders\b)|∞|0\.0% vs 0\.0%|\bNone\b|\bNaT\b")
+
+
+@pytest.mark.parametrize("which", ["demo_report", "zh_demo_report"])
+def test_no_page_shows_an_impossible_figure(which, request):
+    from bs4 import BeautifulSoup
+
+    report = request.getfixturevalue(which)
+    found = {}
+    for page in sorted(report.glob("*.html")):
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        for tag in soup(["style", "script"]):
+            tag.decompose()
+        text = soup.get_text(" ")
+        hits = [text[max(0, m.start() - 40):m.end() + 20] for m in IMPOSSIBLE.finditer(text)]
+        if hits:
+            found[page.name] = hits[:5]
+    assert not found, found
 
 
 def test_too_few_customers_skips_stages_and_the_run_goes_on(tmp_path):
