@@ -41,6 +41,7 @@ from cxnb.i18n import t
 
 if TYPE_CHECKING:
     from cxnb.recommend_decision import Decision
+    from cxnb.recommend_events import EventsComparison
 
 EASE_ITEM_LIMIT = 10_000  # dense item x item solve: 10,000 items = two 800 MB float64 matrices
 SCORE_BATCH_CELLS = 2_000_000  # dense scores held at once while scoring (16 MB of float64)
@@ -875,7 +876,8 @@ def diversity_summary(evaluation: Evaluation, item_categories: pd.Series | None,
 
 
 def recommendation_metrics(evaluation: Evaluation, diversity: dict | None = None,
-                           cold_start: dict | None = None, decision: Decision | None = None) -> dict:
+                           cold_start: dict | None = None, decision: Decision | None = None,
+                           events: EventsComparison | None = None) -> dict:
     """The ``recommendation`` entry of metrics.json (no timings: those stay in the report, so the same inputs
     give a byte-identical metrics.json)."""
     k = evaluation.k
@@ -893,6 +895,8 @@ def recommendation_metrics(evaluation: Evaluation, diversity: dict | None = None
         out["cold_start"] = cold_start
     if decision is not None:
         out["decision"] = decision.record()
+    if events is not None:
+        out["events"] = events.record()
     return out
 
 

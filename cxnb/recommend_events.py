@@ -28,7 +28,8 @@ from cxnb.recommend import (
 from cxnb.recommend_decision import BOOTSTRAP_RESAMPLES, Decision, paired_decision, points
 
 EVENTS_TABLE = "events"
-REASONS = ("off", "no_events", "stratified", "no_training_events", "insufficient", "no_gain")
+NOT_COMPARED = ("off", "no_events", "stratified", "no_training_events")  # reasons without figures (rec.events.why.*)
+OUTCOMES = ("help", "no_difference", "hurt", "insufficient")  # sentences with figures (rec.events.*)
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class EventsComparison:
     """Outcome of purchases only vs purchases + weighted events; ``decision`` is None when nothing was compared."""
 
     used: bool  # whether the export learns from the events
-    reason: str | None  # why not (one of REASONS), None when used
+    reason: str | None  # why not (NOT_COMPARED, or "insufficient"/"no_gain" after comparing), None when used
     model: str
     weights: dict[str, float]
     decision: Decision | None = None  # personal = with events, baseline = purchases only
