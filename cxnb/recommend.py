@@ -24,6 +24,7 @@ from cxnb.config import RecommendationConfig
 from cxnb.constants import (
     COL_CATEGORY,
     COL_CUSTOMER,
+    COL_EVENT,
     COL_ITEM,
     COL_NAME,
     COL_ORDER,
@@ -31,6 +32,7 @@ from cxnb.constants import (
     COL_RATING,
     COL_TIMESTAMP,
     DEFAULT_K,
+    PURCHASE,
     SEED,
 )
 from cxnb.errors import StageSkipped
@@ -39,6 +41,7 @@ from cxnb.i18n import t
 
 if TYPE_CHECKING:
     from cxnb.recommend_decision import Decision
+    from cxnb.recommend_events import EventsComparison
 
 EASE_ITEM_LIMIT = 10_000  # dense item x item solve: 10,000 items = two 800 MB float64 matrices
 SCORE_BATCH_CELLS = 2_000_000  # dense scores held at once while scoring (16 MB of float64)
@@ -73,26 +76,40 @@ def check_recommendation_inputs(transactions: pd.DataFrame | None, language: str
 
 @dataclass
 class Interactions:
-    """Customer x item interaction weights (CSR) with the customer and item ids of its rows and columns."""
+    """Customer x item interaction weights (CSR) with the customer and item ids of its rows and columns.
+
+    Trained on purchases only, ``strength`` and ``bought`` are None: every cell is a purchase of strength 1. With
+    behaviour events, ``strength`` holds each cell's strongest event weight (scaled so the largest weight is 1)
+    and ``bought`` marks the cells with a purchase (the only ones ``exclude_seen`` hides).
+    """
 
     matrix: sp.csr_matrix
     users: pd.Index
     items: pd.Index
+    strength: sp.csr_matrix | None = None
+    bought: sp.csr_matrix | None = None
 
     @property
     def binary(self) -> sp.csr_matrix:
-        """1 where the customer interacted with the item."""
+        """1 where the customer bought the item (purchases only), else each cell's event strength in (0, 1]."""
+        if self.strength is not None:
+            return self.strength
         out = self.matrix.copy()
         out.data = np.ones_like(out.data)
         return out
+
+    @property
+    def seen(self) -> sp.csr_matrix:
+        """1 where the customer bought the item (what ``exclude_seen`` leaves out)."""
+        return self.bought if self.bought is not None else self.binary
 
     def rows(self, customer_ids) -> np.ndarray:
         """Row positions of these customers; -1 for customers without history."""
         return self.users.get_indexer(pd.Index(customer_ids))
 
     def popularity(self) -> pd.Series:
-        """Share of customers who interacted with each item."""
-        counts = np.asarray((self.matrix > 0).sum(axis=0)).ravel()
+        """Share of customers who interacted with each item (events counted by their strength)."""
+        counts = np.asarray(self.binary.sum(axis=0)).ravel()
         return pd.Series(counts / max(len(self.users), 1), index=self.items, name="popularity")
 
 
@@ -106,26 +123,64 @@ def interaction_weights(transactions: pd.DataFrame, value: str = "auto") -> pd.S
     return pd.Series(1.0, index=transactions.index)
 
 
+def behaviour_events(events: pd.DataFrame | None, weights: dict[str, float] | None) -> pd.DataFrame:
+    """The events with a positive weight that are not purchases (``customer_id, item_id, timestamp, event_type,
+    weight``)."""
+    columns = [COL_CUSTOMER, COL_ITEM, COL_TIMESTAMP, COL_EVENT, "weight"]
+    if events is None or not weights or COL_ITEM not in events.columns:
+        return pd.DataFrame(columns=columns)
+    weight = events[COL_EVENT].map({k: v for k, v in weights.items() if k != PURCHASE}).astype(float)
+    keep = (weight > 0) & events[COL_ITEM].notna()
+    out = events.loc[keep, columns[:-1]].assign(weight=weight[keep])
+    return out.assign(**{COL_TIMESTAMP: pd.to_datetime(out[COL_TIMESTAMP])})
+
+
 def build_interactions(transactions: pd.DataFrame, value: str = "auto", half_life_days: float | None = None,
-                       now: pd.Timestamp | None = None, items: pd.Index | None = None) -> Interactions:
+                       now: pd.Timestamp | None = None, items: pd.Index | None = None,
+                       events: pd.DataFrame | None = None, event_weights: dict[str, float] | None = None
+                       ) -> Interactions:
     """Sum of line weights per customer and item, each decayed by 0.5 per ``half_life_days`` before ``now``.
 
-    ``items`` fixes the columns (lines of other items are dropped); by default every item in the data.
+    ``items`` fixes the columns (lines of other items are dropped); by default every item in the data. With
+    ``events`` (see :func:`behaviour_events`) and ``event_weights`` purchase lines weigh ``purchase`` times their
+    own weight and each behaviour event its type's weight.
     """
-    weights = interaction_weights(transactions, value)
+    behaviour = behaviour_events(events, event_weights)
+    with_events = not behaviour.empty
+    scale = event_weights.get(PURCHASE, 1.0) if with_events else 1.0
+    lines = transactions[[c for c in (COL_CUSTOMER, COL_ITEM, COL_TIMESTAMP) if c in transactions.columns]]
+    weights = interaction_weights(transactions, value) * scale
+    if with_events:
+        lines = pd.concat([lines, behaviour[lines.columns]], ignore_index=True)
+        weights = pd.concat([weights, behaviour["weight"]], ignore_index=True)
     if half_life_days is not None:
-        times = pd.to_datetime(transactions[COL_TIMESTAMP])
+        times = pd.to_datetime(lines[COL_TIMESTAMP])
         age_days = ((now or times.max()) - times).dt.total_seconds() / 86_400
         weights = weights * np.power(0.5, age_days.clip(lower=0) / half_life_days)
     # Sorted ids, so ties between items break the same way whatever order the lines come in.
-    users = pd.Index(pd.unique(transactions[COL_CUSTOMER]), name=COL_CUSTOMER).sort_values()
-    items = pd.Index(pd.unique(transactions[COL_ITEM]), name=COL_ITEM).sort_values() if items is None else items
-    rows = users.get_indexer(transactions[COL_CUSTOMER])
-    cols = items.get_indexer(transactions[COL_ITEM])
+    users = pd.Index(pd.unique(lines[COL_CUSTOMER]), name=COL_CUSTOMER).sort_values()
+    items = pd.Index(pd.unique(lines[COL_ITEM]), name=COL_ITEM).sort_values() if items is None else items
+    rows = users.get_indexer(lines[COL_CUSTOMER])
+    cols = items.get_indexer(lines[COL_ITEM])
     keep = (cols >= 0) & (weights.to_numpy() > 0)
-    matrix = sp.csr_matrix((weights.to_numpy()[keep], (rows[keep], cols[keep])), shape=(len(users), len(items)))
+    shape = (len(users), len(items))
+    matrix = sp.csr_matrix((weights.to_numpy()[keep], (rows[keep], cols[keep])), shape=shape)
     matrix.sum_duplicates()
-    return Interactions(matrix, users, items)
+    if not with_events:
+        return Interactions(matrix, users, items)
+    is_purchase = np.arange(len(lines)) < len(transactions)
+    top = max(event_weights.values())
+    strength = np.where(is_purchase, scale, np.concatenate([np.zeros(len(transactions)), behaviour["weight"]])) / top
+    return Interactions(matrix, users, items, _cell_max(rows[keep], cols[keep], strength[keep], shape),
+                        _cell_max(rows[keep & is_purchase], cols[keep & is_purchase],
+                                  np.ones((keep & is_purchase).sum()), shape))
+
+
+def _cell_max(rows: np.ndarray, cols: np.ndarray, values: np.ndarray, shape: tuple[int, int]) -> sp.csr_matrix:
+    """CSR matrix holding the largest of the values given for each cell."""
+    cells = pd.DataFrame({"row": rows, "col": cols, "value": values}).groupby(["row", "col"], sort=True)["value"].max()
+    return sp.csr_matrix((cells.to_numpy(), (cells.index.get_level_values(0), cells.index.get_level_values(1))),
+                         shape=shape)
 
 
 # ----------------------------------------------------------------------------------------------- splits
@@ -166,10 +221,15 @@ def split_transactions(transactions: pd.DataFrame, config: RecommendationConfig,
     """Train/test split named in the parameters: ``time`` (cutoff, default last date - horizon) or ``stratified``."""
     if config.split == "stratified":  # random draws follow the line order, so fix that order first
         return stratified_split(lines_in_order(transactions), config.test_fraction, config.stratify_by, config.seed)
-    if cutoff is None:
-        last = pd.to_datetime(transactions[COL_TIMESTAMP]).max()
-        cutoff = last.normalize() + pd.Timedelta(days=1) - pd.Timedelta(days=horizon_days)
-    return time_split(transactions, cutoff)
+    return time_split(transactions, time_cutoff(transactions, cutoff, horizon_days))
+
+
+def time_cutoff(transactions: pd.DataFrame, cutoff: pd.Timestamp | None = None, horizon_days: int = 90) -> pd.Timestamp:
+    """``cutoff``, or by default the day after the last line minus ``horizon_days``."""
+    if cutoff is not None:
+        return pd.Timestamp(cutoff)
+    last = pd.to_datetime(transactions[COL_TIMESTAMP]).max()
+    return last.normalize() + pd.Timedelta(days=1) - pd.Timedelta(days=horizon_days)
 
 
 def relevant_items(train: pd.DataFrame, test: pd.DataFrame, exclude_seen: bool = True) -> pd.DataFrame:
@@ -255,7 +315,7 @@ class Recommender(ABC):
     def _recommend_rows(self, ids: pd.Index, rows: np.ndarray, k: int, exclude_seen: bool) -> pd.DataFrame:
         items = self.interactions_.items
         batch = max(1, SCORE_BATCH_CELLS // max(len(items), 1))
-        seen = self.interactions_.binary
+        seen = self.interactions_.seen
         probe = np.argsort(-self.interactions_.popularity().to_numpy(), kind="stable")[:PROBE_ITEMS]
         frames = []
         for start in range(0, len(rows), batch):
@@ -569,7 +629,21 @@ def explain(model: Recommender, recommendations: pd.DataFrame, item_names: pd.Se
     out = recommendations.assign(because_item_id=because)
     label = out["because_item_id"].map(lambda i: names.get(i, i) if i is not None else None)
     fallback = t(f"rec.reason.{model.name if model.name in FALLBACK_REASONS else 'popularity'}", language)
-    out["reason"] = [t(f"rec.reason.{verb}", language, item=item) if pd.notna(item) else fallback for item in label]
+    verbs = np.where(_was_bought(inter, recommendations[COL_CUSTOMER], out["because_item_id"]), verb, "viewed")
+    out["reason"] = [t(f"rec.reason.{how}", language, item=item) if pd.notna(item) else fallback
+                     for item, how in zip(label, verbs, strict=True)]
+    return out
+
+
+def _was_bought(inter: Interactions, customer_ids: pd.Series, item_ids: pd.Series) -> np.ndarray:
+    """Whether each customer bought the item (False for a missing item; True throughout without events)."""
+    rows = inter.rows(customer_ids)
+    cols = inter.items.get_indexer(pd.Index(item_ids.to_numpy()))
+    ok = (rows >= 0) & (cols >= 0)
+    if inter.bought is None:
+        return ok
+    out = np.zeros(len(rows), dtype=bool)
+    out[ok] = np.asarray(inter.bought[rows[ok], cols[ok]]).ravel() > 0
     return out
 
 
@@ -612,11 +686,13 @@ def make_model(name: str, hyper: dict, categories: pd.Series | None = None,
     raise ValueError(f"unknown recommendation model {name!r}")
 
 
-def fit_model(name: str, hyper: dict, train: pd.DataFrame, categories=None, groups=None) -> Recommender:
-    """Build the interactions this model uses (decay only for item_cf) and fit it."""
+def fit_model(name: str, hyper: dict, train: pd.DataFrame, categories=None, groups=None,
+              events: pd.DataFrame | None = None, event_weights: dict[str, float] | None = None) -> Recommender:
+    """Build the interactions this model uses (decay only for item_cf; behaviour ``events`` with their
+    ``event_weights`` when given) and fit it."""
     half_life = hyper.get("half_life_days") if name == "item_cf" else None
     return make_model(name, hyper, categories, groups).fit(
-        build_interactions(train, half_life_days=half_life))
+        build_interactions(train, half_life_days=half_life, events=events, event_weights=event_weights))
 
 
 def available_models(config: RecommendationConfig, n_items: int, categories, groups,
@@ -721,6 +797,8 @@ def evaluate_recommenders(transactions: pd.DataFrame, config: RecommendationConf
     k = config.top_n
     categories = item_categories_of(items)
     groups = customer_groups(customers, config.popularity_by)
+    if config.split == "time":
+        cutoff = time_cutoff(transactions, cutoff, horizon_days)
     train, test = split_transactions(transactions, config, cutoff, horizon_days)
     if train.empty or test.empty:
         raise StageSkipped(t("rec.skip.empty_split", language, split=config.split))
@@ -745,7 +823,7 @@ def evaluate_recommenders(transactions: pd.DataFrame, config: RecommendationConf
             "n_test_customers_without_history": int((~test[COL_CUSTOMER].drop_duplicates().isin(train[COL_CUSTOMER])).sum()),
             "n_test_items_unseen_in_train": int((~test[COL_ITEM].drop_duplicates().isin(train_items)).sum()),
             "n_test_pairs": len(test_pairs), "skipped_models": skipped,
-            "exclude_seen": config.exclude_seen}
+            "exclude_seen": config.exclude_seen, "cutoff": cutoff if config.split == "time" else None}
     return Evaluation(k, config.split, metrics, chosen, validation, recs, fitted, relevant, info)
 
 
@@ -798,7 +876,8 @@ def diversity_summary(evaluation: Evaluation, item_categories: pd.Series | None,
 
 
 def recommendation_metrics(evaluation: Evaluation, diversity: dict | None = None,
-                           cold_start: dict | None = None, decision: Decision | None = None) -> dict:
+                           cold_start: dict | None = None, decision: Decision | None = None,
+                           events: EventsComparison | None = None) -> dict:
     """The ``recommendation`` entry of metrics.json (no timings: those stay in the report, so the same inputs
     give a byte-identical metrics.json)."""
     k = evaluation.k
@@ -816,19 +895,24 @@ def recommendation_metrics(evaluation: Evaluation, diversity: dict | None = None
         out["cold_start"] = cold_start
     if decision is not None:
         out["decision"] = decision.record()
+    if events is not None:
+        out["events"] = events.record()
     return out
 
 
 def final_recommendations(transactions: pd.DataFrame, evaluation: Evaluation, config: RecommendationConfig,
                           items: pd.DataFrame | None = None, customers: pd.DataFrame | None = None,
-                          model: str | None = None, language: str = "en") -> pd.DataFrame:
-    """The export: ``model`` (default the best; the report passes the decision's export model) refit on all data,
-    top-n for every customer with reasons in ``language`` (``customer_id, rank, item_id, item_name, score,
-    reason``)."""
+                          model: str | None = None, language: str = "en",
+                          events: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The export: ``model`` (default the best; the report passes the decision's export model) refit on all data
+    (with the behaviour ``events`` weighted by ``event_weights`` when given: the report passes them only when
+    they helped), top-n for every customer with reasons in ``language`` (``customer_id, rank, item_id,
+    item_name, score, reason``)."""
     model = model or evaluation.best_model
     categories = item_categories_of(items)
     groups = customer_groups(customers, config.popularity_by)
-    fitted = fit_model(model, evaluation.chosen.get(model, {}), transactions, categories, groups)
+    fitted = fit_model(model, evaluation.chosen.get(model, {}), transactions, categories, groups, events,
+                       config.event_weights)
     ids = transactions[COL_CUSTOMER]
     if customers is not None:
         ids = pd.concat([ids, customers[COL_CUSTOMER]], ignore_index=True)

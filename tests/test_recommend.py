@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 from cxnb import recommend as rec
-from cxnb.config import RecommendationConfig
+from cxnb.config import RecommendationConfig, load_params
 from cxnb.demo import generate_demo
-from cxnb.errors import StageSkipped
+from cxnb.errors import ConfigError, StageSkipped
 from cxnb.i18n import LANGUAGES, catalogue
 from cxnb.recommend_decision import (
     VERDICTS,
@@ -21,6 +21,14 @@ from cxnb.recommend_decision import (
     bootstrap_mean_interval,
     decide,
     paired_decision,
+)
+from cxnb.recommend_events import (
+    NOT_COMPARED,
+    OUTCOMES,
+    compare_events,
+    events_markdown,
+    events_table,
+    training_events,
 )
 from cxnb.summary import findings
 from cxnb.viz import set_theme
@@ -196,7 +204,8 @@ def test_every_computed_message_key_exists_in_both_languages():
     for lang in LANGUAGES:
         keys = set(catalogue(lang))
         assert {f"rec.model.{m}" for m in rec.MODELS} <= keys
-        assert {f"rec.reason.{r}" for r in (*rec.FALLBACK_REASONS, "bought", "rated")} <= keys
+        assert {f"rec.reason.{r}" for r in (*rec.FALLBACK_REASONS, "bought", "rated", "viewed")} <= keys
+        assert {f"rec.events.{o}" for o in OUTCOMES} | {f"rec.events.why.{r}" for r in NOT_COMPARED} <= keys
         assert {f"rec.metric.{m}" for m in (*rec.RANKING_METRICS, *rec.BEYOND_METRICS, "n_users")} <= keys
         assert {f"rec.col.{c}" for c in (*rec.HYPERPARAMETERS, "customer_id", "rank", "item_id", "item_name",
                                           "score", "reason")} <= keys
@@ -412,6 +421,154 @@ def test_bootstrap_is_seeded_and_rescales_when_it_draws_fewer_customers():
     assert low < values.mean() < high
     full_low, full_high, full_drawn = bootstrap_mean_interval(values, random_state=7, max_draw=len(values))
     assert full_drawn == 40_000 and (full_high - full_low) == pytest.approx(high - low, rel=0.1)
+
+
+# ----------------------------------------------------------------------------------------------- behaviour events
+
+
+EVENTS_CUTOFF = pd.Timestamp("2024-07-01")
+
+
+def _views_carry_the_signal(n_customers: int = 400, n_groups: int = 20, group_size: int = 10, views: int = 8,
+                            seed: int = 11) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Purchases and the event log of customers with a taste group of ten items: before the cutoff one purchase
+    of any item and ``views`` views within their group, after it two purchases within their group."""
+    rng = np.random.default_rng(seed)
+    group = rng.integers(0, n_groups, n_customers)
+
+    def lines(n: int, start: str, end: str, in_group: bool) -> pd.DataFrame:
+        items = (np.repeat(group, n) * group_size + rng.integers(0, group_size, n_customers * n) if in_group
+                 else rng.integers(0, n_groups * group_size, n_customers * n))
+        days = rng.uniform(0, (pd.Timestamp(end) - pd.Timestamp(start)).days, n_customers * n)
+        return pd.DataFrame({"customer_id": np.repeat(np.arange(n_customers), n), "item_id": items,
+                             "timestamp": pd.Timestamp(start) + pd.to_timedelta(days, unit="D")})
+
+    tx = pd.concat([lines(1, "2024-01-01", "2024-06-30", False), lines(2, "2024-07-02", "2024-09-28", True)],
+                   ignore_index=True)
+    viewed = lines(views, "2024-01-01", "2024-06-30", True).assign(event_type="view")
+    return tx, pd.concat([viewed, tx.assign(event_type="purchase")], ignore_index=True)
+
+
+@pytest.fixture(scope="module")
+def views_signal():
+    tx, events = _views_carry_the_signal()
+    config = RecommendationConfig(models=["popularity", "item_cf"])
+    return tx, events, config, rec.evaluate_recommenders(tx, config, cutoff=EVENTS_CUTOFF)
+
+
+def test_events_weigh_by_type_and_only_purchases_count_as_seen():
+    tx = pd.DataFrame({"customer_id": ["a", "b"], "item_id": ["x", "x"],
+                       "timestamp": pd.to_datetime(["2024-01-02", "2024-01-03"])})
+    events = pd.DataFrame({"customer_id": ["a", "a", "a", "b", "c"], "item_id": ["y", "y", "z", "y", "z"],
+                           "timestamp": pd.to_datetime(["2024-01-01"] * 5),
+                           "event_type": ["view", "cart", "view", "favourite", "purchase"]})
+    weights = {"view": 0.1, "favourite": 0.3, "cart": 0.5, "purchase": 2.0}
+    inter = rec.build_interactions(tx, events=events, event_weights=weights)
+    cell = {(u, i): (inter.matrix[inter.users.get_loc(u), inter.items.get_loc(i)],
+                     inter.binary[inter.users.get_loc(u), inter.items.get_loc(i)],
+                     inter.seen[inter.users.get_loc(u), inter.items.get_loc(i)]) for u in "ab" for i in "xyz"}
+    assert cell["a", "x"] == pytest.approx((2.0, 1.0, 1.0))  # a purchase: weight 2, strength 2 / 2, seen
+    assert cell["a", "y"] == pytest.approx((0.6, 0.25, 0.0))  # view + cart: summed, strongest of them, not seen
+    assert cell["b", "y"] == pytest.approx((0.3, 0.15, 0.0))
+    assert "c" not in inter.users  # the purchase row of the log is not an extra event: purchases come from tx
+    recs = rec.ItemItemCF("jaccard").fit(inter).recommend(["a"], k=3)
+    assert set(recs["item_id"]) == {"y", "z"}  # viewed items stay recommendable, the bought one does not
+    plain = rec.build_interactions(tx)
+    assert plain.strength is None and (plain.binary != plain.seen).nnz == 0
+
+
+def test_views_that_carry_the_signal_give_a_positive_interval(views_signal):
+    tx, events, config, evaluation = views_signal
+    comparison = compare_events(evaluation, tx, events, config, "item_cf")
+    record = comparison.record()
+    assert record["used"] and record["outcome"] == "help" and record["reason"] is None
+    assert record["ci_low"] > 0.05 and record["ci_low"] < record["difference"] < record["ci_high"]
+    assert record["precision_events"] > 5 * record["precision_purchases"]
+    assert record["n_customers"] == evaluation.info["n_users_evaluated"] == 400
+    assert record["weights"] == config.event_weights and record["n_training_events"] == {"view": 3200}
+    assert record["difference"] == pytest.approx(record["precision_events"] - record["precision_purchases"])
+    assert rec.recommendation_metrics(evaluation, events=comparison)["events"] == record
+    text = events_markdown(comparison)
+    assert "so the events help" in text and f"{100 * record['ci_low']:+.1f}" in text
+    assert "行为事件有帮助" in events_markdown(comparison, "zh")
+    assert len(events_table(comparison)) == 4 and len(events_table(comparison, "zh")) == 4
+    export = rec.final_recommendations(tx, evaluation, config, model="item_cf", events=events)
+    interest = export["reason"].str.startswith("because you showed interest in")
+    assert 0.05 < interest.mean() < 1 and export["reason"].str.startswith("because you bought").any()
+    plain = rec.final_recommendations(tx, evaluation, config, model="item_cf")
+    assert not plain["reason"].str.startswith("because you showed interest in").any()
+    bought = set(zip(tx["customer_id"], tx["item_id"], strict=True))
+    assert not any(pair in bought for pair in zip(export["customer_id"], export["item_id"], strict=True))
+
+
+def test_demo_events_change_precision_on_the_same_customers(demo):
+    data, tx, config, evaluation = demo
+    n_events = (data.events["event_type"] != "purchase").sum()
+    for model in ("item_cf", "ease"):
+        record = compare_events(evaluation, tx, data.events, config, model, data.items, data.customers).record()
+        assert record["n_customers"] == evaluation.info["n_users_evaluated"] > 1000
+        assert record["precision_purchases"] == pytest.approx(evaluation.metrics.loc[model, "precision@10"])
+        assert record["difference"] != 0 and record["ci_low"] < record["difference"] < record["ci_high"]
+        assert record["used"] == (record["ci_low"] > 0)
+        assert 0.5 * n_events < sum(record["n_training_events"].values()) < n_events  # the cutoff holds some back
+
+
+def test_a_client_without_events_gets_used_false_with_the_reason(views_signal):
+    tx, events, config, evaluation = views_signal
+    for given, reason in ((None, "no_events"), (events[events["event_type"] == "purchase"], "no_events")):
+        comparison = compare_events(evaluation, tx, given, config, "item_cf")
+        assert comparison.record() == {"used": False, "reason": reason, "weights": config.event_weights}
+        assert "purchases only (no views, carts or favourites)" in events_markdown(comparison)
+        assert "数据中只有购买记录" in events_markdown(comparison, "zh") and events_table(comparison).empty
+    off = compare_events(evaluation, tx, events, config.model_copy(update={"event_weights": {}}), "item_cf")
+    assert off.record()["reason"] == "off" and "switched off" in events_markdown(off)
+    stratified = config.model_copy(update={"split": "stratified"})
+    shuffled = compare_events(rec.evaluate_recommenders(tx, stratified), tx, events, stratified, "item_cf")
+    assert shuffled.record()["reason"] == "stratified" and "`split: time`" in events_markdown(shuffled)
+
+
+def test_events_after_the_cutoff_never_reach_training(views_signal):
+    tx, events, config, evaluation = views_signal
+    test = tx[tx["timestamp"] >= EVENTS_CUTOFF]
+    leaky = test.assign(timestamp=test["timestamp"] - pd.Timedelta(hours=1), event_type="cart")  # views of the answers
+    assert training_events(leaky, config.event_weights, EVENTS_CUTOFF).empty
+    only_leaky = compare_events(evaluation, tx, leaky, config, "item_cf")
+    assert only_leaky.record()["reason"] == "no_training_events"
+    honest = compare_events(evaluation, tx, events, config, "item_cf").record()
+    with_leak = compare_events(evaluation, tx, pd.concat([events, leaky], ignore_index=True), config, "item_cf")
+    assert with_leak.record() == honest
+    # Were the cutoff not applied, carts of the test purchases would put the answers in every list.
+    cheat = rec.fit_model("item_cf", evaluation.chosen["item_cf"], tx[tx["timestamp"] < EVENTS_CUTOFF],
+                          events=rec.behaviour_events(leaky, config.event_weights), event_weights=config.event_weights)
+    leaked = evaluation.precision_per_customer(cheat.recommend(evaluation.relevant["customer_id"].unique(), 10))
+    assert leaked.mean() > honest["precision_events"] + 0.05
+
+
+def test_a_bad_event_weight_is_a_one_line_config_error(tmp_path):
+    for weights, said in (("{veiw: 0.1}", "'veiw' is not an event type (did you mean 'view'?)"),
+                          ("{view: -1}", "the weight of 'view' is -1.0; it must be 0 or more"),
+                          ("{purchase: 0}", "the weight of 'purchase' is 0.0; it must be above 0")):
+        path = tmp_path / "client.yaml"
+        path.write_text("client: acme\ndata:\n  transactions: {source: demo}\n"
+                        f"analysis:\n  recommendation: {{event_weights: {weights}}}\n", encoding="utf-8")
+        with pytest.raises(ConfigError) as error:
+            load_params(path)
+        message = str(error.value)
+        assert "\n" not in message and "key 'analysis.recommendation.event_weights'" in message and said in message
+    path.write_text("client: acme\ndata:\n  transactions: {source: demo}\n"
+                    "analysis:\n  recommendation: {event_weights: null}\n", encoding="utf-8")
+    assert load_params(path).analysis.recommendation.event_weights is None
+    assert RecommendationConfig().event_weights == {"view": 0.1, "favourite": 0.3, "cart": 0.5, "purchase": 1.0}
+
+
+def test_events_comparison_is_deterministic_for_a_seed(views_signal):
+    tx, events, config, evaluation = views_signal
+    first = compare_events(evaluation, tx, events, config, "item_cf", random_state=7).record()
+    shuffled = events.sample(frac=1.0, random_state=3)
+    assert compare_events(evaluation, tx, shuffled, config, "item_cf", random_state=7).record() == first
+    other = compare_events(evaluation, tx, events, config, "item_cf", random_state=8).record()
+    assert other["difference"] == first["difference"] and (other["ci_low"], other["ci_high"]) != (
+        first["ci_low"], first["ci_high"])
 
 
 # ----------------------------------------------------------------------------------------------- MovieLens
