@@ -15,14 +15,14 @@ from cxnb.config import RecommendationConfig, load_params
 from cxnb.demo import generate_demo
 from cxnb.errors import ConfigError, StageSkipped
 from cxnb.i18n import LANGUAGES, catalogue
-from cxnb.recommend_decision import (
+from cxnb.recommend.decision import (
     VERDICTS,
     advice_markdown,
     bootstrap_mean_interval,
     decide,
     paired_decision,
 )
-from cxnb.recommend_events import (
+from cxnb.recommend.events import (
     NOT_COMPARED,
     OUTCOMES,
     compare_events,

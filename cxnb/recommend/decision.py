@@ -13,7 +13,10 @@ import numpy as np
 
 from cxnb.constants import COL_CUSTOMER, SEED
 from cxnb.i18n import t
-from cxnb.recommend import BASELINE, Evaluation, Popularity, model_label
+from cxnb.recommend.defaults import BASELINE
+from cxnb.recommend.models import Popularity
+from cxnb.recommend.pipeline import Evaluation
+from cxnb.recommend.tables import model_label
 
 VERDICTS = ("better", "no_difference", "worse", "insufficient")
 MIN_DECISION_CUSTOMERS = 30

@@ -15,17 +15,11 @@ import pandas as pd
 from cxnb.config import RecommendationConfig
 from cxnb.constants import COL_CUSTOMER, COL_EVENT, COL_TIMESTAMP, PURCHASE, SEED
 from cxnb.i18n import t
-from cxnb.recommend import (
-    Evaluation,
-    behaviour_events,
-    customer_groups,
-    fit_model,
-    item_categories_of,
-    metric_label,
-    model_label,
-    split_transactions,
-)
-from cxnb.recommend_decision import BOOTSTRAP_RESAMPLES, Decision, paired_decision, points
+from cxnb.recommend.decision import BOOTSTRAP_RESAMPLES, Decision, paired_decision, points
+from cxnb.recommend.interactions import behaviour_events
+from cxnb.recommend.pipeline import Evaluation, customer_groups, fit_model, item_categories_of
+from cxnb.recommend.splits import split_transactions
+from cxnb.recommend.tables import metric_label, model_label
 
 EVENTS_TABLE = "events"
 NOT_COMPARED = ("off", "no_events", "stratified", "no_training_events")  # reasons without figures (rec.events.why.*)

@@ -1,0 +1,50 @@
+"""Limits, grids and names shared by the recommendation modules."""
+
+from __future__ import annotations
+
+EASE_ITEM_LIMIT = 10_000  # dense item x item solve: 10,000 items = two 800 MB float64 matrices
+
+
+SCORE_BATCH_CELLS = 2_000_000  # dense scores held at once while scoring (16 MB of float64)
+
+
+PROBE_ITEMS = 1_000  # most popular items whose k-th best score bounds the top-k search
+
+
+HALF_LIFE_GRID = (None, 30.0, 90.0, 365.0)
+
+
+EASE_LAMBDA_GRID = (10.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 2000.0)
+
+
+SIMILARITIES = ("cosine", "jaccard", "lift")
+
+
+MMR_LAMBDAS = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5)
+
+
+MIN_CUSTOMERS = 20
+
+
+MIN_ITEMS = 5
+
+
+UNKNOWN_CATEGORY = "(none)"
+
+
+BASELINE = "popularity"  # the generic bestseller list every personalised model must beat
+
+
+MODELS = ("popularity", "popularity_group", "category", "item_cf", "ease")
+
+
+FALLBACK_REASONS = ("popularity", "popularity_group", "category")  # models with a reason of their own (rec.reason.*)
+
+
+RANKING_METRICS = ("precision", "recall", "ndcg", "map", "hit_rate")
+
+
+BEYOND_METRICS = ("coverage", "diversity", "novelty", "seconds")
+
+
+HYPERPARAMETERS = ("similarity", "half_life_days", "ease_lambda")

@@ -1,0 +1,144 @@
+"""What the recommenders learn from: the customers x items matrix of purchases (and weighted behaviour events)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from cxnb.constants import (
+    COL_CUSTOMER,
+    COL_EVENT,
+    COL_ITEM,
+    COL_QUANTITY,
+    COL_RATING,
+    COL_TIMESTAMP,
+    PURCHASE,
+)
+from cxnb.errors import StageSkipped
+from cxnb.i18n import t
+from cxnb.recommend.defaults import MIN_CUSTOMERS, MIN_ITEMS
+
+
+def check_recommendation_inputs(transactions: pd.DataFrame | None, language: str = "en") -> None:
+    """Raise StageSkipped (reason in ``language``) when the transactions cannot support recommendations."""
+    if transactions is None:
+        raise StageSkipped(t("rec.skip.no_transactions", language))
+    if COL_ITEM not in transactions.columns:
+        raise StageSkipped(t("rec.skip.no_item_id", language))
+    n_customers = transactions[COL_CUSTOMER].nunique()
+    n_items = transactions[COL_ITEM].nunique()
+    if n_customers < MIN_CUSTOMERS or n_items < MIN_ITEMS:
+        raise StageSkipped(t("rec.skip.too_few", language, customers=n_customers, items=n_items,
+                             min_customers=MIN_CUSTOMERS, min_items=MIN_ITEMS))
+
+
+@dataclass
+class Interactions:
+    """Customer x item interaction weights (CSR) with the customer and item ids of its rows and columns.
+
+    Trained on purchases only, ``strength`` and ``bought`` are None: every cell is a purchase of strength 1. With
+    behaviour events, ``strength`` holds each cell's strongest event weight (scaled so the largest weight is 1)
+    and ``bought`` marks the cells with a purchase (the only ones ``exclude_seen`` hides).
+    """
+
+    matrix: sp.csr_matrix
+    users: pd.Index
+    items: pd.Index
+    strength: sp.csr_matrix | None = None
+    bought: sp.csr_matrix | None = None
+
+    @property
+    def binary(self) -> sp.csr_matrix:
+        """1 where the customer bought the item (purchases only), else each cell's event strength in (0, 1]."""
+        if self.strength is not None:
+            return self.strength
+        out = self.matrix.copy()
+        out.data = np.ones_like(out.data)
+        return out
+
+    @property
+    def seen(self) -> sp.csr_matrix:
+        """1 where the customer bought the item (what ``exclude_seen`` leaves out)."""
+        return self.bought if self.bought is not None else self.binary
+
+    def rows(self, customer_ids) -> np.ndarray:
+        """Row positions of these customers; -1 for customers without history."""
+        return self.users.get_indexer(pd.Index(customer_ids))
+
+    def popularity(self) -> pd.Series:
+        """Share of customers who interacted with each item (events counted by their strength)."""
+        counts = np.asarray(self.binary.sum(axis=0)).ravel()
+        return pd.Series(counts / max(len(self.users), 1), index=self.items, name="popularity")
+
+
+def interaction_weights(transactions: pd.DataFrame, value: str = "auto") -> pd.Series:
+    """Weight of each line: its rating, its quantity, 1 per line (``count``) or 1 (``binary``)."""
+    if value == "auto":
+        value = "rating" if COL_RATING in transactions.columns else "count"
+    if value in ("rating", "quantity"):
+        column = COL_RATING if value == "rating" else COL_QUANTITY
+        return transactions[column].astype(float).clip(lower=0)
+    return pd.Series(1.0, index=transactions.index)
+
+
+def behaviour_events(events: pd.DataFrame | None, weights: dict[str, float] | None) -> pd.DataFrame:
+    """The events with a positive weight that are not purchases (``customer_id, item_id, timestamp, event_type,
+    weight``)."""
+    columns = [COL_CUSTOMER, COL_ITEM, COL_TIMESTAMP, COL_EVENT, "weight"]
+    if events is None or not weights or COL_ITEM not in events.columns:
+        return pd.DataFrame(columns=columns)
+    weight = events[COL_EVENT].map({k: v for k, v in weights.items() if k != PURCHASE}).astype(float)
+    keep = (weight > 0) & events[COL_ITEM].notna()
+    out = events.loc[keep, columns[:-1]].assign(weight=weight[keep])
+    return out.assign(**{COL_TIMESTAMP: pd.to_datetime(out[COL_TIMESTAMP])})
+
+
+def build_interactions(transactions: pd.DataFrame, value: str = "auto", half_life_days: float | None = None,
+                       now: pd.Timestamp | None = None, items: pd.Index | None = None,
+                       events: pd.DataFrame | None = None, event_weights: dict[str, float] | None = None
+                       ) -> Interactions:
+    """Sum of line weights per customer and item, each decayed by 0.5 per ``half_life_days`` before ``now``.
+
+    ``items`` fixes the columns (lines of other items are dropped); by default every item in the data. With
+    ``events`` (see :func:`behaviour_events`) and ``event_weights`` purchase lines weigh ``purchase`` times their
+    own weight and each behaviour event its type's weight.
+    """
+    behaviour = behaviour_events(events, event_weights)
+    with_events = not behaviour.empty
+    scale = event_weights.get(PURCHASE, 1.0) if with_events else 1.0
+    lines = transactions[[c for c in (COL_CUSTOMER, COL_ITEM, COL_TIMESTAMP) if c in transactions.columns]]
+    weights = interaction_weights(transactions, value) * scale
+    if with_events:
+        lines = pd.concat([lines, behaviour[lines.columns]], ignore_index=True)
+        weights = pd.concat([weights, behaviour["weight"]], ignore_index=True)
+    if half_life_days is not None:
+        times = pd.to_datetime(lines[COL_TIMESTAMP])
+        age_days = ((now or times.max()) - times).dt.total_seconds() / 86_400
+        weights = weights * np.power(0.5, age_days.clip(lower=0) / half_life_days)
+    # Sorted ids, so ties between items break the same way whatever order the lines come in.
+    users = pd.Index(pd.unique(lines[COL_CUSTOMER]), name=COL_CUSTOMER).sort_values()
+    items = pd.Index(pd.unique(lines[COL_ITEM]), name=COL_ITEM).sort_values() if items is None else items
+    rows = users.get_indexer(lines[COL_CUSTOMER])
+    cols = items.get_indexer(lines[COL_ITEM])
+    keep = (cols >= 0) & (weights.to_numpy() > 0)
+    shape = (len(users), len(items))
+    matrix = sp.csr_matrix((weights.to_numpy()[keep], (rows[keep], cols[keep])), shape=shape)
+    matrix.sum_duplicates()
+    if not with_events:
+        return Interactions(matrix, users, items)
+    is_purchase = np.arange(len(lines)) < len(transactions)
+    top = max(event_weights.values())
+    strength = np.where(is_purchase, scale, np.concatenate([np.zeros(len(transactions)), behaviour["weight"]])) / top
+    return Interactions(matrix, users, items, _cell_max(rows[keep], cols[keep], strength[keep], shape),
+                        _cell_max(rows[keep & is_purchase], cols[keep & is_purchase],
+                                  np.ones((keep & is_purchase).sum()), shape))
+
+
+def _cell_max(rows: np.ndarray, cols: np.ndarray, values: np.ndarray, shape: tuple[int, int]) -> sp.csr_matrix:
+    """CSR matrix holding the largest of the values given for each cell."""
+    cells = pd.DataFrame({"row": rows, "col": cols, "value": values}).groupby(["row", "col"], sort=True)["value"].max()
+    return sp.csr_matrix((cells.to_numpy(), (cells.index.get_level_values(0), cells.index.get_level_values(1))),
+                         shape=shape)

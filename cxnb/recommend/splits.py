@@ -1,0 +1,72 @@
+"""Train/test splits for offline evaluation: by time (the default) or stratified per customer or item."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from cxnb.config import RecommendationConfig
+from cxnb.constants import (
+    COL_CUSTOMER,
+    COL_ITEM,
+    COL_ORDER,
+    COL_TIMESTAMP,
+    SEED,
+)
+
+
+def stratified_split(transactions: pd.DataFrame, test_fraction: float = 0.25, by: str = "user",
+                     seed: int = SEED) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Random split within each customer (``by="user"``) or item (``by="item"``): train, test.
+
+    Reproduces Microsoft Recommenders' ``python_stratified_split``: one uniform number per row from the
+    legacy NumPy generator seeded with ``seed``, rows ranked by it within their group, and a row goes to
+    train when rank / group size <= 1 - test_fraction.
+    """
+    column = COL_CUSTOMER if by == "user" else COL_ITEM
+    draw = pd.Series(np.random.RandomState(seed).rand(len(transactions)), index=transactions.index)
+    order = pd.DataFrame({"group": transactions[column], "draw": draw}).sort_values(["group", "draw"])
+    groups = order.groupby("group", sort=False)
+    share = (groups.cumcount() + 1) / groups["group"].transform("size")
+    in_train = (share <= 1 - test_fraction).reindex(transactions.index)
+    return transactions[in_train], transactions[~in_train]
+
+
+def lines_in_order(transactions: pd.DataFrame) -> pd.DataFrame:
+    """Lines sorted by customer, time, order, item and then every other column (a total order of distinct lines)."""
+    first = [c for c in (COL_CUSTOMER, COL_TIMESTAMP, COL_ORDER, COL_ITEM) if c in transactions.columns]
+    keys = first + [c for c in transactions.columns if c not in first]
+    return transactions.sort_values(keys, kind="stable", ignore_index=True)
+
+
+def time_split(transactions: pd.DataFrame, cutoff: pd.Timestamp) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Lines before ``cutoff`` train, lines from ``cutoff`` on test."""
+    before = pd.to_datetime(transactions[COL_TIMESTAMP]) < pd.Timestamp(cutoff)
+    return transactions[before], transactions[~before]
+
+
+def split_transactions(transactions: pd.DataFrame, config: RecommendationConfig, cutoff: pd.Timestamp | None = None,
+                       horizon_days: int = 90) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Train/test split named in the parameters: ``time`` (cutoff, default last date - horizon) or ``stratified``."""
+    if config.split == "stratified":  # random draws follow the line order, so fix that order first
+        return stratified_split(lines_in_order(transactions), config.test_fraction, config.stratify_by, config.seed)
+    return time_split(transactions, time_cutoff(transactions, cutoff, horizon_days))
+
+
+def time_cutoff(transactions: pd.DataFrame, cutoff: pd.Timestamp | None = None, horizon_days: int = 90) -> pd.Timestamp:
+    """``cutoff``, or by default the day after the last line minus ``horizon_days``."""
+    if cutoff is not None:
+        return pd.Timestamp(cutoff)
+    last = pd.to_datetime(transactions[COL_TIMESTAMP]).max()
+    return last.normalize() + pd.Timedelta(days=1) - pd.Timedelta(days=horizon_days)
+
+
+def relevant_items(train: pd.DataFrame, test: pd.DataFrame, exclude_seen: bool = True) -> pd.DataFrame:
+    """Distinct test (customer, item) pairs of customers with history in train; with ``exclude_seen``
+    pairs already bought in train are dropped (they are never recommended)."""
+    pairs = test[[COL_CUSTOMER, COL_ITEM]].drop_duplicates()
+    pairs = pairs[pairs[COL_CUSTOMER].isin(train[COL_CUSTOMER])]
+    if exclude_seen:
+        seen = train[[COL_CUSTOMER, COL_ITEM]].drop_duplicates()
+        pairs = pairs.merge(seen, how="left", indicator=True).query("_merge == 'left_only'").drop(columns="_merge")
+    return pairs.sort_values([COL_CUSTOMER, COL_ITEM], kind="stable").reset_index(drop=True)
