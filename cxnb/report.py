@@ -148,7 +148,7 @@ def _git_commit() -> str | None:
 
 
 def _input_hashes(params: Params) -> dict:
-    from cxnb.data import mask_url
+    from cxnb.urls import mask_url
 
     hashes = {}
     for name, cfg in params.tables().items():

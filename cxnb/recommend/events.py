@@ -115,7 +115,6 @@ def export_events(run, comparison: EventsComparison) -> pd.DataFrame | None:
     return run.table(EVENTS_TABLE) if comparison.used else None
 
 
-# ----------------------------------------------------------------------------------------------- report text
 
 
 def _weights_text(weights: dict[str, float]) -> str:
