@@ -115,8 +115,6 @@ def export_events(run, comparison: EventsComparison) -> pd.DataFrame | None:
     return run.table(EVENTS_TABLE) if comparison.used else None
 
 
-
-
 def _weights_text(weights: dict[str, float]) -> str:
     return ", ".join(f"{name} {value:g}" for name, value in weights.items())
 
