@@ -191,6 +191,8 @@ def _segmentation(m: dict, language: str, min_group_size: int = 1) -> list[str]:
     out = []
     if "k" in m and "silhouette" in m:
         out.append(t("summary.seg_k", language, k=m["k"], silhouette=f"{m['silhouette']:.2f}"))
+        if m.get("structure") in ("weak", "none"):
+            out.append(t(f"summary.seg_structure_{m['structure']}", language))
     sizes = {k: v for k, v in (m.get("sizes") or {}).items() if v >= min_group_size and k != OTHER}
     if sizes:
         name = max(sizes, key=sizes.get)

@@ -119,7 +119,7 @@ def test_huge_k_range_is_clamped_stated_and_recorded():
     assert "k_range [2, 3000] was narrowed to [2, 9]" in said and "180 customers" in said
     stability = segment_stability(features, seg, runs=1)
     names = name_segments(standardized_centroids(features, seg))
-    m = segmentation_metrics(seg, stability, segment_summary(seg.labels, names, 20))
+    m = segmentation_metrics(seg, stability, segment_summary(seg.labels, names, 20)).as_json()
     assert m["k_range"] == [2, 9] and m["k_range_requested"] == [2, 3000]
     big = fit_segments(_blobs(400), "auto", (2, 3000), min_group_size=1)
     assert big.k_range == (2, MAX_K)
@@ -206,7 +206,7 @@ def test_small_kmeans_segments_leave_no_trace():
     assert len(names_table(shown_segments(names, seg.labels, 10))) == 3
     export = segments_export(seg.labels, names, 10)
     assert not small & set(export["segment"]) and set(export["segment"]) == {1, 2, 3, OTHER}
-    m = segmentation_metrics(seg, segment_stability(features, seg, runs=1), segment_summary(seg.labels, names, 10))
+    m = segmentation_metrics(seg, segment_stability(features, seg, runs=1), segment_summary(seg.labels, names, 10)).as_json()
     assert min(m["sizes"].values()) >= 10 and len(m["sizes"]) == 3
 
 

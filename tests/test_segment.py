@@ -113,7 +113,7 @@ def test_stability_and_metrics(mall_seg):
     assert set(stability["kind"]) == {"other seed", "bootstrap"} and stability["ari"].min() > 0.9
     names = name_segments(standardized_centroids(features, seg))
     summary = segment_summary(seg.labels, names, min_size=10)
-    metrics = segmentation_metrics(seg, stability, summary)
+    metrics = segmentation_metrics(seg, stability, summary).as_json()
     assert metrics["k"] == 5 and metrics["features"] == ["annual_income", "spending_score"]
     assert sum(metrics["sizes"].values()) == len(features) and metrics["stability_ari"] > 0.9
     assert names["segment_name"].is_unique and "High annual income, low spending score" in set(names["segment_name"])
@@ -128,7 +128,7 @@ def test_chinese_names_text_and_export_keep_english_keys(mall_seg):
     pd.testing.assert_series_equal(zh["segment_name"], en["segment_name"])
     assert zh["label"].is_unique and "Annual income高、spending score低" in set(zh["label"])
     summary = segment_summary(seg.labels, zh, min_size=10, language="zh")
-    metrics = segmentation_metrics(seg, segment_stability(features, seg, runs=1), summary)
+    metrics = segmentation_metrics(seg, segment_stability(features, seg, runs=1), summary).as_json()
     assert set(metrics["sizes"]) == set(en["segment_name"]) and set(metrics["names"].values()) == set(zh["label"])
     export = segments_export(seg.labels, zh, min_size=10, language="zh")
     assert list(export.columns) == ["customer_id", "segment", "segment_name"]

@@ -77,3 +77,14 @@ def test_headline_values_are_formatted_consistently():
     assert rows == {"k": 4, "silhouette": 0.41, "stability_ari": 0.95}
     assert format_value(2506771.79) == "2,506,772"
     assert format_value(0.41) == "0.41"
+
+
+def test_segment_structure_is_stated_when_the_clusters_are_weak():
+    from cxnb.summary import findings
+
+    base = {"k": 3, "silhouette": 0.31, "sizes": {"A": 500, "B": 400, "C": 300}, "names": {}, "customers": 1200,
+            "stability_ari": 0.9}
+    weak = findings({"segmentation": {**base, "structure": "weak"}}, "en")["segmentation"]
+    assert any("only weak natural clusters" in s for s in weak)
+    clear = findings({"segmentation": {**base, "structure": "clear", "silhouette": 0.61}}, "zh")["segmentation"]
+    assert not any("自然分群" in s for s in clear)

@@ -8,6 +8,7 @@ and ``KMeans``. ``assign_segments(profiles, model)`` places new customers in the
 Choosing k fits every candidate on a seeded sample of at most ``SELECTION_SAMPLE`` customers and computes the
 silhouette on at most ``SILHOUETTE_SAMPLE`` of them, so the cost stays linear in the number of customers.
 
+The stage: ``check(run)``, ``run_stage(run, config) -> SegmentationResult``, ``result.metrics()`` (typed).
 One module per concern: ``inputs`` (what is segmented), ``model`` (preprocessing, choice of k, fit; no
 plotting), ``stability``, ``naming``, ``sentences``, ``tables`` (suppression, export, metrics), ``plots``.
 """
@@ -21,6 +22,7 @@ from cxnb.segment.inputs import (
     numeric_attributes,
     segmentation_features,
 )
+from cxnb.segment.metrics import segmentation_metrics
 from cxnb.segment.model import (
     CHOICE_RUNS,
     CHOICE_SAMPLE,
@@ -61,6 +63,7 @@ from cxnb.segment.naming import (
     small_segments,
     standardized_centroids,
 )
+from cxnb.segment.pipeline import SegmentationMetrics, SegmentationResult, check, run_stage
 from cxnb.segment.plots import (
     SCATTER_POINTS,
     plot_centroid_heatmap,
@@ -83,14 +86,13 @@ from cxnb.segment.tables import (
     feature_profile,
     reported_names,
     segment_summary,
-    segmentation_metrics,
     segments_export,
     summary_table,
     suppression_note,
 )
 
 __all__ = [
-    "CHOICE_RUNS", "CHOICE_SAMPLE", "CLEAR_STRUCTURE", "MAX_K", "MIN_CUSTOMERS", "MIN_FEATURES_FOR_REDUCTION",
+    "SegmentationMetrics", "SegmentationResult", "check", "run_stage", "CHOICE_RUNS", "CHOICE_SAMPLE", "CLEAR_STRUCTURE", "MAX_K", "MIN_CUSTOMERS", "MIN_FEATURES_FOR_REDUCTION",
     "NAMING_RULES", "NEAR_BEST", "N_INIT", "NamingRule", "PROFILE_FEATURES", "SCATTER_POINTS",
     "SELECTION_SAMPLE", "SILHOUETTE_SAMPLE", "SKEW_THRESHOLD", "STABILITY_KINDS", "STABILITY_RUNS",
     "STABILITY_SAMPLE", "STABLE_ARI", "STANDARDIZED_STEPS", "Segmentation", "WEAK_STRUCTURE", "assign_segments",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from cxnb.constants import COL_CUSTOMER
@@ -10,7 +9,6 @@ from cxnb.guards import customers_text
 from cxnb.i18n import t
 from cxnb.privacy import OTHER
 from cxnb.profile import feature_label
-from cxnb.segment.model import Segmentation
 from cxnb.segment.naming import segment_labels, small_segments
 
 
@@ -83,25 +81,3 @@ def segments_export(labels: pd.Series, names: pd.DataFrame, min_size: int, langu
     number = labels.astype("object").where(~labels.isin(small), OTHER)
     return pd.DataFrame({COL_CUSTOMER: labels.index, "segment": number.to_numpy(),
                          "segment_name": labels.map(mapping).to_numpy()})
-
-
-def segmentation_metrics(seg: Segmentation, stability: pd.DataFrame, summary: pd.DataFrame) -> dict:
-    """Headline figures for metrics.json (``segmentation``): ``sizes`` keyed by English name, ``names`` maps
-    them to the report language."""
-    by_kind = stability.groupby("kind")["ari"].mean()
-    return {
-        "k": seg.k,
-        "k_chosen_by": seg.k_chosen_by,
-        "k_range": list(seg.k_range),
-        "k_range_requested": list(seg.k_range_requested),
-        "silhouette": round(seg.silhouette, 4),
-        "stability_ari": round(float(stability["ari"].mean()), 4),
-        "stability_ari_seeds": round(float(by_kind.get("other seed", np.nan)), 4),
-        "stability_ari_bootstrap": round(float(by_kind.get("bootstrap", np.nan)), 4),
-        "sizes": {str(n): int(c) for n, c in zip(summary["segment_name"], summary["customers"], strict=True)},
-        "names": {str(n): str(label) for n, label in zip(summary["segment_name"], summary["label"], strict=True)},
-        "features": seg.features,
-        "log_features": seg.log_features,
-        "pca_components": int(seg.model["pca"].n_components_),
-        "customers": int(len(seg.labels)),
-    }
