@@ -24,7 +24,14 @@ from cxnb.predict.baselines import (
     rule_scores,
 )
 from cxnb.predict.data import PredictionData
-from cxnb.predict.evaluate import calibration_table, cv_auc, evaluate, gains_at, gains_table, majority_baseline
+from cxnb.predict.evaluate import (
+    calibration_table,
+    cv_auc,
+    evaluate,
+    gains_at,
+    gains_table,
+    majority_baseline,
+)
 from cxnb.predict.features import FeatureEncoder
 from cxnb.predict.logit import LogitModel, fit_logit, top_reasons
 from cxnb.predict.trees import TreeModel, fit_forest, fit_tree, forest_importance, tree_rules
