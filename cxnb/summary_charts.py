@@ -118,6 +118,12 @@ def _percent_axis(axis) -> None:
     axis.set_major_formatter(PercentFormatter(1.0, decimals=0))
 
 
+def _note(ax, x: float, y: float, text: str) -> None:
+    """Point out one figure of a curve (the one the alt text and the actions quote)."""
+    ax.annotate(text, (x, y), xytext=(14, -4), textcoords="offset points", fontsize=10, va="top",
+                arrowprops={"arrowstyle": "-", "color": "#555", "lw": 0.8})
+
+
 def rfm_chart(m: dict, language: str, min_group_size: int = 1) -> Chart | None:
     """Share of customers next to share of revenue per RFM segment."""
     import numpy as np
@@ -135,8 +141,8 @@ def rfm_chart(m: dict, language: str, min_group_size: int = 1) -> Chart | None:
     ax.barh(y + (height / 2 if has_revenue else 0), customers, height, label=t("summary.chart.rfm_customers", language))
     if has_revenue:
         ax.barh(y - height / 2, [x or 0 for x in revenue], height, label=t("summary.chart.rfm_revenue", language))
-        ax.legend(loc="lower right", fontsize=9)
-    ax.set_yticks(y, labels, fontsize=9)
+        ax.legend(loc="lower right", fontsize=10)
+    ax.set_yticks(y, labels, fontsize=10)
     _percent_axis(ax.xaxis)
     ax.set_xlabel(t("summary.chart.rfm_axis", language))
     items = [t("summary.chart.rfm_alt_item" if r[3] is not None else "summary.chart.rfm_alt_item_no_revenue",
@@ -162,8 +168,9 @@ def gains_chart(m: dict, language: str, min_group_size: int = 1) -> Chart | None
     _percent_axis(ax.yaxis)
     ax.set(xlim=(0, 1), ylim=(0, 1.02), xlabel=t("summary.chart.gains_x", language),
            ylabel=t("summary.chart.gains_y", language, who=who))
-    ax.legend(loc="lower right", fontsize=9)
+    ax.legend(loc="lower right", fontsize=10)
     at = min(range(1, len(shares)), key=lambda i: abs(shares[i] - 0.1))
+    _note(ax, shares[at], gains[at], t("summary.chart.note", language, top=_pct(shares[at]), share=_pct(gains[at])))
     alt = t("summary.chart.gains_alt", language, model=model, grade=grade, top=_pct(shares[at]), gain=_pct(gains[at]),
             who=who)
     return Chart("gains", t("summary.chart.gains_title", language), alt, _png(fig))
@@ -174,16 +181,19 @@ def funnel_chart(j: dict, language: str, min_group_size: int = 1) -> Chart | Non
     steps = funnel_steps(j, min_group_size)
     if not steps:
         return None
+    from matplotlib.ticker import FuncFormatter
+
     from cxnb import formats
 
     names = [s for s, _ in steps]
     counts = [c for _, c in steps]
     fig, ax = _axes()
     bars = ax.barh(range(len(steps))[::-1], counts, 0.65)
-    ax.set_yticks(range(len(steps))[::-1], names, fontsize=9)
+    ax.set_yticks(range(len(steps))[::-1], names, fontsize=10)
     ax.bar_label(bars, [f"{formats.number(c, language)} ({_pct(c / counts[0])})" for c in counts], padding=3,
-                 fontsize=9)
+                 fontsize=10)
     ax.set_xlim(0, max(counts) * 1.3)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: formats.number(x, language)))
     ax.set_xlabel(t("summary.chart.funnel_x", language))
     items = [t("summary.chart.funnel_alt_item", language, step=s, customers=formats.number(c, language),
                share=_pct(c / counts[0])) for s, c in steps]
@@ -222,8 +232,9 @@ def value_chart(v: dict, language: str, min_group_size: int = 1) -> Chart | None
     _percent_axis(ax.yaxis)
     ax.set(xlim=(0, 1), ylim=(0, 1.02), xlabel=t("summary.chart.value_x", language),
            ylabel=t("summary.chart.value_y", language))
-    ax.legend(loc="lower right", fontsize=9)
+    ax.legend(loc="lower right", fontsize=10)
     at = min(range(1, len(shares)), key=lambda i: abs(shares[i] - 0.2))
+    _note(ax, shares[at], values[at], t("summary.chart.note", language, top=_pct(shares[at]), share=_pct(values[at])))
     alt = t("summary.chart.value_alt", language, top=_pct(shares[at]), share=_pct(values[at]))
     return Chart("value", t("summary.chart.value_title", language), alt, _png(fig))
 
