@@ -63,16 +63,24 @@ def rfm_rows(m: dict, min_group_size: int = 1) -> list[tuple[str, int, float, fl
     return [(k, sizes[k], sizes[k] / total, revenue.get(k)) for k in ordered]
 
 
+TOP = 0.2  # a curve is drawn only when its point at the top 20% may be shown
+
+
+def _shows_the_top(points: list[tuple[float, float]]) -> bool:
+    """Whether a curve kept enough points to tell its story: its first one at most ``TOP``, and another."""
+    return len(points) >= 2 and points[0][0] <= TOP
+
+
 def gains_points(m: dict, min_group_size: int = 1) -> tuple[str, list[float], list[float]] | None:
     """(best model, shares targeted, gains) of the best model's cumulative gains curve, from (0, 0); points
-    that target fewer than ``min_group_size`` held-out customers are left out."""
+    that target fewer than ``min_group_size`` held-out customers are left out (no curve without the top 20%)."""
     best = best_model(m)
     gains = (m.get(best) or {}).get("gains") if best else None
     if not gains:
         return None
     n = m.get("n_test") or 0
     kept = [(s, g) for s, g in zip(gains["share_targeted"], gains["gain"], strict=True) if s * n >= min_group_size]
-    if len(kept) < 2:
+    if not _shows_the_top(kept):
         return None
     return best, [0.0] + [s for s, _ in kept], [0.0] + [g for _, g in kept]
 
@@ -93,7 +101,7 @@ def value_points(v: dict, min_group_size: int = 1) -> tuple[list[float], list[fl
     n = v.get("customers") or 0
     kept = [(s, x) for s, x in zip(curve["share_customers"], curve["share_value"], strict=True)
             if s * n >= min_group_size]
-    if len(kept) < 2:
+    if not _shows_the_top(kept):
         return None
     return [0.0] + [s for s, _ in kept], [0.0] + [x for _, x in kept]
 

@@ -181,6 +181,8 @@ def test_charts_leave_out_groups_under_min_group_size(tmp_path):
     assert [r[0] for r in rfm_rows(FULL["requirement_analysis"], 500)] == ["Hibernating", "Loyal", "Champions"]
     shares = gains_points(FULL["behavior_prediction"], 100)[1]
     assert shares[:3] == [0.0, 0.1, 0.2]  # the top 5% of 1,250 held-out customers is 62, under 100
+    assert gains_points(FULL["behavior_prediction"], 300) is None  # not even the top 20% (250) could be shown
+    assert "gains" not in _charts(_index(tmp_path, FULL, min_group_size=300))
     assert "At risk" not in " ".join(_actions(_index(tmp_path, FULL, min_group_size=500)))
 
 
