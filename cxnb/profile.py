@@ -325,6 +325,8 @@ def needs_metrics(profiles: pd.DataFrame, summary: pd.DataFrame) -> dict:
         "champions_share_revenue": None if champions.empty or pd.isna(champions.iloc[0])
         else round(float(champions.iloc[0]), 4),
         "rfm_segments": {str(k): int(v) for k, v in zip(summary["rfm_segment"], summary["customers"], strict=True)},
+        "rfm_segment_share_revenue": None if summary["share_revenue"].isna().all() else
+        {str(k): round(float(v), 4) for k, v in zip(summary["rfm_segment"], summary["share_revenue"], strict=True)},
     }
 
 

@@ -205,6 +205,12 @@ def _segmentation(m: dict, language: str, min_group_size: int = 1) -> list[str]:
     return out
 
 
+def _points(decision: dict) -> dict[str, str]:
+    """The difference of the recommendation decision and its interval in signed percentage points."""
+    spread = max(abs(decision[key]) for key in ("difference", "ci_low", "ci_high"))
+    return {key: f"{100 * decision[key]:+.{1 if spread >= 0.01 else 2}f}" for key in ("difference", "ci_low", "ci_high")}
+
+
 def _recommendation(m: dict, language: str, min_group_size: int = 1) -> list[str]:
     """The verdict of the paired comparison with bestsellers: a gain is claimed only when its interval is above 0."""
     decision = m.get("decision")
@@ -215,9 +221,7 @@ def _recommendation(m: dict, language: str, min_group_size: int = 1) -> list[str
         t(f"rec.model.{model}", language) if model else ""
     if verdict == "insufficient":
         return [t("summary.rec_decision_insufficient", language, n=_num(decision["n_customers"]))]
-    spread = max(abs(decision[key]) for key in ("difference", "ci_low", "ci_high"))
-    points = {key: f"{100 * decision[key]:+.{1 if spread >= 0.01 else 2}f}" for key in ("difference", "ci_low",
-                                                                                      "ci_high")}
+    points = _points(decision)
     out = [t(f"summary.rec_decision_{verdict}", language, model=name, k=k, p_model=f"{decision['personal']:.3f}",
              p_pop=f"{decision['baseline']:.3f}", diff=points["difference"], low=points["ci_low"],
              high=points["ci_high"], n=_num(decision["n_customers"]))]
@@ -275,8 +279,100 @@ def findings(metrics: dict, language: str = "en", min_group_size: int = 1,
     return out
 
 
+CONCENTRATED = 0.4  # the top 20% holding at least this share of predicted value: a group worth protecting
+
+
+def _act_recommendation(m: dict, language: str, min_group_size: int = 1) -> list[str]:
+    """Use the personal lists when the paired comparison says better, else keep bestsellers."""
+    decision = m.get("decision")
+    if not decision or decision.get("verdict") not in ("better", "no_difference", "worse", "insufficient"):
+        return []
+    verdict, model = decision["verdict"], decision.get("model")
+    if verdict == "insufficient":
+        return [t("summary.action.rec_insufficient", language, n=_num(decision["n_customers"]))]
+    name = t(f"summary.model.{model}", language) if model in ("item_cf", "ease") else \
+        t(f"rec.model.{model}", language) if model else ""
+    points = _points(decision)
+    return [t(f"summary.action.rec_{verdict}", language, model=name, k=decision["k"], diff=points["difference"],
+              low=points["ci_low"], high=points["ci_high"], n=_num(decision["n_customers"]))]
+
+
+def _act_prediction(m: dict, language: str, min_group_size: int = 1) -> list[str]:
+    """By the best model's grade: A, target its top tenth; B, use the recency rule; C, no targeting model."""
+    from cxnb.summary_charts import best_model
+
+    best = best_model(m)
+    score = m.get(best) or {}
+    grade, name = score.get("grade"), t(f"summary.model.{best}", language) if best else ""
+    if grade == "A" and score.get("top_decile_lift") is not None and score.get("auc_ci"):
+        key = "summary.action.pred_a_given" if m.get("label_source") == "given" else "summary.action.pred_a"
+        return [t(key, language, model=name, lift=f"{score['top_decile_lift']:.1f}", auc=f"{score['auc']:.2f}",
+                  low=f"{score['auc_ci'][0]:.2f}", high=f"{score['auc_ci'][1]:.2f}")]
+    if grade == "B" and m.get("recency_rule_days") is not None and score.get("auc_gain_vs_rule") is not None:
+        rule = t(f"summary.pred_rule.{m['recency_rule_direction']}", language, days=m["recency_rule_days"])
+        return [t("summary.action.pred_b", language, rule=rule, model=name, gain=f"{score['auc_gain_vs_rule']:+.3f}",
+                  low=f"{score['gain_ci_low']:+.3f}", high=f"{score['gain_ci_high']:+.3f}")]
+    if grade == "C" and score.get("auc_ci"):
+        return [t("summary.action.pred_c", language, model=name, auc=f"{score['auc']:.2f}",
+                  low=f"{score['auc_ci'][0]:.2f}", high=f"{score['auc_ci'][1]:.2f}")]
+    return []
+
+
+def _act_value(m: dict, language: str, min_group_size: int = 1) -> list[str]:
+    """Protect the top 20% when they hold a large share of the predicted value; else say it is spread out."""
+    share = m.get("concentration")
+    if share is None or m.get("horizon_days") is None:
+        return []
+    key = "summary.action.value_protect" if share >= CONCENTRATED else "summary.action.value_spread"
+    return [t(key, language, share=_pct(share), days=m["horizon_days"])]
+
+
+def _act_winback(m: dict, language: str, min_group_size: int = 1) -> list[str]:
+    """Win back the larger (by revenue) of the lapsed frequent-buyer RFM segments, when it can be shown."""
+    from cxnb.summary_charts import segment_label
+
+    revenue = m.get("rfm_segment_share_revenue") or {}
+    sizes = m.get("rfm_segments") or {}
+    lapsed = [s for s in ("Can't lose them", "At risk") if sizes.get(s, 0) >= min_group_size and revenue.get(s)]
+    if not lapsed:
+        return []
+    segment = max(lapsed, key=revenue.get)
+    return [t("summary.action.winback", language, segment=segment_label(segment, language),
+              customers=customers_text(sizes[segment], language), revenue=_pct(revenue[segment]))]
+
+
+def _act_retention(m: dict, language: str, min_group_size: int = 1) -> list[str]:
+    """Work on the second purchase, with the average share of new customers who buy again the next period."""
+    r1 = (m.get("retention") or {}).get("period_1")
+    if r1 is None or not m.get("cohorts"):
+        return []
+    return [t("summary.action.retention", language, r1=_pct(r1), unit=t(f"cj.period.{m['period']}", language),
+              cohorts=m["cohorts"])]
+
+
+MAX_ACTIONS = 5
+
+
+def actions(metrics: dict, language: str = "en", min_group_size: int = 1) -> list[str]:
+    """"What to do next": up to five bullets, each drawn from a stage's evidence-backed conclusion and naming
+    that evidence; none for a skipped stage, and none at all for a client under ``min_group_size``."""
+    if too_few_customers(metrics, min_group_size):
+        return []
+    makers = [("recommendation", _act_recommendation), ("behavior_prediction", _act_prediction),
+              ("customer_value", _act_value), ("requirement_analysis", _act_winback),
+              ("customer_journey", _act_retention)]
+    out = []
+    for stage, make in makers:
+        m = metrics.get(stage) or {}
+        out += [] if not m or "skipped" in m else make(m, language, min_group_size)
+    return out[:MAX_ACTIONS]
+
+
 def write_index(run_dir: Path, params: Params, metrics: dict) -> Path:
-    """Write ``index.html``: the data in a paragraph, then one card per stage with findings, figures and a link."""
+    """Write ``index.html``: the data in a paragraph, the headline charts, what to do next, then one card per stage
+    with findings, figures and a link."""
+    from cxnb.summary_charts import headline_charts
+
     lang, min_size = params.language, params.privacy.min_group_size
     currency = params.report.currency
     said = findings(metrics, lang, min_size, currency)
@@ -297,6 +393,12 @@ def write_index(run_dir: Path, params: Params, metrics: dict) -> Path:
         link = (f"<a href='{stem}.html'>{html.escape(t('common.open_report', lang))}</a>"
                 if (run_dir / f"{stem}.html").exists() else "")
         cards.append(f"<section class='card'><h2>{html.escape(title)}</h2>{body}{link}</section>")
+    charts = [] if too_few_customers(metrics, min_size) else headline_charts(metrics, lang, min_size)
+    charts_html = (f"<section class='charts'><h2>{html.escape(t('summary.charts_heading', lang))}</h2>"
+                   f"<div class='grid'>{''.join(c.html() for c in charts)}</div></section>" if charts else "")
+    todo = actions(metrics, lang, min_size)
+    actions_html = (f"<section class='actions'><h2>{html.escape(t('summary.actions_heading', lang))}</h2><ul>"
+                    + "".join(f"<li>{html.escape(a)}</li>" for a in todo) + "</ul></section>" if todo else "")
     heading = t("summary.title", lang, title=params.title or params.client)
     intro = " ".join(said.get("data_quality", []))
     page = f"""<!DOCTYPE html>
@@ -311,10 +413,18 @@ body {{ font-family: system-ui, "Noto Sans CJK SC", "PingFang SC", "Microsoft Ya
 table {{ margin: 0.8em 0; border-collapse: collapse; }}
 th {{ text-align: left; font-weight: normal; color: #555; padding: 0.1em 2em 0.1em 0; }}
 td {{ font-weight: bold; }} .skipped {{ color: #a60; }}
-@media print {{ body {{ max-width: none; }} .card {{ break-inside: avoid; border-color: #999; }} a {{ color: #000; }} }}
+.actions {{ background: #f4f8fc; border-left: 4px solid #08519c; padding: 0.3em 1.5em 0.6em; margin: 1em 0; }}
+.actions li {{ margin: 0.35em 0; }}
+.grid {{ display: grid; grid-template-columns: repeat(auto-fit, minmax(26em, 1fr)); gap: 1em; }}
+.chart {{ margin: 0; border: 1px solid #ddd; border-radius: 6px; padding: 0.6em; }}
+.chart figcaption {{ font-weight: bold; margin-bottom: 0.3em; }}
+.chart img {{ width: 100%; height: auto; display: block; }}
+@media print {{ body {{ max-width: none; }} .card, .chart {{ break-inside: avoid; border-color: #999; }} a {{ color: #000; }} }}
 </style></head>
 <body><h1>{html.escape(heading)}</h1>
 <p class="intro">{html.escape(intro)}</p>
+{charts_html}
+{actions_html}
 {''.join(cards)}
 </body></html>
 """

@@ -166,6 +166,8 @@ def test_rfm_groups_under_the_threshold_are_merged_and_never_reported():
     assert summary.loc[summary["rfm_segment"] == OTHER, "customers"].sum() == sizes[list(small)].sum()
     m = needs_metrics(profiles, summary)
     assert min(m["rfm_segments"].values()) >= min_size and m["top_segment"] not in small | {OTHER}
+    assert set(m["rfm_segment_share_revenue"]) == set(m["rfm_segments"])
+    assert sum(m["rfm_segment_share_revenue"].values()) == pytest.approx(1, abs=1e-3)
     export = profile_export(profiles.assign(first_order=pd.Timestamp("2021-01-01"),
                                             last_order=pd.Timestamp("2021-02-01"), tenure_days=1.0,
                                             avg_order_value=1.0, mean_interpurchase_days=1.0), rfm, min_size, "zh")

@@ -206,7 +206,11 @@ def test_purchases_only_client_gets_retention_and_a_reason(tmp_path):
     assert not result.retention.empty and not result.lifecycle.empty
     for lang in ("en", "zh"):
         assert t(f"cj.no_funnel.{result.no_funnel}", lang)
-    assert result.metrics().as_json()["funnel"] is None
+    metrics = result.metrics().as_json()
+    assert metrics["funnel"] is None
+    curve = metrics["retention_curve"]  # the index page's retention chart: period 1 onward, as in `retention`
+    assert 2 <= len(curve) <= 12 and curve[0] == metrics["retention"]["period_1"]
+    assert all(0 <= x <= 1 for x in curve)
 
 
 def test_event_values_map_a_client_log(tmp_path):

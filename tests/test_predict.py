@@ -126,6 +126,10 @@ def test_metrics_have_the_contract_keys(demo_result):
                           "brier", "top_decile_lift"}
         assert m["auc_ci"][0] < m["auc"] < m["auc_ci"][1]
         assert m["top_decile_lift"] > 1.5
+        gains = m["gains"]  # the index page's gains curve: rising to 1, its 10% point is the top-decile lift
+        assert len(gains["gain"]) == len(gains["share_targeted"]) <= 20 and gains["gain"][-1] == 1.0
+        assert np.all(np.diff(gains["gain"]) >= 0)
+        assert gains["gain"][gains["share_targeted"].index(0.1)] == pytest.approx(m["top_decile_lift"] / 10, rel=0.01)
     assert metrics["n_train"] + metrics["n_test"] == len(demo_result.data.y)
     assert metrics["label_source"] == "horizon"
     assert 0 < metrics["base_rate"] < 1

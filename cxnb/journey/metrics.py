@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import pandas as pd
+
 from cxnb.journey.periods import period_label
 from cxnb.stage import StageMetrics
 
@@ -11,6 +13,7 @@ if TYPE_CHECKING:
     from cxnb.journey.pipeline import JourneyResult
 
 RETENTION_OFFSETS = (1, 3, 6)
+CURVE_PERIODS = 12  # the average retention curve of the index page: periods 1 to 12 after the first purchase
 
 
 class FunnelStep(StageMetrics):
@@ -51,6 +54,18 @@ class JourneyMetrics(StageMetrics):
     cohorts: int
     retention: dict[str, float | None]
     lifecycle_last_full_period: Lifecycle | None = None
+    retention_curve: list[float] | None = None  # average retention 1, 2, … periods after the first purchase
+
+
+def _retention_curve(result: JourneyResult) -> list[float] | None:
+    """Average retention for offsets 1 to ``CURVE_PERIODS`` (up to the first offset not observed)."""
+    avg = result.average.set_index("offset")["retention"]
+    curve = []
+    for k in range(1, CURVE_PERIODS + 1):
+        if k not in avg.index or not pd.notna(avg[k]):
+            break
+        curve.append(float(avg[k]))
+    return curve or None
 
 
 def _retention_at(result: JourneyResult) -> dict[str, float | None]:
@@ -80,4 +95,4 @@ def metrics_of(result: JourneyResult) -> JourneyMetrics:
         funnel=funnel, no_funnel=result.no_funnel, overall_conversion=overall, median_hours_to_convert=hours,
         paths=[PathShare(**r) for r in result.paths.to_dict("records")] if result.paths is not None else [],
         cohorts=int(result.retention["cohort"].nunique()), retention=_retention_at(result),
-        lifecycle_last_full_period=_last_full_lifecycle(result))
+        lifecycle_last_full_period=_last_full_lifecycle(result), retention_curve=_retention_curve(result))

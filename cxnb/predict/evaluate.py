@@ -92,6 +92,17 @@ def gains_table(y: np.ndarray, prob: np.ndarray, points: int = 100) -> pd.DataFr
     return pd.DataFrame({"share_targeted": share, "gain": gain, "lift": gain / share})
 
 
+CURVE_SHARES = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)  # the small curves of metrics.json
+
+
+def gains_at(y: np.ndarray, prob: np.ndarray, shares=CURVE_SHARES) -> dict[str, list[float]]:
+    """The cumulative gains curve at a few points: the share of all positives among the highest-scored
+    ``shares`` of customers (the index page's chart)."""
+    y = np.asarray(y)[np.argsort(-np.asarray(prob), kind="mergesort")]
+    k = np.maximum(1, np.ceil(np.asarray(shares) * len(y) - 1e-9).astype(int))
+    return {"share_targeted": list(shares), "gain": [float(g) for g in np.cumsum(y)[k - 1] / y.sum()]}
+
+
 def calibration_table(y: np.ndarray, prob: np.ndarray, bins: int = 10) -> pd.DataFrame:
     """Observed rate against mean predicted probability in quantile bins."""
     observed, predicted = calibration_curve(y, prob, n_bins=bins, strategy="quantile")

@@ -24,7 +24,14 @@ from cxnb.predict.baselines import (
     rule_scores,
 )
 from cxnb.predict.data import PredictionData
-from cxnb.predict.evaluate import calibration_table, cv_auc, evaluate, gains_table, majority_baseline
+from cxnb.predict.evaluate import (
+    calibration_table,
+    cv_auc,
+    evaluate,
+    gains_at,
+    gains_table,
+    majority_baseline,
+)
 from cxnb.predict.features import FeatureEncoder
 from cxnb.predict.logit import LogitModel, fit_logit, top_reasons
 from cxnb.predict.trees import TreeModel, fit_forest, fit_tree, forest_importance, tree_rules
@@ -87,7 +94,8 @@ class PredictionResult:
 
     def metrics(self) -> dict:
         """The ``behavior_prediction`` entry of metrics.json."""
-        return {**{m: self.scores[m] for m in MODELS}, "n_train": len(self.y_train), "n_test": len(self.y_test),
+        return {**{m: {**self.scores[m], "gains": gains_at(self.y_test, self.test_prob[m])} for m in MODELS},
+                "n_train": len(self.y_train), "n_test": len(self.y_test),
                 "base_rate": self.base_rate, "label_source": self.data.label_source,
                 "threshold": self.threshold, "logit_method": self.logit.method,
                 "recency_rule_days": self.rule.days if self.rule else None,

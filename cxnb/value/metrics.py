@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from cxnb.stage import StageMetrics
 
 if TYPE_CHECKING:
@@ -19,6 +21,16 @@ class Score(StageMetrics):
     error_share: float | None
     rmse: float
     mae: float
+
+
+class ShareCurve(StageMetrics):
+    """Share of the predicted value held by the top ``share_customers`` of customers (a Lorenz-style curve)."""
+
+    share_customers: list[float]
+    share_value: list[float]
+
+
+CURVE_SHARES = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 
 
 class ValueMetrics(StageMetrics):
@@ -47,6 +59,15 @@ class ValueMetrics(StageMetrics):
     total_clv: float
     mean_clv: float
     concentration: float | None            # share of predicted value held by the top 20% of customers
+    concentration_curve: ShareCurve | None = None
+
+
+def concentration_curve(clv: np.ndarray) -> ShareCurve | None:
+    """The value held by the top 5%, 10%, 20%, …, 100% of customers; None when no value is predicted."""
+    from cxnb.value.pipeline import top_share
+
+    shares = [top_share(clv, s) for s in CURVE_SHARES]
+    return ShareCurve(share_customers=list(CURVE_SHARES), share_value=shares) if math.isfinite(shares[0]) else None
 
 
 def _finite(x: float) -> float | None:
@@ -70,4 +91,5 @@ def metrics_of(result: ValueResult) -> ValueMetrics:
         spend_frequency_correlation=_finite(result.spend.correlation),
         customers=len(c), horizon_days=result.config.horizon_days, clv_months=result.months,
         discount_rate=result.config.discount_rate, expected_purchases=float(c["expected_purchases"].sum()),
-        total_clv=float(c["clv"].sum()), mean_clv=float(c["clv"].mean()), concentration=_finite(result.concentration))
+        total_clv=float(c["clv"].sum()), mean_clv=float(c["clv"].mean()), concentration=_finite(result.concentration),
+        concentration_curve=concentration_curve(c["clv"].to_numpy()))
