@@ -15,14 +15,14 @@ from cxnb.i18n import t
 
 NAV_STYLE = """
 .cxnb-nav { position: sticky; top: 0; z-index: 10; background: #1f3b57; padding: 0.45em 1em; display: flex;
-            flex-wrap: wrap; gap: 0.3em 1.2em; font-family: system-ui, "Noto Sans CJK SC", sans-serif; }
+            flex-wrap: wrap; gap: 0.3em 1.2em; font-family: system-ui, "cxnb CJK", "Noto Sans CJK SC", sans-serif; }
 .cxnb-nav a { color: #fff; text-decoration: none; font-size: 0.95em; }
 .cxnb-nav a[aria-current="page"] { font-weight: bold; border-bottom: 2px solid #fff; }
 .cxnb-toc { margin: 1em auto; max-width: 70em; padding: 0.6em 1.2em; border: 1px solid #ddd; border-radius: 6px;
-            font-family: system-ui, "Noto Sans CJK SC", sans-serif; }
+            font-family: system-ui, "cxnb CJK", "Noto Sans CJK SC", sans-serif; }
 .cxnb-toc ol { margin: 0.3em 0; } .cxnb-toc a { text-decoration: none; }
 .cxnb-footer { margin: 2em auto 1em; max-width: 70em; padding: 0.8em 1.2em; border-top: 1px solid #ccc;
-               color: #555; font-size: 0.9em; font-family: system-ui, "Noto Sans CJK SC", sans-serif; }
+               color: #555; font-size: 0.9em; font-family: system-ui, "cxnb CJK", "Noto Sans CJK SC", sans-serif; }
 body, table, th, td { font-family: system-ui, -apple-system, "Segoe UI", "cxnb CJK", "Noto Sans CJK SC", "PingFang SC",
   "Microsoft YaHei", sans-serif; }
 :root { --jp-content-font-family: system-ui, -apple-system, "Segoe UI", "cxnb CJK", "Noto Sans CJK SC", sans-serif;
