@@ -229,23 +229,45 @@ def _fit_logit(X: pd.DataFrame, y: pd.Series, labels: dict[str, str], log_transf
 
 def top_reasons(model: LogitModel, X: pd.DataFrame, labels: dict[str, str], n: int = 3,
                 language: str = "en") -> pd.Series:
-    """The ``n`` features that move each customer's log-odds most, as readable text in ``language``."""
-    contrib = model.contributions(X)
-    values = X[model.columns]
+    """The ``n`` features that move each customer's log-odds most (ties in column order), as readable text in
+    ``language``."""
+    contrib = model.contributions(X).to_numpy()
+    values = X[model.columns].to_numpy(dtype="float64")
+    top = np.argsort(-np.abs(contrib), axis=1, kind="stable")[:, :n]
+    picked = [np.take_along_axis(a, top, axis=1) for a in (values, contrib)]
     sep = t("bp.reason.sep", language)
-    out = []
-    for i in range(len(contrib)):
-        row = contrib.iloc[i]
-        top = row.abs().sort_values(ascending=False, kind="mergesort").index[:n]
-        out.append(sep.join(_reason(col, values.iloc[i][col], row[col], labels, language) for col in top))
-    return pd.Series(out, index=X.index, name="top_reasons")
+    out = pd.Series("", index=range(len(X)), dtype="object")
+    for j in range(top.shape[1]):
+        text = _reason_texts(model.columns, top[:, j], picked[0][:, j], picked[1][:, j], labels, language)
+        out = text if j == 0 else out + sep + text
+    return pd.Series(out.to_numpy(), index=X.index, name="top_reasons")
 
 
-def _reason(col: str, value: float, contribution: float, labels: dict[str, str], language: str) -> str:
-    if "=" in col:
-        var, level = col.split("=", 1)
-        text = t("bp.reason.level_is" if value == 1 else "bp.reason.level_not", language, variable=var, level=level)
-    else:
-        shown = f"{value:.0f}" if abs(value) >= 10 else f"{value:.3g}"
-        text = t("bp.reason.value", language, feature=labels.get(col, col), value=shown)
-    return t("bp.reason.raises" if contribution > 0 else "bp.reason.lowers", language, text=text)
+def _fill(inner: pd.Series, key: str, language: str, slot: str, **values) -> pd.Series:
+    """Message ``key`` with ``inner`` (one text per customer) in its ``{slot}`` placeholder."""
+    before, after = t(key, language, **values, **{slot: "\x00"}).split("\x00")
+    return before + inner + after
+
+
+def _reason_texts(columns: list[str], col: np.ndarray, value: np.ndarray, contribution: np.ndarray,
+                  labels: dict[str, str], language: str) -> pd.Series:
+    """One reason per customer for the feature ``columns[col]`` given its value and contribution, e.g.
+    "frequency 4 (raises)"."""
+    text = pd.Series("", index=range(len(col)), dtype="object")
+    for i in np.unique(col):
+        rows, name = col == i, columns[i]
+        if "=" in name:
+            var, level = name.split("=", 1)
+            text[rows] = np.where(value[rows] == 1, t("bp.reason.level_is", language, variable=var, level=level),
+                                  t("bp.reason.level_not", language, variable=var, level=level))
+        else:
+            unique, position = np.unique(value[rows], return_inverse=True)
+            shown = pd.Series(np.array([_shown(v) for v in unique], dtype=object)[position])
+            text[rows] = _fill(shown, "bp.reason.value", language, "value", feature=labels.get(name, name)).to_numpy()
+    raises = _fill(text, "bp.reason.raises", language, "text")
+    return raises.where(contribution > 0, _fill(text, "bp.reason.lowers", language, "text"))
+
+
+def _shown(value: float) -> str:
+    """A feature value as a reason shows it: whole number from 10 up, else three significant digits."""
+    return f"{value:.0f}" if abs(value) >= 10 else f"{value:.3g}"
