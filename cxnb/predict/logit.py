@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 from sklearn.linear_model import LogisticRegression
-from statsmodels.stats.outliers_influence import variance_inflation_factor
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
 from threadpoolctl import threadpool_limits
 
@@ -89,9 +88,15 @@ def collinear_columns(Z: pd.DataFrame) -> list[str]:
 
 
 def vif_table(Z: pd.DataFrame) -> pd.DataFrame:
-    """Variance inflation factor of each design column (with a constant in the design)."""
-    exog = sm.add_constant(Z.to_numpy(dtype="float64"), has_constant="add")
-    vif = [variance_inflation_factor(exog, i + 1) for i in range(Z.shape[1])]
+    """Variance inflation factor of each design column (with a constant in the design): 1 / (1 − R²) of the column
+    on the others, read off the diagonal of the inverse covariance matrix (equals statsmodels'
+    ``variance_inflation_factor``, without one regression per column)."""
+    cov = np.atleast_2d(np.cov(Z.to_numpy(dtype="float64"), rowvar=False))
+    try:
+        precision = np.linalg.inv(cov)
+    except np.linalg.LinAlgError:
+        precision = np.linalg.pinv(cov)
+    vif = np.diag(cov) * np.diag(precision)
     return pd.DataFrame({"term": Z.columns, "vif": vif}).sort_values("vif", ascending=False, ignore_index=True)
 
 
@@ -151,11 +156,11 @@ def coefficient_table(params: pd.Series, result, Z: pd.DataFrame, labels: dict[s
         table["or_ci_low"] = np.exp(ci[0].to_numpy())
         table["or_ci_high"] = np.exp(ci[1].to_numpy())
         table["p_value"] = result.pvalues[terms].to_numpy()
-        table["ame"] = result.get_margeff(at="overall").margeff
     else:
-        p = 1 / (1 + np.exp(-(params["const"] + Z.to_numpy() @ params[terms].to_numpy())))
         table["or_ci_low"] = table["or_ci_high"] = table["p_value"] = np.nan
-        table["ame"] = table["coef"] * float(np.mean(p * (1 - p)))
+    # Average marginal effect dp/dx averaged over the customers (as statsmodels' get_margeff(at="overall")).
+    p = 1 / (1 + np.exp(-(params["const"] + Z.to_numpy() @ params[terms].to_numpy())))
+    table["ame"] = table["coef"] * float(np.mean(p * (1 - p)))
     order = table["coef"].abs().sort_values(ascending=False, kind="mergesort").index
     return table.loc[order].reset_index(drop=True)
 
