@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import replace
 from pathlib import Path
 
@@ -434,3 +435,114 @@ def test_telco_churn_logit_cv_auc_and_strongest_effects():
 def test_a_missing_or_small_class_is_named_correctly(labels, said):
     with pytest.raises(StageSkipped, match=said):
         check_classes(pd.Series(labels), "bought in the next 90 days")
+
+
+# ----------------------------------------------------------------------------- scale: samples and vectorised loops
+
+
+def _reference_reasons(model, X, labels, n=3, language="en"):
+    """The per-customer loop the vectorised ``top_reasons`` replaces."""
+    from cxnb.i18n import t
+
+    def reason(col, value, contribution):
+        if "=" in col:
+            var, level = col.split("=", 1)
+            text = t("bp.reason.level_is" if value == 1 else "bp.reason.level_not", language, variable=var,
+                     level=level)
+        else:
+            shown = f"{value:.0f}" if abs(value) >= 10 else f"{value:.3g}"
+            text = t("bp.reason.value", language, feature=labels.get(col, col), value=shown)
+        return t("bp.reason.raises" if contribution > 0 else "bp.reason.lowers", language, text=text)
+
+    contrib, values, out = model.contributions(X), X[model.columns], []
+    for i in range(len(contrib)):
+        row = contrib.iloc[i]
+        top = row.abs().sort_values(ascending=False, kind="mergesort").index[:n]
+        out.append(t("bp.reason.sep", language).join(reason(c, values.iloc[i][c], row[c]) for c in top))
+    return out
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_vectorised_reasons_equal_the_per_customer_reference(demo_result, language):
+    X = demo_result.X_test.head(300).copy()
+    X.iloc[:20] = X.iloc[0].to_numpy()  # repeated customers: ties in value, same reasons
+    X.iloc[20:40, 0] = demo_result.logit.center.iloc[0]  # a contribution of exactly 0 ties with other columns
+    fast = top_reasons(demo_result.logit, X, demo_result.labels, 3, language)
+    assert fast.tolist() == _reference_reasons(demo_result.logit, X, demo_result.labels, 3, language)
+    assert fast.index.equals(X.index)
+    assert top_reasons(demo_result.logit, X, demo_result.labels, 1, language).tolist() == \
+        _reference_reasons(demo_result.logit, X, demo_result.labels, 1, language)
+
+
+def test_horizon_label_is_the_same_set_test_as_before(demo):
+    tx = clean(demo.transactions)
+    y = horizon_labels(tx, demo.info["cutoff"], 90)
+    cutoff = pd.Timestamp(demo.info["cutoff"])
+    window = tx[(tx["timestamp"] >= cutoff) & (tx["timestamp"] < cutoff + pd.Timedelta(days=90))]
+    assert y.dtype == "int64" and y.index.is_monotonic_increasing
+    assert set(y[y == 1].index) == set(window["customer_id"]) & set(y.index)
+    assert set(y.index) == set(tx.loc[tx["timestamp"] < cutoff, "customer_id"])
+
+
+def _small_caps(monkeypatch, cv=1000, bootstrap=400, importance=300, forest=1000):
+    evaluate, trees = (importlib.import_module(f"cxnb.predict.{m}") for m in ("evaluate", "trees"))
+    monkeypatch.setattr(evaluate, "CV_MAX_CUSTOMERS", cv)
+    monkeypatch.setattr(evaluate, "MAX_BOOTSTRAP_CUSTOMERS", bootstrap)
+    monkeypatch.setattr(trees, "IMPORTANCE_MAX_CUSTOMERS", importance)
+    monkeypatch.setattr(trees, "FOREST_MAX_SAMPLES", forest)
+
+
+def test_demo_is_not_sampled_and_says_nothing_about_samples(demo_result):
+    assert demo_result.samples == {} and demo_result.metrics()["samples"] == {}
+    assert not any("sample" in n for n in demo_result.notes)
+
+
+def test_sampled_diagnostics_agree_with_the_full_run_and_are_stated(monkeypatch, demo_data, demo_result):
+    _small_caps(monkeypatch)
+    sampled = predict_behavior(demo_data, PredictionConfig())
+    n, n_test = len(demo_data.y), len(sampled.y_test)
+    assert sampled.samples == {"cv": 1000, "bootstrap": 400, "importance": 300, "forest_tree": 1000}
+    for model in ("logit", "decision_tree", "random_forest"):
+        full, part = demo_result.scores[model], sampled.scores[model]
+        assert part["auc"] == pytest.approx(full["auc"], abs=0.02)
+        assert part["auc_cv_mean"] == pytest.approx(full["auc_cv_mean"], abs=0.02)
+        assert part["auc_ci"][0] < part["auc"] < part["auc_ci"][1]
+    # The logit is fitted on all training customers: identical; its interval comes from 400 customers: wider.
+    assert sampled.scores["logit"]["auc"] == demo_result.scores["logit"]["auc"]
+    width = [r.scores["logit"]["auc_ci"][1] - r.scores["logit"]["auc_ci"][0] for r in (demo_result, sampled)]
+    assert width[1] > width[0]
+    assert sampled.logit.table["coef"].equals(demo_result.logit.table["coef"])
+    assert sampled.forest.n_estimators == 100 and sampled.forest.max_samples == 1000
+    assert sampled.tree.model.min_samples_leaf == demo_result.tree.model.min_samples_leaf  # refit on everyone
+    note = [s for s in sampled.notes if "random sample" in s]
+    assert len(note) == 1
+    assert f"on {n:,} customers" in note[0] and "cross-validated AUCs and the decision-tree depth search on 1,000 " \
+        "customers" in note[0] and f"bootstrap intervals on 400 of the {n_test:,} held-out" in note[0]
+    assert "permutation importance on 300 held-out customers with 3 repeats" in note[0]
+    assert f"all {len(sampled.y_train):,} training customers" in note[0] and "bootstrap sample of 1,000" in note[0]
+    importance = sampled.importance().set_index("term")["auc_drop"]
+    full_importance = demo_result.importance().set_index("term")["auc_drop"]
+    assert importance.idxmax() == full_importance.idxmax()
+
+
+def test_sample_sentence_reads_in_chinese():
+    from cxnb.predict.pipeline import diagnostic_samples, sample_note
+    samples = diagnostic_samples(250_000, 187_500, 62_500)
+    assert samples == {"cv": 20_000, "bootstrap": 20_000, "importance": 5_000, "forest_tree": 10_000}
+    zh = sample_note(samples, 250_000, 187_500, 62_500, 7, "zh")
+    assert "随机样本" in zh and "20,000 位客户" in zh and "62,500 位保留测试客户中的 20,000 位" in zh
+    assert "5,000 位保留测试客户，重复 3 次" in zh and "187,500 位训练客户" in zh and "（7）" in zh
+    assert not any(word in zh for word in ("sample", "customers", "trees"))
+    only_forest = sample_note(diagnostic_samples(14_000, 10_500, 3_500), 14_000, 10_500, 3_500, 7, "en")
+    assert "each of the random forest's 100 trees" in only_forest and "every check uses all customers" in only_forest
+
+
+def test_sampled_run_is_deterministic_for_a_seed(monkeypatch, recency_data):
+    _small_caps(monkeypatch, cv=400, bootstrap=150, importance=120, forest=300)
+    config = PredictionConfig(keep=["days_since_last_order"], seed=3)
+    first, second = (predict_behavior(recency_data, config) for _ in range(2))
+    assert first.samples == {"cv": 400, "bootstrap": 150, "importance": 120, "forest_tree": 300}
+    assert first.metrics() == second.metrics()
+    pd.testing.assert_frame_equal(first.importance(), second.importance())
+    other = predict_behavior(recency_data, PredictionConfig(keep=["days_since_last_order"], seed=4))
+    assert other.metrics()["random_forest"]["auc_cv_mean"] != first.metrics()["random_forest"]["auc_cv_mean"]

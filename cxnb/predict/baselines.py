@@ -10,10 +10,9 @@ import pandas as pd
 from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score
 
 from cxnb.i18n import t
-from cxnb.predict.evaluate import N_BOOTSTRAP, auc_ci, rank_auc, top_decile_lift
+from cxnb.predict.evaluate import N_BOOTSTRAP, auc_ci, bootstrap_positions, rank_auc, top_decile_lift
 
 RECENCY = "days_since_last_order"
-MAX_BOOTSTRAP_CUSTOMERS = 20_000
 BOOTSTRAP_BATCH = 100
 MIN_GAIN = 0.01
 LEAK_AUC = 0.95
@@ -94,15 +93,16 @@ def _weighted_auc(pos_counts: np.ndarray, neg_counts: np.ndarray, positions: tup
 
 
 def paired_auc_gain(y: np.ndarray, prob: np.ndarray, baseline: np.ndarray, seed: int = 0,
-                    n_resamples: int = N_BOOTSTRAP, max_customers: int = MAX_BOOTSTRAP_CUSTOMERS,
+                    n_resamples: int = N_BOOTSTRAP, max_customers: int | None = None,
                     level: float = 0.95) -> tuple[float, float, float]:
     """AUC(prob) − AUC(baseline) on the same customers and its percentile interval from a paired bootstrap
-    (positives and negatives resampled separately; at most ``max_customers`` customers, sampled with ``seed``)."""
+    (positives and negatives resampled separately; at most ``max_customers`` customers, default
+    ``evaluate.MAX_BOOTSTRAP_CUSTOMERS`` as for every bootstrap interval, sampled with ``seed``)."""
     y, prob, baseline = np.asarray(y, dtype=bool), np.asarray(prob, dtype="float64"), np.asarray(baseline, "float64")
     gain = float(rank_auc(y, prob) - rank_auc(y, baseline))
     rng = np.random.default_rng(seed)
-    if len(y) > max_customers:
-        keep = np.sort(rng.choice(len(y), max_customers, replace=False))
+    keep = bootstrap_positions(len(y), rng, max_customers)
+    if keep is not None:
         y, prob, baseline = y[keep], prob[keep], baseline[keep]
     n_pos, n_neg = int(y.sum()), int((~y).sum())
     model, rule = _pair_positions(prob, y), _pair_positions(baseline, y)

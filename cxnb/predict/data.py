@@ -76,9 +76,9 @@ def horizon_labels(transactions: pd.DataFrame, cutoff, horizon_days: int) -> pd.
     end = cutoff + pd.Timedelta(days=horizon_days)
     ts = transactions[COL_TIMESTAMP]
     before = transactions.loc[ts < cutoff, COL_CUSTOMER].unique()
-    buyers = set(transactions.loc[(ts >= cutoff) & (ts < end), COL_CUSTOMER].unique())
+    buyers = transactions.loc[(ts >= cutoff) & (ts < end), COL_CUSTOMER].unique()
     ids = pd.Index(sorted(before), name=COL_CUSTOMER)
-    return pd.Series([int(c in buyers) for c in ids], index=ids, name="label", dtype="int64")
+    return pd.Series(ids.isin(buyers).astype("int64"), index=ids, name="label")
 
 
 def profile_features(profiles: pd.DataFrame, language: str = "en") -> tuple[pd.DataFrame, list[str]]:

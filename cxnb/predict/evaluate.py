@@ -16,9 +16,46 @@ from sklearn.metrics import (
     recall_score,
     roc_auc_score,
 )
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import StratifiedKFold, train_test_split
 
 N_BOOTSTRAP = 1000
+# Diagnostics on a large population use a seeded random sample of at most this many customers (the models
+# themselves are fitted on all training customers).
+MAX_BOOTSTRAP_CUSTOMERS = 20_000
+CV_MAX_CUSTOMERS = 20_000
+
+
+def stratified_sample(y, max_customers: int, seed: int = 0) -> np.ndarray | None:
+    """Sorted positions of a seeded sample of ``max_customers`` customers with the label shares of ``y``, or None
+    when there are no more customers than that (everyone is used)."""
+    y = np.asarray(y)
+    if len(y) <= max_customers:
+        return None
+    keep, _ = train_test_split(np.arange(len(y)), train_size=max_customers, stratify=y, random_state=seed)
+    return np.sort(keep)
+
+
+def cv_sample_size(n: int) -> int:
+    """How many of ``n`` customers the cross-validations use."""
+    return min(n, CV_MAX_CUSTOMERS)
+
+
+def cv_positions(y, seed: int = 0) -> np.ndarray | None:
+    """Positions of the customers a cross-validation splits (a seeded stratified sample of ``CV_MAX_CUSTOMERS``),
+    or None when all of them are used."""
+    return stratified_sample(y, CV_MAX_CUSTOMERS, seed)
+
+
+def bootstrap_sample_size(n: int) -> int:
+    """How many of ``n`` held-out customers the bootstrap intervals resample."""
+    return min(n, MAX_BOOTSTRAP_CUSTOMERS)
+
+
+def bootstrap_positions(n: int, rng: np.random.Generator, max_customers: int | None = None) -> np.ndarray | None:
+    """Sorted positions of the held-out customers a bootstrap resamples (at most ``max_customers``, default
+    ``MAX_BOOTSTRAP_CUSTOMERS``, drawn with ``rng``), or None when all of them are used."""
+    size = min(n, MAX_BOOTSTRAP_CUSTOMERS if max_customers is None else max_customers)
+    return np.sort(rng.choice(n, size, replace=False)) if size < n else None
 
 
 def rank_auc(y: np.ndarray, prob: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -31,8 +68,13 @@ def rank_auc(y: np.ndarray, prob: np.ndarray, axis: int = -1) -> np.ndarray:
 
 
 def auc_ci(y: np.ndarray, prob: np.ndarray, seed: int = 0, level: float = 0.95) -> tuple[float, float]:
-    """Percentile bootstrap confidence interval of the AUC (customers resampled with replacement)."""
-    res = bootstrap((np.asarray(y), np.asarray(prob)), rank_auc, paired=True, vectorized=True, batch=200,
+    """Percentile bootstrap confidence interval of the AUC (customers resampled with replacement; at most
+    ``MAX_BOOTSTRAP_CUSTOMERS`` of them, sampled with ``seed``)."""
+    y, prob = np.asarray(y), np.asarray(prob)
+    keep = bootstrap_positions(len(y), np.random.default_rng(seed))
+    if keep is not None:
+        y, prob = y[keep], prob[keep]
+    res = bootstrap((y, prob), rank_auc, paired=True, vectorized=True, batch=200,
                     n_resamples=N_BOOTSTRAP, confidence_level=level, method="percentile", rng=seed)
     return float(res.confidence_interval.low), float(res.confidence_interval.high)
 
@@ -74,7 +116,11 @@ def majority_baseline(y_train: np.ndarray, y_test: np.ndarray) -> dict:
 
 def cv_auc(fit_predict: Callable[[pd.DataFrame, pd.Series, pd.DataFrame], np.ndarray], frame: pd.DataFrame,
            y: pd.Series, folds: int = 5, seed: int = 0) -> tuple[float, float]:
-    """Mean and sd of the AUC over stratified folds; ``fit_predict(train, y_train, test)`` refits everything."""
+    """Mean and sd of the AUC over stratified folds; ``fit_predict(train, y_train, test)`` refits everything. On more
+    than ``CV_MAX_CUSTOMERS`` customers the folds split a seeded stratified sample of that many."""
+    keep = cv_positions(y, seed)
+    if keep is not None:
+        frame, y = frame.iloc[keep], y.iloc[keep]
     aucs = []
     for train, test in StratifiedKFold(folds, shuffle=True, random_state=seed).split(frame, y):
         prob = fit_predict(frame.iloc[train], y.iloc[train], frame.iloc[test])

@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 from sklearn.linear_model import LogisticRegression
-from statsmodels.stats.outliers_influence import variance_inflation_factor
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
 from threadpoolctl import threadpool_limits
 
@@ -89,9 +88,15 @@ def collinear_columns(Z: pd.DataFrame) -> list[str]:
 
 
 def vif_table(Z: pd.DataFrame) -> pd.DataFrame:
-    """Variance inflation factor of each design column (with a constant in the design)."""
-    exog = sm.add_constant(Z.to_numpy(dtype="float64"), has_constant="add")
-    vif = [variance_inflation_factor(exog, i + 1) for i in range(Z.shape[1])]
+    """Variance inflation factor of each design column (with a constant in the design): 1 / (1 − R²) of the column
+    on the others, read off the diagonal of the inverse covariance matrix (equals statsmodels'
+    ``variance_inflation_factor``, without one regression per column)."""
+    cov = np.atleast_2d(np.cov(Z.to_numpy(dtype="float64"), rowvar=False))
+    try:
+        precision = np.linalg.inv(cov)
+    except np.linalg.LinAlgError:
+        precision = np.linalg.pinv(cov)
+    vif = np.diag(cov) * np.diag(precision)
     return pd.DataFrame({"term": Z.columns, "vif": vif}).sort_values("vif", ascending=False, ignore_index=True)
 
 
@@ -151,11 +156,11 @@ def coefficient_table(params: pd.Series, result, Z: pd.DataFrame, labels: dict[s
         table["or_ci_low"] = np.exp(ci[0].to_numpy())
         table["or_ci_high"] = np.exp(ci[1].to_numpy())
         table["p_value"] = result.pvalues[terms].to_numpy()
-        table["ame"] = result.get_margeff(at="overall").margeff
     else:
-        p = 1 / (1 + np.exp(-(params["const"] + Z.to_numpy() @ params[terms].to_numpy())))
         table["or_ci_low"] = table["or_ci_high"] = table["p_value"] = np.nan
-        table["ame"] = table["coef"] * float(np.mean(p * (1 - p)))
+    # Average marginal effect dp/dx averaged over the customers (as statsmodels' get_margeff(at="overall")).
+    p = 1 / (1 + np.exp(-(params["const"] + Z.to_numpy() @ params[terms].to_numpy())))
+    table["ame"] = table["coef"] * float(np.mean(p * (1 - p)))
     order = table["coef"].abs().sort_values(ascending=False, kind="mergesort").index
     return table.loc[order].reset_index(drop=True)
 
@@ -229,23 +234,45 @@ def _fit_logit(X: pd.DataFrame, y: pd.Series, labels: dict[str, str], log_transf
 
 def top_reasons(model: LogitModel, X: pd.DataFrame, labels: dict[str, str], n: int = 3,
                 language: str = "en") -> pd.Series:
-    """The ``n`` features that move each customer's log-odds most, as readable text in ``language``."""
-    contrib = model.contributions(X)
-    values = X[model.columns]
+    """The ``n`` features that move each customer's log-odds most (ties in column order), as readable text in
+    ``language``."""
+    contrib = model.contributions(X).to_numpy()
+    values = X[model.columns].to_numpy(dtype="float64")
+    top = np.argsort(-np.abs(contrib), axis=1, kind="stable")[:, :n]
+    picked = [np.take_along_axis(a, top, axis=1) for a in (values, contrib)]
     sep = t("bp.reason.sep", language)
-    out = []
-    for i in range(len(contrib)):
-        row = contrib.iloc[i]
-        top = row.abs().sort_values(ascending=False, kind="mergesort").index[:n]
-        out.append(sep.join(_reason(col, values.iloc[i][col], row[col], labels, language) for col in top))
-    return pd.Series(out, index=X.index, name="top_reasons")
+    out = pd.Series("", index=range(len(X)), dtype="object")
+    for j in range(top.shape[1]):
+        text = _reason_texts(model.columns, top[:, j], picked[0][:, j], picked[1][:, j], labels, language)
+        out = text if j == 0 else out + sep + text
+    return pd.Series(out.to_numpy(), index=X.index, name="top_reasons")
 
 
-def _reason(col: str, value: float, contribution: float, labels: dict[str, str], language: str) -> str:
-    if "=" in col:
-        var, level = col.split("=", 1)
-        text = t("bp.reason.level_is" if value == 1 else "bp.reason.level_not", language, variable=var, level=level)
-    else:
-        shown = f"{value:.0f}" if abs(value) >= 10 else f"{value:.3g}"
-        text = t("bp.reason.value", language, feature=labels.get(col, col), value=shown)
-    return t("bp.reason.raises" if contribution > 0 else "bp.reason.lowers", language, text=text)
+def _fill(inner: pd.Series, key: str, language: str, slot: str, **values) -> pd.Series:
+    """Message ``key`` with ``inner`` (one text per customer) in its ``{slot}`` placeholder."""
+    before, after = t(key, language, **values, **{slot: "\x00"}).split("\x00")
+    return before + inner + after
+
+
+def _reason_texts(columns: list[str], col: np.ndarray, value: np.ndarray, contribution: np.ndarray,
+                  labels: dict[str, str], language: str) -> pd.Series:
+    """One reason per customer for the feature ``columns[col]`` given its value and contribution, e.g.
+    "frequency 4 (raises)"."""
+    text = pd.Series("", index=range(len(col)), dtype="object")
+    for i in np.unique(col):
+        rows, name = col == i, columns[i]
+        if "=" in name:
+            var, level = name.split("=", 1)
+            text[rows] = np.where(value[rows] == 1, t("bp.reason.level_is", language, variable=var, level=level),
+                                  t("bp.reason.level_not", language, variable=var, level=level))
+        else:
+            unique, position = np.unique(value[rows], return_inverse=True)
+            shown = pd.Series(np.array([_shown(v) for v in unique], dtype=object)[position])
+            text[rows] = _fill(shown, "bp.reason.value", language, "value", feature=labels.get(name, name)).to_numpy()
+    raises = _fill(text, "bp.reason.raises", language, "text")
+    return raises.where(contribution > 0, _fill(text, "bp.reason.lowers", language, "text"))
+
+
+def _shown(value: float) -> str:
+    """A feature value as a reason shows it: whole number from 10 up, else three significant digits."""
+    return f"{value:.0f}" if abs(value) >= 10 else f"{value:.3g}"

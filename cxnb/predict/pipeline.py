@@ -25,8 +25,10 @@ from cxnb.predict.baselines import (
 )
 from cxnb.predict.data import PredictionData
 from cxnb.predict.evaluate import (
+    bootstrap_sample_size,
     calibration_table,
     cv_auc,
+    cv_sample_size,
     evaluate,
     gains_at,
     gains_table,
@@ -34,7 +36,15 @@ from cxnb.predict.evaluate import (
 )
 from cxnb.predict.features import FeatureEncoder
 from cxnb.predict.logit import LogitModel, fit_logit, top_reasons
-from cxnb.predict.trees import TreeModel, fit_forest, fit_tree, forest_importance, tree_rules
+from cxnb.predict.trees import (
+    TreeModel,
+    fit_forest,
+    fit_tree,
+    forest_importance,
+    forest_size,
+    importance_sample,
+    tree_rules,
+)
 
 MODELS = ("logit", "decision_tree", "random_forest")
 MIN_CLASS = 25
@@ -64,6 +74,7 @@ class PredictionResult:
     rule_scores: dict | None = None
     excluded: list[str] = field(default_factory=list)
     leaks: dict[str, float] = field(default_factory=dict)
+    samples: dict[str, int] = field(default_factory=dict)
 
     @property
     def labels(self) -> dict[str, str]:
@@ -102,7 +113,7 @@ class PredictionResult:
                 "recency_rule_direction": self.rule.direction if self.rule else None,
                 "recency_rule_auc": self.rule_scores["auc"] if self.rule else None,
                 "recency_rule_auc_ci": self.rule_scores["auc_ci"] if self.rule else None,
-                "excluded_features": self.excluded, "leaking_features": self.leaks}
+                "excluded_features": self.excluded, "leaking_features": self.leaks, "samples": self.samples}
 
     def grade_frame(self) -> pd.DataFrame:
         """One row per model: held-out AUC with its interval, the AUC gain over the recency rule with its paired
@@ -224,9 +235,39 @@ def predict_behavior(data: PredictionData, config: PredictionConfig | None = Non
     how = "bp.note.threshold_auto" if config.threshold == "auto" else "bp.note.threshold_param"
     notes = [*data.notes, *exclusion_notes, *encoder.notes, *logit.notes, t(how, language, threshold=f"{threshold:.3f}"),
              t("bp.note.tree_depth", language, depth=tree.depth, folds=CV_FOLDS)]
+    samples = diagnostic_samples(len(data.y), len(y_train), len(y_test))
+    if samples:
+        notes.append(sample_note(samples, len(data.y), len(y_train), len(y_test), seed, language))
     return PredictionResult(data, encoder, logit, tree, forest, X_train, y_train, X_test, y_test, test_prob,
                             threshold, scores, majority_baseline(y_train, y_test), notes, seed, rule, rule_test,
-                            excluded, leaks)
+                            excluded, leaks, samples)
+
+
+def diagnostic_samples(n: int, n_train: int, n_test: int) -> dict[str, int]:
+    """Customers each sampled step uses, for the steps that use a sample at this size: ``cv`` (of all ``n``),
+    ``bootstrap`` and ``importance`` (of the ``n_test`` held-out), ``forest_tree`` (per tree, of ``n_train``)."""
+    trees, per_tree = forest_size(n_train)
+    used = {"cv": (cv_sample_size(n), n), "bootstrap": (bootstrap_sample_size(n_test), n_test),
+            "importance": (importance_sample(n_test)[0], n_test), "forest_tree": (per_tree or n_train, n_train)}
+    return {step: size for step, (size, total) in used.items() if size < total}
+
+
+def sample_note(samples: dict[str, int], n: int, n_train: int, n_test: int, seed: int, language: str = "en") -> str:
+    """The one sentence saying which checks used a sample and how large, and that the models use everyone."""
+    parts = []
+    if "cv" in samples:
+        parts.append(t("bp.sample.cv", language, n=f"{samples['cv']:,}"))
+    if "bootstrap" in samples:
+        parts.append(t("bp.sample.bootstrap", language, n=f"{samples['bootstrap']:,}", total=f"{n_test:,}"))
+    if "importance" in samples:
+        parts.append(t("bp.sample.importance", language, n=f"{samples['importance']:,}",
+                       repeats=importance_sample(n_test)[1]))
+    values = {"customers": f"{n:,}", "seed": seed, "train": f"{n_train:,}", "trees": forest_size(n_train)[0],
+              "per_tree": f"{samples.get('forest_tree', 0):,}"}
+    if not parts:
+        return t("bp.note.sampled_forest_only", language, **values)
+    forest = t("bp.note.sampled_forest", language, **values) if "forest_tree" in samples else ""
+    return t("bp.note.sampled", language, **values, forest=forest, parts=t("bp.sample.sep", language).join(parts))
 
 
 def feature_exclusions(train: pd.DataFrame, y_train: pd.Series, config: PredictionConfig,

@@ -13,10 +13,19 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.tree import DecisionTreeClassifier
 
 from cxnb.i18n import t
+from cxnb.predict.evaluate import cv_positions, stratified_sample
 
 DEPTHS = (2, 3, 4, 5, 6)
 CV_FOLDS = 5
 N_TREES = 200
+# On more training customers than this, the forest grows LARGE_N_TREES trees, each on a bootstrap sample of
+# this many customers (drawn from all of them).
+FOREST_MAX_SAMPLES = 10_000
+LARGE_N_TREES = 100
+# Permutation importance on at most this many held-out customers (seeded, stratified), fewer repeats then.
+IMPORTANCE_MAX_CUSTOMERS = 5_000
+IMPORTANCE_REPEATS = 5
+SAMPLED_IMPORTANCE_REPEATS = 3
 
 
 @dataclass
@@ -47,15 +56,20 @@ def _one_standard_error(cv_results: dict) -> int:
 
 
 def fit_tree(X: pd.DataFrame, y: pd.Series, depths=DEPTHS, seed: int = 0) -> TreeModel:
-    """DecisionTreeClassifier with ``max_depth`` chosen by stratified 5-fold CV AUC on ``X``: the shallowest
-    depth within one standard error of the best, so the rules stay short."""
-    base = DecisionTreeClassifier(min_samples_leaf=min_leaf(len(X)), random_state=seed)
-    search = GridSearchCV(base, {"max_depth": list(depths)}, scoring="roc_auc", refit=_one_standard_error,
-                          cv=StratifiedKFold(CV_FOLDS, shuffle=True, random_state=seed)).fit(X, y)
+    """DecisionTreeClassifier with ``max_depth`` chosen by stratified 5-fold CV AUC (on a seeded sample of
+    ``evaluate.CV_MAX_CUSTOMERS`` when ``X`` is larger): the shallowest depth within one standard error of the best, so
+    the rules stay short; that depth is then fitted on all of ``X``."""
+    keep = cv_positions(y, seed)
+    X_cv, y_cv = (X, y) if keep is None else (X.iloc[keep], y.iloc[keep])
+    base = DecisionTreeClassifier(min_samples_leaf=min_leaf(len(X_cv)), random_state=seed)
+    search = GridSearchCV(base, {"max_depth": list(depths)}, scoring="roc_auc", refit=False,
+                          cv=StratifiedKFold(CV_FOLDS, shuffle=True, random_state=seed)).fit(X_cv, y_cv)
     cv = search.cv_results_
     scores = pd.DataFrame({"max_depth": list(depths), "cv_auc_mean": cv["mean_test_score"],
                            "cv_auc_sd": cv["std_test_score"]})
-    return TreeModel(search.best_estimator_, scores)
+    depth = list(depths)[_one_standard_error(cv)]
+    model = DecisionTreeClassifier(max_depth=depth, min_samples_leaf=min_leaf(len(X)), random_state=seed).fit(X, y)
+    return TreeModel(model, scores)
 
 
 def _bound(value: float, integer: bool) -> str:
@@ -116,15 +130,34 @@ def tree_rules(tree: TreeModel, X: pd.DataFrame, y: pd.Series, labels: dict[str,
     return pd.DataFrame(rows).sort_values("rate", ascending=False, ignore_index=True)
 
 
+def forest_size(n: int) -> tuple[int, int | None]:
+    """Trees and customers per tree of the forest on ``n`` training customers (None: a bootstrap of all ``n``)."""
+    return (N_TREES, None) if n <= FOREST_MAX_SAMPLES else (LARGE_N_TREES, FOREST_MAX_SAMPLES)
+
+
 def fit_forest(X: pd.DataFrame, y: pd.Series, seed: int = 0) -> RandomForestClassifier:
-    """The random forest benchmark (200 trees, leaves of at least 5 customers)."""
-    return RandomForestClassifier(n_estimators=N_TREES, min_samples_leaf=5, random_state=seed, n_jobs=1).fit(X, y)
+    """The random forest benchmark (leaves of at least 5 customers; ``forest_size`` trees), on all cores."""
+    trees, per_tree = forest_size(len(X))
+    return RandomForestClassifier(n_estimators=trees, max_samples=per_tree, min_samples_leaf=5, random_state=seed,
+                                  n_jobs=-1).fit(X, y)
+
+
+def importance_sample(n: int) -> tuple[int, int]:
+    """Held-out customers and repeats the permutation importance uses out of ``n``."""
+    if n <= IMPORTANCE_MAX_CUSTOMERS:
+        return n, IMPORTANCE_REPEATS
+    return IMPORTANCE_MAX_CUSTOMERS, SAMPLED_IMPORTANCE_REPEATS
 
 
 def forest_importance(forest: RandomForestClassifier, X: pd.DataFrame, y: pd.Series, labels: dict[str, str],
                       seed: int = 0) -> pd.DataFrame:
-    """Permutation importance on held-out customers: the AUC lost when a feature is shuffled."""
-    result = permutation_importance(forest, X, y, scoring="roc_auc", n_repeats=5, random_state=seed, n_jobs=1)
+    """Permutation importance on held-out customers (a seeded stratified sample, see ``importance_sample``): the AUC
+    lost when a feature is shuffled."""
+    size, repeats = importance_sample(len(X))
+    keep = stratified_sample(y, size, seed)
+    if keep is not None:
+        X, y = X.iloc[keep], y.iloc[keep]
+    result = permutation_importance(forest, X, y, scoring="roc_auc", n_repeats=repeats, random_state=seed, n_jobs=1)
     table = pd.DataFrame({"term": X.columns, "feature": [labels.get(c, c) for c in X.columns],
                           "auc_drop": result.importances_mean, "auc_drop_sd": result.importances_std})
     return table.sort_values("auc_drop", ascending=False, ignore_index=True)
