@@ -15,6 +15,7 @@ from cxnb.constants import (
     DEFAULT_K,
 )
 from cxnb.recommend.defaults import (
+    CANDIDATE_CELLS,
     EASE_ITEM_LIMIT,
     PROBE_ITEMS,
     SCORE_BATCH_CELLS,
@@ -40,6 +41,26 @@ def _top_k(scores: np.ndarray, k: int, probe: np.ndarray) -> tuple[np.ndarray, n
     rank = np.arange(len(rows)) - np.searchsorted(rows, rows)
     keep = rank < k
     return rows[keep], cols[keep], rank[keep] + 1
+
+
+def _candidate_top_k(row: np.ndarray, col: np.ndarray, rank_by: np.ndarray, k: int
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of each row's k best candidate cells, best first (ties: lower column), and their ranks."""
+    order = np.lexsort((col, -rank_by, row))
+    rank = np.arange(len(order)) - np.searchsorted(row[order], row[order])
+    keep = rank < k
+    return order[keep], rank[keep] + 1
+
+
+def _batches(counts: np.ndarray, cells: int) -> list[slice]:
+    """Consecutive slices of rows whose ``counts`` add up to at most ``cells`` (at least one row each)."""
+    total = np.concatenate([[0], np.cumsum(counts)])
+    out, start = [], 0
+    while start < len(counts):
+        end = max(start + 1, int(np.searchsorted(total, total[start] + cells, side="right")) - 1)
+        out.append(slice(start, end))
+        start = end
+    return out
 
 
 class Recommender(ABC):
@@ -90,28 +111,75 @@ class Recommender(ABC):
             frames.append(self.cold_start.recommend(ids[~known], k, exclude_seen))
         return pd.concat(frames, ignore_index=True)
 
+    def candidate_counts(self, rows: np.ndarray) -> np.ndarray | None:
+        """Upper bound of the candidate cells :meth:`candidate_scores` returns per row; None = no candidates."""
+        return None
+
+    def candidate_scores(self, rows: np.ndarray) -> tuple[np.ndarray, ...]:
+        """A few candidate cells per row (``row`` position in ``rows``, ``col``, ``score``, ``rank_by``) and,
+        per row, a bound on the ranking score of every other cell (-inf when every item is a candidate)."""
+        raise NotImplementedError
+
     def _recommend_rows(self, ids: pd.Index, rows: np.ndarray, k: int, exclude_seen: bool) -> pd.DataFrame:
-        items = self.interactions_.items
-        batch = max(1, SCORE_BATCH_CELLS // max(len(items), 1))
-        seen = self.interactions_.seen
-        probe = np.argsort(-self.interactions_.popularity().to_numpy(), kind="stable")[:PROBE_ITEMS]
+        """Top-k from the candidate cells where they settle it, else (and for models without any) from the dense
+        scores; both give the same lists."""
+        counts = self.candidate_counts(rows) if len(rows) else None
+        dense = np.arange(len(rows))
         frames = []
-        for start in range(0, len(rows), batch):
-            part = rows[start:start + batch]
-            scores = self.score_rows(part)
-            rank_by = self.ranking_scores(scores)
-            rank_by = rank_by.copy() if rank_by is scores else rank_by
-            if exclude_seen:
-                known = np.flatnonzero(part >= 0)
-                seen_rows, seen_cols = seen[part[known]].nonzero()
-                rank_by[known[seen_rows], seen_cols] = -np.inf
-            top_rows, top_cols, rank = _top_k(rank_by, k, probe)
-            frames.append(pd.DataFrame({COL_CUSTOMER: np.asarray(ids)[start + top_rows], "rank": rank,
-                                        COL_ITEM: np.asarray(items)[top_cols],
-                                        "score": scores[top_rows, top_cols]}))
+        if counts is not None:
+            dense = []
+            for part in _batches(counts, CANDIDATE_CELLS):
+                top_rows, top_cols, rank, score, unsettled = self._candidate_batch(rows[part], k, exclude_seen)
+                frames.append((part.start + top_rows, top_cols, rank, score))
+                dense.append(part.start + unsettled)
+            dense = np.concatenate(dense)
+        batch = max(1, SCORE_BATCH_CELLS // max(len(self.interactions_.items), 1))
+        probe = np.argsort(-self.interactions_.popularity().to_numpy(), kind="stable")[:PROBE_ITEMS]
+        for start in range(0, len(dense), batch):
+            part = dense[start:start + batch]
+            top_rows, top_cols, rank, score = self._dense_batch(rows[part], k, exclude_seen, probe)
+            frames.append((part[top_rows], top_cols, rank, score))
         if not frames:
             return pd.DataFrame({COL_CUSTOMER: [], "rank": [], COL_ITEM: [], "score": []})
-        return pd.concat(frames, ignore_index=True)
+        pos, cols, rank, score = (np.concatenate(parts) for parts in zip(*frames, strict=True))
+        order = np.lexsort((rank, pos))
+        return pd.DataFrame({COL_CUSTOMER: np.asarray(ids)[pos[order]], "rank": rank[order],
+                             COL_ITEM: np.asarray(self.interactions_.items)[cols[order]], "score": score[order]})
+
+    def _dense_batch(self, part: np.ndarray, k: int, exclude_seen: bool, probe: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Row position, column, rank and score of the top-k of these rows from their dense scores."""
+        scores = self.score_rows(part)
+        rank_by = self.ranking_scores(scores)
+        rank_by = rank_by.copy() if rank_by is scores else rank_by
+        if exclude_seen:
+            known = np.flatnonzero(part >= 0)
+            seen_rows, seen_cols = self.interactions_.seen[part[known]].nonzero()
+            rank_by[known[seen_rows], seen_cols] = -np.inf
+        top_rows, top_cols, rank = _top_k(rank_by, k, probe)
+        return top_rows, top_cols, rank, scores[top_rows, top_cols]
+
+    def _candidate_batch(self, part: np.ndarray, k: int, exclude_seen: bool) -> tuple[np.ndarray, ...]:
+        """The top-k of these rows from their candidate cells (row position, column, rank, score) and the rows
+        those cannot settle (fewer than k candidates or a k-th best not above the bound of the other cells)."""
+        row, col, score, rank_by, bound = self.candidate_scores(part)
+        n_items = len(self.interactions_.items)
+        if exclude_seen:
+            known = np.flatnonzero(part >= 0)
+            seen_rows, seen_cols = self.interactions_.seen[part[known]].nonzero()
+            seen_keys = np.sort(known[seen_rows].astype(np.int64) * n_items + seen_cols)
+            keys = row.astype(np.int64) * n_items + col
+            at = np.minimum(np.searchsorted(seen_keys, keys), max(len(seen_keys) - 1, 0))
+            keep = seen_keys[at] != keys if len(seen_keys) else np.ones(len(keys), dtype=bool)
+            row, col, score, rank_by = row[keep], col[keep], score[keep], rank_by[keep]
+        top, rank = _candidate_top_k(row, col, rank_by, k)
+        found = np.bincount(row[top], minlength=len(part))
+        kth = np.full(len(part), np.inf)
+        last = rank == k
+        kth[row[top][last]] = rank_by[top][last]
+        outside_left = bound > -np.inf
+        settled = ~outside_left | ((found == k) & (kth > bound))
+        ok = settled[row[top]]
+        return row[top][ok], col[top][ok], rank[ok], score[top][ok], np.flatnonzero(~settled)
 
 
 class Popularity(Recommender):
@@ -130,8 +198,13 @@ class Popularity(Recommender):
         self.global_ = np.asarray(binary.sum(axis=0)).ravel() / max(binary.shape[0], 1)
         self.group_of_user_ = np.full(len(interactions.users), -1)
         self.group_scores_ = np.empty((0, binary.shape[1]))
-        if self.groups is None:
-            return
+        if self.groups is not None:
+            self._fit_groups(interactions)
+        self.lists_ = self._lists()
+
+    def _fit_groups(self, interactions: Interactions) -> None:
+        """Each customer's group and each group's item shares."""
+        binary = interactions.binary
         labels = self.groups.reindex(interactions.users)
         codes, uniques = pd.factorize(labels, sort=True)
         self.group_of_user_ = codes
@@ -139,6 +212,27 @@ class Popularity(Recommender):
                                shape=(len(uniques), binary.shape[0]))
         sizes = np.maximum(np.asarray(onehot.sum(axis=1)).ravel(), 1)
         self.group_scores_ = (onehot @ binary).toarray() / sizes[:, None]
+
+    def _lists(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per list (row 0 overall, then one per group): its PROBE_ITEMS best columns, their scores, and the score
+        of the next best (-inf when the list holds every item)."""
+        tables = np.vstack([self.global_[None, :], self.group_scores_])
+        depth = min(PROBE_ITEMS, tables.shape[1])
+        order = np.argsort(-tables, axis=1, kind="stable")
+        cols = order[:, :depth]
+        nxt = (np.take_along_axis(tables, order[:, depth:depth + 1], axis=1)[:, 0] if depth < tables.shape[1]
+               else np.full(len(tables), -np.inf))
+        return cols, np.take_along_axis(tables, cols, axis=1), nxt
+
+    def candidate_counts(self, rows: np.ndarray) -> np.ndarray:
+        return np.full(len(rows), self.lists_[0].shape[1])
+
+    def candidate_scores(self, rows: np.ndarray) -> tuple[np.ndarray, ...]:
+        cols, scores, nxt = self.lists_
+        group = np.where(rows >= 0, self.group_of_user_[np.maximum(rows, 0)], -1) + 1
+        width = cols.shape[1]
+        value = scores[group].ravel()
+        return np.repeat(np.arange(len(rows)), width), cols[group].ravel(), value, value, nxt[group]
 
     def score_rows(self, rows: np.ndarray) -> np.ndarray:
         scores = np.tile(self.global_, (len(rows), 1))
@@ -172,14 +266,31 @@ class CategoryPopularity(Recommender):
         self.global_share_ = np.bincount(codes, weights=counts, minlength=len(self.categories_)) / max(counts.sum(), 1)
         rank_in_cat = pd.Series(-counts).groupby(codes).rank(method="first").to_numpy()
         self.item_boost_ = 1.0 / rank_in_cat
+        depth = max(PROBE_ITEMS // max(len(self.categories_), 1), DEFAULT_K)
+        self.candidates_ = np.flatnonzero(rank_in_cat <= depth)
+        self.next_boost_ = np.where(np.bincount(codes, minlength=len(self.categories_)) > depth,
+                                    1.0 / (depth + 1), -np.inf)  # boost of each category's first non-candidate
 
-    def score_rows(self, rows: np.ndarray) -> np.ndarray:
+    def _shares(self, rows: np.ndarray) -> np.ndarray:
+        """Smoothed category shares of these customers' histories (overall shares without history)."""
         known = rows >= 0
         user_counts = np.zeros((len(rows), len(self.categories_)))
         user_counts[known] = self.user_category_[rows[known]].toarray()
         totals = user_counts.sum(axis=1, keepdims=True)
-        shares = (user_counts + self.smoothing * self.global_share_) / (totals + self.smoothing)
-        return shares[:, self.item_category_] * self.item_boost_
+        return (user_counts + self.smoothing * self.global_share_) / (totals + self.smoothing)
+
+    def score_rows(self, rows: np.ndarray) -> np.ndarray:
+        return self._shares(rows)[:, self.item_category_] * self.item_boost_
+
+    def candidate_counts(self, rows: np.ndarray) -> np.ndarray:
+        return np.full(len(rows), len(self.candidates_))
+
+    def candidate_scores(self, rows: np.ndarray) -> tuple[np.ndarray, ...]:
+        shares = self._shares(rows)
+        cols = self.candidates_
+        value = (shares[:, self.item_category_[cols]] * self.item_boost_[cols]).ravel()
+        bound = np.where(self.next_boost_ > -np.inf, shares * np.maximum(self.next_boost_, 0), -np.inf).max(axis=1)
+        return np.repeat(np.arange(len(rows)), len(cols)), np.tile(cols, len(rows)), value, value, bound
 
 
 def cooccurrence_similarity(binary: sp.csr_matrix, kind: str = "jaccard") -> sp.csr_matrix:
@@ -220,6 +331,31 @@ class ItemItemCF(Recommender):
 
     def ranking_scores(self, scores: np.ndarray) -> np.ndarray:
         return np.where(scores > 0, scores, self.popularity_ - 1.0)
+
+    def candidate_counts(self, rows: np.ndarray) -> np.ndarray:
+        per_item = np.diff(self.similarity_.indptr)
+        reach = self.interactions_.binary[rows] @ per_item  # co-occurring cells, counted with repeats
+        return np.asarray(reach).ravel() + min(PROBE_ITEMS, len(per_item))
+
+    def candidate_scores(self, rows: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Every cell with a positive score, and the most popular items (ranked by popularity - 1 when their
+        score is 0); every other cell ranks at most below the last of those."""
+        product = (self.interactions_.matrix[rows] @ self.similarity_).tocoo()
+        order = np.argsort(-self.popularity_, kind="stable")
+        depth = min(PROBE_ITEMS, len(order))
+        top = order[:depth]
+        n_items = len(order)
+        p_row, p_col = np.repeat(np.arange(len(rows)), depth), np.tile(top, len(rows))
+        keys = np.sort(product.row.astype(np.int64) * n_items + product.col)
+        p_keys = p_row.astype(np.int64) * n_items + p_col
+        at = np.minimum(np.searchsorted(keys, p_keys), max(len(keys) - 1, 0))
+        extra = keys[at] != p_keys if len(keys) else np.ones(len(p_keys), dtype=bool)
+        row = np.concatenate([product.row, p_row[extra]])
+        col = np.concatenate([product.col, p_col[extra]])
+        score = np.concatenate([product.data, np.zeros(int(extra.sum()))])
+        rank_by = np.where(score > 0, score, self.popularity_[col] - 1.0)
+        bound = np.full(len(rows), self.popularity_[order[depth]] - 1.0 if depth < n_items else -np.inf)
+        return row, col, score, rank_by, bound
 
     def item_weights(self):
         return self.similarity_

@@ -20,6 +20,7 @@ from cxnb.constants import (
 from cxnb.errors import StageSkipped
 from cxnb.guards import check_population
 from cxnb.i18n import t
+from cxnb.recommend import defaults
 from cxnb.recommend.defaults import (
     EASE_ITEM_LIMIT,
     EASE_LAMBDA_GRID,
@@ -118,13 +119,25 @@ def validation_split(train: pd.DataFrame, config: RecommendationConfig,
     return split_transactions(train, config, None, horizon_days)
 
 
+def sample_customers(relevant: pd.DataFrame, seed: int) -> tuple[pd.DataFrame, int | None]:
+    """The pairs of a seeded sample of ``EVAL_SAMPLE_CUSTOMERS`` customers when there are more (else all of them),
+    and the sample size (None when every customer is kept); the sample keeps the customers' sorted order."""
+    users = pd.unique(relevant[COL_CUSTOMER])
+    cap = defaults.EVAL_SAMPLE_CUSTOMERS
+    if len(users) <= cap:
+        return relevant, None
+    chosen = np.sort(np.random.default_rng(seed).choice(len(users), size=cap, replace=False))
+    keep = relevant[COL_CUSTOMER].isin(users[chosen])
+    return relevant[keep].reset_index(drop=True), cap
+
+
 def tune(train: pd.DataFrame, config: RecommendationConfig, models: list[str], horizon_days: int = 90,
          categories=None, groups=None) -> tuple[dict, pd.DataFrame]:
     """Choose each model's hyperparameters by NDCG@k on a validation split of ``train``; returns
     (chosen hyperparameters per model, every candidate's validation metrics)."""
     k = config.top_n
     fit_part, val_part = validation_split(train, config, horizon_days)
-    relevant = relevant_items(fit_part, val_part, config.exclude_seen)
+    relevant, _ = sample_customers(relevant_items(fit_part, val_part, config.exclude_seen), config.seed + 1)
     users = relevant[COL_CUSTOMER].unique()
     rows = []
     grid = hyperparameter_grid(config)
@@ -194,6 +207,8 @@ def evaluate_recommenders(transactions: pd.DataFrame, config: RecommendationConf
     models, skipped = available_models(config, train[COL_ITEM].nunique(), categories, groups, language)
     chosen, validation = tune(train, config, models, horizon_days, categories, groups)
     relevant = relevant_items(train, test, config.exclude_seen)
+    n_eligible = relevant[COL_CUSTOMER].nunique()
+    relevant, n_sampled = sample_customers(relevant, config.seed)
     users = relevant[COL_CUSTOMER].unique()
     fitted, recs, rows = {}, {}, []
     for name in models:
@@ -208,7 +223,8 @@ def evaluate_recommenders(transactions: pd.DataFrame, config: RecommendationConf
     train_items = set(train[COL_ITEM])
     test_pairs = test[[COL_CUSTOMER, COL_ITEM]].drop_duplicates()
     info = {"n_train_lines": len(train), "n_test_lines": len(test), "n_items": len(train_items),
-            "n_users_evaluated": int(len(users)),
+            "n_users_evaluated": int(len(users)), "n_users_eligible": int(n_eligible),
+            "n_users_sampled": n_sampled,
             "n_test_customers_without_history": int((~test[COL_CUSTOMER].drop_duplicates().isin(train[COL_CUSTOMER])).sum()),
             "n_test_items_unseen_in_train": int((~test[COL_ITEM].drop_duplicates().isin(train_items)).sum()),
             "n_test_pairs": len(test_pairs), "skipped_models": skipped,
@@ -235,6 +251,9 @@ def cold_start_metrics(transactions: pd.DataFrame, config: RecommendationConfig,
     out = {"n_customers": int(cold[COL_CUSTOMER].nunique())}
     if cold.empty:
         return out
+    cold, n_sampled = sample_customers(cold, config.seed)
+    if n_sampled is not None:
+        out["n_sampled"] = n_sampled
     inter = build_interactions(train)
     categories = item_categories_of(items)
     names = ["popularity"] + (["category"] if categories is not None else [])
@@ -278,6 +297,9 @@ def recommendation_metrics(evaluation: Evaluation, diversity: dict | None = None
                 "n_items": evaluation.info["n_items"], "best_model": evaluation.best_model,
                 "hyperparameters": evaluation.chosen,
                 "n_test_items_unseen_in_train": evaluation.info["n_test_items_unseen_in_train"]})
+    if evaluation.info.get("n_users_sampled") is not None:
+        out.update({"n_users_sampled": evaluation.info["n_users_sampled"],
+                    "n_users_eligible": evaluation.info["n_users_eligible"]})
     if diversity is not None:
         out["diversity_rerank"] = diversity
     if cold_start is not None:
