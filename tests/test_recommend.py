@@ -506,11 +506,10 @@ def test_vectorised_reasons_equal_the_customer_by_customer_loop(small_log, name,
 def test_candidate_top_k_equals_the_dense_top_k(small_log, monkeypatch, name, exclude_seen):
     categories = pd.Series({i: f"c{i % 7}" for i in range(60)})
     groups = pd.Series({c: "north" if c % 3 else "south" for c in range(300)})
-    monkeypatch.setattr(rec.models, "PROBE_ITEMS", 12)  # small candidate lists, so some rows need the dense path
     model = rec.fit_model(name, {"similarity": "cosine", "half_life_days": 90.0}, small_log, categories, groups)
     ids = list(range(-3, 300))
     fast = model.recommend(ids, 10, exclude_seen)
-    monkeypatch.setattr(type(model), "candidate_counts", lambda self, rows: None)
+    monkeypatch.setattr(type(model), "candidate_counts", lambda self, rows, depth: None)
     dense = model.recommend(ids, 10, exclude_seen)
     assert fast.equals(dense)
     assert len(fast) > 2000

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -50,7 +51,7 @@ class Interactions:
     strength: sp.csr_matrix | None = None
     bought: sp.csr_matrix | None = None
 
-    @property
+    @cached_property
     def binary(self) -> sp.csr_matrix:
         """1 where the customer bought the item (purchases only), else each cell's event strength in (0, 1]."""
         if self.strength is not None:

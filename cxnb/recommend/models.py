@@ -52,6 +52,13 @@ def _candidate_top_k(row: np.ndarray, col: np.ndarray, rank_by: np.ndarray, k: i
     return order[keep], rank[keep] + 1
 
 
+def _prefix_cells(starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For segments (start, length) of a flat array: each cell's segment and its flat index."""
+    seg = np.repeat(np.arange(len(lengths)), lengths)
+    offset = np.arange(len(seg)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return seg, np.repeat(starts, lengths) + offset
+
+
 def _batches(counts: np.ndarray, cells: int) -> list[slice]:
     """Consecutive slices of rows whose ``counts`` add up to at most ``cells`` (at least one row each)."""
     total = np.concatenate([[0], np.cumsum(counts)])
@@ -111,25 +118,29 @@ class Recommender(ABC):
             frames.append(self.cold_start.recommend(ids[~known], k, exclude_seen))
         return pd.concat(frames, ignore_index=True)
 
-    def candidate_counts(self, rows: np.ndarray) -> np.ndarray | None:
+    def candidate_counts(self, rows: np.ndarray, depth: np.ndarray) -> np.ndarray | None:
         """Upper bound of the candidate cells :meth:`candidate_scores` returns per row; None = no candidates."""
         return None
 
-    def candidate_scores(self, rows: np.ndarray) -> tuple[np.ndarray, ...]:
-        """A few candidate cells per row (``row`` position in ``rows``, ``col``, ``score``, ``rank_by``) and,
-        per row, a bound on the ranking score of every other cell (-inf when every item is a candidate)."""
+    def candidate_scores(self, rows: np.ndarray, depth: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Candidate cells per row (``row`` position in ``rows``, ``col``, ``score``, ``rank_by``), at least the
+        row's ``depth`` best where the model can tell, and per row a ``bound``: every other cell ranks after any
+        candidate whose ranking score is at least the bound (-inf when every item is a candidate)."""
         raise NotImplementedError
 
     def _recommend_rows(self, ids: pd.Index, rows: np.ndarray, k: int, exclude_seen: bool) -> pd.DataFrame:
         """Top-k from the candidate cells where they settle it, else (and for models without any) from the dense
         scores; both give the same lists."""
-        counts = self.candidate_counts(rows) if len(rows) else None
+        n_seen = np.diff(self.interactions_.seen.indptr)[np.maximum(rows, 0)] * (rows >= 0) * exclude_seen
+        depth = np.minimum(k + n_seen, len(self.interactions_.items))  # enough candidates after the seen ones
+        counts = self.candidate_counts(rows, depth) if len(rows) else None
         dense = np.arange(len(rows))
         frames = []
         if counts is not None:
             dense = []
             for part in _batches(counts, CANDIDATE_CELLS):
-                top_rows, top_cols, rank, score, unsettled = self._candidate_batch(rows[part], k, exclude_seen)
+                top_rows, top_cols, rank, score, unsettled = self._candidate_batch(rows[part], depth[part], k,
+                                                                                   exclude_seen)
                 frames.append((part.start + top_rows, top_cols, rank, score))
                 dense.append(part.start + unsettled)
             dense = np.concatenate(dense)
@@ -158,10 +169,11 @@ class Recommender(ABC):
         top_rows, top_cols, rank = _top_k(rank_by, k, probe)
         return top_rows, top_cols, rank, scores[top_rows, top_cols]
 
-    def _candidate_batch(self, part: np.ndarray, k: int, exclude_seen: bool) -> tuple[np.ndarray, ...]:
+    def _candidate_batch(self, part: np.ndarray, depth: np.ndarray, k: int, exclude_seen: bool
+                         ) -> tuple[np.ndarray, ...]:
         """The top-k of these rows from their candidate cells (row position, column, rank, score) and the rows
-        those cannot settle (fewer than k candidates or a k-th best not above the bound of the other cells)."""
-        row, col, score, rank_by, bound = self.candidate_scores(part)
+        those cannot settle (fewer than k candidates or a k-th best below the bound of the other cells)."""
+        row, col, score, rank_by, bound = self.candidate_scores(part, depth)
         n_items = len(self.interactions_.items)
         if exclude_seen:
             known = np.flatnonzero(part >= 0)
@@ -177,7 +189,7 @@ class Recommender(ABC):
         last = rank == k
         kth[row[top][last]] = rank_by[top][last]
         outside_left = bound > -np.inf
-        settled = ~outside_left | ((found == k) & (kth > bound))
+        settled = ~outside_left | ((found == k) & (kth >= bound))
         ok = settled[row[top]]
         return row[top][ok], col[top][ok], rank[ok], score[top][ok], np.flatnonzero(~settled)
 
@@ -213,26 +225,25 @@ class Popularity(Recommender):
         sizes = np.maximum(np.asarray(onehot.sum(axis=1)).ravel(), 1)
         self.group_scores_ = (onehot @ binary).toarray() / sizes[:, None]
 
-    def _lists(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per list (row 0 overall, then one per group): its PROBE_ITEMS best columns, their scores, and the score
-        of the next best (-inf when the list holds every item)."""
+    def _lists(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per list (row 0 overall, then one per group): every column best first (ties: lower column) and its
+        scores in that order."""
         tables = np.vstack([self.global_[None, :], self.group_scores_])
-        depth = min(PROBE_ITEMS, tables.shape[1])
         order = np.argsort(-tables, axis=1, kind="stable")
-        cols = order[:, :depth]
-        nxt = (np.take_along_axis(tables, order[:, depth:depth + 1], axis=1)[:, 0] if depth < tables.shape[1]
-               else np.full(len(tables), -np.inf))
-        return cols, np.take_along_axis(tables, cols, axis=1), nxt
+        return order, np.take_along_axis(tables, order, axis=1)
 
-    def candidate_counts(self, rows: np.ndarray) -> np.ndarray:
-        return np.full(len(rows), self.lists_[0].shape[1])
+    def candidate_counts(self, rows: np.ndarray, depth: np.ndarray) -> np.ndarray:
+        return depth
 
-    def candidate_scores(self, rows: np.ndarray) -> tuple[np.ndarray, ...]:
-        cols, scores, nxt = self.lists_
+    def candidate_scores(self, rows: np.ndarray, depth: np.ndarray) -> tuple[np.ndarray, ...]:
+        """The first ``depth`` items of the row's list: every other item ranks after them."""
+        order, scores = self.lists_
         group = np.where(rows >= 0, self.group_of_user_[np.maximum(rows, 0)], -1) + 1
-        width = cols.shape[1]
-        value = scores[group].ravel()
-        return np.repeat(np.arange(len(rows)), width), cols[group].ravel(), value, value, nxt[group]
+        n_items = order.shape[1]
+        row, cell = _prefix_cells(group * n_items, depth)
+        value = scores.ravel()[cell]
+        nxt = np.append(scores, np.full((len(scores), 1), -np.inf), axis=1)[group, depth]
+        return row, order.ravel()[cell], value, value, nxt
 
     def score_rows(self, rows: np.ndarray) -> np.ndarray:
         scores = np.tile(self.global_, (len(rows), 1))
@@ -266,10 +277,8 @@ class CategoryPopularity(Recommender):
         self.global_share_ = np.bincount(codes, weights=counts, minlength=len(self.categories_)) / max(counts.sum(), 1)
         rank_in_cat = pd.Series(-counts).groupby(codes).rank(method="first").to_numpy()
         self.item_boost_ = 1.0 / rank_in_cat
-        depth = max(PROBE_ITEMS // max(len(self.categories_), 1), DEFAULT_K)
-        self.candidates_ = np.flatnonzero(rank_in_cat <= depth)
-        self.next_boost_ = np.where(np.bincount(codes, minlength=len(self.categories_)) > depth,
-                                    1.0 / (depth + 1), -np.inf)  # boost of each category's first non-candidate
+        self.by_category_ = np.lexsort((rank_in_cat, codes))  # items by category, best first within each
+        self.category_sizes_ = np.bincount(codes, minlength=len(self.categories_))
 
     def _shares(self, rows: np.ndarray) -> np.ndarray:
         """Smoothed category shares of these customers' histories (overall shares without history)."""
@@ -282,15 +291,22 @@ class CategoryPopularity(Recommender):
     def score_rows(self, rows: np.ndarray) -> np.ndarray:
         return self._shares(rows)[:, self.item_category_] * self.item_boost_
 
-    def candidate_counts(self, rows: np.ndarray) -> np.ndarray:
-        return np.full(len(rows), len(self.candidates_))
+    def candidate_counts(self, rows: np.ndarray, depth: np.ndarray) -> np.ndarray:
+        return np.minimum(depth[:, None], self.category_sizes_[None, :]).sum(axis=1)
 
-    def candidate_scores(self, rows: np.ndarray) -> tuple[np.ndarray, ...]:
+    def candidate_scores(self, rows: np.ndarray, depth: np.ndarray) -> tuple[np.ndarray, ...]:
+        """The first ``depth`` items of every category; an item further down its category scores at most the
+        category's share / (depth + 1), and may tie with a candidate, so the bound is just above that."""
         shares = self._shares(rows)
-        cols = self.candidates_
-        value = (shares[:, self.item_category_[cols]] * self.item_boost_[cols]).ravel()
-        bound = np.where(self.next_boost_ > -np.inf, shares * np.maximum(self.next_boost_, 0), -np.inf).max(axis=1)
-        return np.repeat(np.arange(len(rows)), len(cols)), np.tile(cols, len(rows)), value, value, bound
+        sizes = self.category_sizes_
+        starts = np.cumsum(sizes) - sizes
+        lengths = np.minimum(depth[:, None], sizes[None, :])
+        pair, cell = _prefix_cells(np.tile(starts, len(rows)), lengths.ravel())
+        row = pair // len(sizes)
+        col = self.by_category_[cell]
+        value = shares[row, self.item_category_[col]] * self.item_boost_[col]
+        outside = np.where(sizes[None, :] > depth[:, None], shares / (depth[:, None] + 1.0), -np.inf).max(axis=1)
+        return row, col, value, value, np.nextafter(outside, np.inf)
 
 
 def cooccurrence_similarity(binary: sp.csr_matrix, kind: str = "jaccard") -> sp.csr_matrix:
@@ -322,6 +338,7 @@ class ItemItemCF(Recommender):
     def _fit(self, interactions: Interactions) -> None:
         self.similarity_ = cooccurrence_similarity(interactions.binary, self.similarity)
         self.popularity_ = interactions.popularity().to_numpy()
+        self.popular_order_ = np.argsort(-self.popularity_, kind="stable")
 
     def score_rows(self, rows: np.ndarray) -> np.ndarray:
         return (self.interactions_.matrix[rows] @ self.similarity_).toarray()
@@ -332,30 +349,30 @@ class ItemItemCF(Recommender):
     def ranking_scores(self, scores: np.ndarray) -> np.ndarray:
         return np.where(scores > 0, scores, self.popularity_ - 1.0)
 
-    def candidate_counts(self, rows: np.ndarray) -> np.ndarray:
+    def candidate_counts(self, rows: np.ndarray, depth: np.ndarray) -> np.ndarray:
         per_item = np.diff(self.similarity_.indptr)
         reach = self.interactions_.binary[rows] @ per_item  # co-occurring cells, counted with repeats
-        return np.asarray(reach).ravel() + min(PROBE_ITEMS, len(per_item))
+        return np.asarray(reach).ravel() + depth
 
-    def candidate_scores(self, rows: np.ndarray) -> tuple[np.ndarray, ...]:
-        """Every cell with a positive score, and the most popular items (ranked by popularity - 1 when their
-        score is 0); every other cell ranks at most below the last of those."""
-        product = (self.interactions_.matrix[rows] @ self.similarity_).tocoo()
-        order = np.argsort(-self.popularity_, kind="stable")
-        depth = min(PROBE_ITEMS, len(order))
-        top = order[:depth]
+    def candidate_scores(self, rows: np.ndarray, depth: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Every cell with a positive score, and the row's ``depth`` most popular items (ranked by popularity - 1
+        when their score is 0): every other cell ranks after those."""
+        product = (self.interactions_.matrix[rows] @ self.similarity_).tocsr()
+        product.sort_indices()
+        order = self.popular_order_
         n_items = len(order)
-        p_row, p_col = np.repeat(np.arange(len(rows)), depth), np.tile(top, len(rows))
-        keys = np.sort(product.row.astype(np.int64) * n_items + product.col)
+        p_row, cell = _prefix_cells(np.zeros(len(rows), dtype=np.int64), depth)
+        p_col = order[cell]
+        keys = np.repeat(np.arange(len(rows), dtype=np.int64), np.diff(product.indptr)) * n_items + product.indices
         p_keys = p_row.astype(np.int64) * n_items + p_col
         at = np.minimum(np.searchsorted(keys, p_keys), max(len(keys) - 1, 0))
         extra = keys[at] != p_keys if len(keys) else np.ones(len(p_keys), dtype=bool)
-        row = np.concatenate([product.row, p_row[extra]])
-        col = np.concatenate([product.col, p_col[extra]])
+        row = np.concatenate([keys // n_items, p_row[extra]])
+        col = np.concatenate([product.indices, p_col[extra]])
         score = np.concatenate([product.data, np.zeros(int(extra.sum()))])
         rank_by = np.where(score > 0, score, self.popularity_[col] - 1.0)
-        bound = np.full(len(rows), self.popularity_[order[depth]] - 1.0 if depth < n_items else -np.inf)
-        return row, col, score, rank_by, bound
+        nxt = np.append(self.popularity_[order] - 1.0, -np.inf)[depth]
+        return row, col, score, rank_by, nxt
 
     def item_weights(self):
         return self.similarity_
