@@ -36,6 +36,16 @@ def check_recommendation_inputs(transactions: pd.DataFrame | None, language: str
                              min_customers=MIN_CUSTOMERS, min_items=MIN_ITEMS))
 
 
+def with_object_ids(table: pd.DataFrame | None) -> pd.DataFrame | None:
+    """``table`` with its customer and item ids as Python strings: membership tests and index look-ups on
+    Arrow-backed strings go one value at a time, on objects through a hash table (same values, same order)."""
+    if table is None:
+        return None
+    ids = [c for c in (COL_CUSTOMER, COL_ITEM) if c in table.columns and pd.api.types.is_string_dtype(table[c])
+           and table[c].dtype != object]
+    return table.astype(dict.fromkeys(ids, object)) if ids else table
+
+
 @dataclass
 class Interactions:
     """Customer x item interaction weights (CSR) with the customer and item ids of its rows and columns.

@@ -29,7 +29,7 @@ from cxnb.recommend.defaults import (
     SIMILARITIES,
 )
 from cxnb.recommend.explain import explain
-from cxnb.recommend.interactions import build_interactions, check_recommendation_inputs
+from cxnb.recommend.interactions import build_interactions, check_recommendation_inputs, with_object_ids
 from cxnb.recommend.metrics import beyond_accuracy_metrics, ranking_metrics
 from cxnb.recommend.models import EASE, CategoryPopularity, ItemItemCF, Popularity, Recommender
 from cxnb.recommend.rerank import accuracy_diversity_curve, mmr_rerank
@@ -196,6 +196,7 @@ def evaluate_recommenders(transactions: pd.DataFrame, config: RecommendationConf
     """Split, tune on a validation split of train, fit every model on train and score it on the test customers
     (skip reasons in ``language``)."""
     check_recommendation_inputs(transactions, language)
+    transactions, items, customers = (with_object_ids(table) for table in (transactions, items, customers))
     k = config.top_n
     categories = item_categories_of(items)
     groups = customer_groups(customers, config.popularity_by)
@@ -245,6 +246,7 @@ def cold_start_metrics(transactions: pd.DataFrame, config: RecommendationConfig,
                        cutoff: pd.Timestamp | None = None, horizon_days: int = 90) -> dict:
     """Accuracy for test customers without any training history: category fallback vs popularity."""
     k = config.top_n
+    transactions, items = with_object_ids(transactions), with_object_ids(items)
     train, test = split_transactions(transactions, config, cutoff, horizon_days)
     cold = test[~test[COL_CUSTOMER].isin(train[COL_CUSTOMER])][[COL_CUSTOMER, COL_ITEM]].drop_duplicates()
     cold = cold.sort_values([COL_CUSTOMER, COL_ITEM], kind="stable")
@@ -320,6 +322,7 @@ def final_recommendations(transactions: pd.DataFrame, evaluation: Evaluation, co
     they helped), top-n for every customer with reasons in ``language`` (``customer_id, rank, item_id,
     item_name, score, reason``)."""
     model = model or evaluation.best_model
+    transactions, items, customers, events = (with_object_ids(table) for table in (transactions, items, customers, events))
     categories = item_categories_of(items)
     groups = customer_groups(customers, config.popularity_by)
     fitted = fit_model(model, evaluation.chosen.get(model, {}), transactions, categories, groups, events,
