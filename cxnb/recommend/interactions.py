@@ -46,6 +46,13 @@ def with_object_ids(table: pd.DataFrame | None) -> pd.DataFrame | None:
     return table.astype(dict.fromkeys(ids, object)) if ids else table
 
 
+def id_index(values) -> pd.Index:
+    """The distinct ids in order of appearance, in the dtype of a Series, Index or array (pandas would turn an
+    object array of strings into Arrow strings, whose look-ups go one value at a time)."""
+    dtype = getattr(values, "dtype", None)
+    return pd.Index(values, dtype=dtype).unique() if dtype is not None else pd.Index(pd.unique(pd.Series(values)))
+
+
 @dataclass
 class Interactions:
     """Customer x item interaction weights (CSR) with the customer and item ids of its rows and columns.
@@ -130,8 +137,8 @@ def build_interactions(transactions: pd.DataFrame, value: str = "auto", half_lif
         age_days = ((now or times.max()) - times).dt.total_seconds() / 86_400
         weights = weights * np.power(0.5, age_days.clip(lower=0) / half_life_days)
     # Sorted ids, so ties between items break the same way whatever order the lines come in.
-    users = pd.Index(pd.unique(lines[COL_CUSTOMER]), name=COL_CUSTOMER).sort_values()
-    items = pd.Index(pd.unique(lines[COL_ITEM]), name=COL_ITEM).sort_values() if items is None else items
+    users = id_index(lines[COL_CUSTOMER]).rename(COL_CUSTOMER).sort_values()
+    items = id_index(lines[COL_ITEM]).rename(COL_ITEM).sort_values() if items is None else items
     rows = users.get_indexer(lines[COL_CUSTOMER])
     cols = items.get_indexer(lines[COL_ITEM])
     keep = (cols >= 0) & (weights.to_numpy() > 0)

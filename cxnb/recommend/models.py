@@ -22,7 +22,7 @@ from cxnb.recommend.defaults import (
     SIMILARITIES,
     UNKNOWN_CATEGORY,
 )
-from cxnb.recommend.interactions import Interactions
+from cxnb.recommend.interactions import Interactions, id_index
 
 
 def _top_k(scores: np.ndarray, k: int, probe: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -110,7 +110,7 @@ class Recommender(ABC):
     def recommend(self, customer_ids, k: int = DEFAULT_K, exclude_seen: bool = True) -> pd.DataFrame:
         """Top-k items per customer as ``customer_id, rank, item_id, score`` (customers without history go
         to the cold-start model, or are left out when there is none)."""
-        ids = pd.Index(pd.unique(pd.Series(customer_ids)))
+        ids = id_index(customer_ids)
         rows = self.interactions_.rows(ids)
         known = rows >= 0 if not self.scores_unknown_users else np.ones(len(ids), dtype=bool)
         frames = [self._recommend_rows(ids[known], rows[known], k, exclude_seen)]
@@ -154,8 +154,8 @@ class Recommender(ABC):
             return pd.DataFrame({COL_CUSTOMER: [], "rank": [], COL_ITEM: [], "score": []})
         pos, cols, rank, score = (np.concatenate(parts) for parts in zip(*frames, strict=True))
         order = np.lexsort((rank, pos))
-        return pd.DataFrame({COL_CUSTOMER: np.asarray(ids)[pos[order]], "rank": rank[order],
-                             COL_ITEM: np.asarray(self.interactions_.items)[cols[order]], "score": score[order]})
+        return pd.DataFrame({COL_CUSTOMER: ids.take(pos[order]), "rank": rank[order],
+                             COL_ITEM: self.interactions_.items.take(cols[order]), "score": score[order]})
 
     def _dense_batch(self, part: np.ndarray, k: int, exclude_seen: bool, probe: np.ndarray) -> tuple[np.ndarray, ...]:
         """Row position, column, rank and score of the top-k of these rows from their dense scores."""

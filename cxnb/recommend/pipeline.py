@@ -29,7 +29,12 @@ from cxnb.recommend.defaults import (
     SIMILARITIES,
 )
 from cxnb.recommend.explain import explain
-from cxnb.recommend.interactions import build_interactions, check_recommendation_inputs, with_object_ids
+from cxnb.recommend.interactions import (
+    build_interactions,
+    check_recommendation_inputs,
+    id_index,
+    with_object_ids,
+)
 from cxnb.recommend.metrics import beyond_accuracy_metrics, ranking_metrics
 from cxnb.recommend.models import EASE, CategoryPopularity, ItemItemCF, Popularity, Recommender
 from cxnb.recommend.rerank import accuracy_diversity_curve, mmr_rerank
@@ -330,7 +335,7 @@ def final_recommendations(transactions: pd.DataFrame, evaluation: Evaluation, co
     ids = transactions[COL_CUSTOMER]
     if customers is not None:
         ids = pd.concat([ids, customers[COL_CUSTOMER]], ignore_index=True)
-    ids = pd.Index(pd.unique(ids)).sort_values()
+    ids = id_index(ids).sort_values()
     rerank = config.mmr_lambda < 1 and categories is not None
     recs = fitted.recommend(ids, 5 * config.top_n if rerank else config.top_n, config.exclude_seen)
     if rerank:

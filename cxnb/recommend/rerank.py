@@ -11,6 +11,7 @@ from cxnb.constants import (
     DEFAULT_K,
 )
 from cxnb.recommend.defaults import MMR_LAMBDAS, UNKNOWN_CATEGORY
+from cxnb.recommend.interactions import id_index
 from cxnb.recommend.metrics import intra_list_diversity, ranking_metrics
 
 
@@ -18,13 +19,14 @@ def mmr_rerank(candidates: pd.DataFrame, item_categories: pd.Series, lam: float,
     """Maximal marginal relevance: greedily pick argmax λ·relevance − (1−λ)·max similarity to the picks so far,
     with relevance = score min-max scaled per customer and similarity = 1 for the same category."""
     width = int(candidates["rank"].max())
-    users = pd.Index(pd.unique(candidates[COL_CUSTOMER]))
+    users = id_index(candidates[COL_CUSTOMER])
     row = users.get_indexer(candidates[COL_CUSTOMER])
     col = candidates["rank"].to_numpy() - 1
     score = np.full((len(users), width), np.nan)
     score[row, col] = candidates["score"].to_numpy()
-    items = np.empty((len(users), width), dtype=object)
-    items[row, col] = candidates[COL_ITEM].to_numpy()
+    item_codes, item_ids = pd.factorize(candidates[COL_ITEM])
+    items = np.zeros((len(users), width), dtype=np.int64)
+    items[row, col] = item_codes
     cat_codes, cat_names = pd.factorize(candidates[COL_ITEM].map(item_categories).fillna(UNKNOWN_CATEGORY),
                                         sort=True)
     cats = np.full((len(users), width), -1)
@@ -45,8 +47,8 @@ def mmr_rerank(candidates: pd.DataFrame, item_categories: pd.Series, lam: float,
     pick = np.column_stack(picks)
     user_idx, rank_idx = np.nonzero(pick >= 0)
     chosen = pick[user_idx, rank_idx]
-    return pd.DataFrame({COL_CUSTOMER: np.asarray(users)[user_idx], "rank": rank_idx + 1,
-                         COL_ITEM: items[user_idx, chosen], "score": score[user_idx, chosen]})
+    return pd.DataFrame({COL_CUSTOMER: users.take(user_idx), "rank": rank_idx + 1,
+                         COL_ITEM: pd.Index(item_ids).take(items[user_idx, chosen]), "score": score[user_idx, chosen]})
 
 
 def accuracy_diversity_curve(candidates: pd.DataFrame, relevant: pd.DataFrame, item_categories: pd.Series,
