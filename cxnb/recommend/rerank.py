@@ -11,7 +11,6 @@ from cxnb.constants import (
     DEFAULT_K,
 )
 from cxnb.recommend.defaults import MMR_LAMBDAS, UNKNOWN_CATEGORY
-from cxnb.recommend.interactions import id_index
 from cxnb.recommend.metrics import intra_list_diversity, ranking_metrics
 
 
@@ -19,18 +18,17 @@ def mmr_rerank(candidates: pd.DataFrame, item_categories: pd.Series, lam: float,
     """Maximal marginal relevance: greedily pick argmax λ·relevance − (1−λ)·max similarity to the picks so far,
     with relevance = score min-max scaled per customer and similarity = 1 for the same category."""
     width = int(candidates["rank"].max())
-    users = id_index(candidates[COL_CUSTOMER])
-    row = users.get_indexer(candidates[COL_CUSTOMER])
+    row, users = pd.factorize(candidates[COL_CUSTOMER])
+    users = pd.Index(users)
     col = candidates["rank"].to_numpy() - 1
     score = np.full((len(users), width), np.nan)
     score[row, col] = candidates["score"].to_numpy()
     item_codes, item_ids = pd.factorize(candidates[COL_ITEM])
     items = np.zeros((len(users), width), dtype=np.int64)
     items[row, col] = item_codes
-    cat_codes, cat_names = pd.factorize(candidates[COL_ITEM].map(item_categories).fillna(UNKNOWN_CATEGORY),
-                                        sort=True)
+    category_codes, cat_names = pd.factorize(item_categories.reindex(item_ids).fillna(UNKNOWN_CATEGORY), sort=True)
     cats = np.full((len(users), width), -1)
-    cats[row, col] = cat_codes
+    cats[row, col] = category_codes[item_codes]
     low, high = np.nanmin(score, axis=1, keepdims=True), np.nanmax(score, axis=1, keepdims=True)
     relevance = np.where(high > low, (score - low) / np.where(high > low, high - low, 1), 1.0)
     covered = np.zeros((len(users), len(cat_names) + 1), dtype=bool)
