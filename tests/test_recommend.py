@@ -458,6 +458,15 @@ def test_the_sample_is_seeded(demo, monkeypatch):
     assert first["customer_id"].is_monotonic_increasing
 
 
+def test_the_export_built_in_batches_of_customers_equals_one_batch(demo, monkeypatch):
+    data, tx, config, evaluation = demo
+    whole = rec.final_recommendations(tx, evaluation, config, data.items, data.customers, model="item_cf")
+    monkeypatch.setattr(rec.defaults, "EXPORT_BATCH_CUSTOMERS", 700)
+    batched = rec.final_recommendations(tx, evaluation, config, data.items, data.customers, model="item_cf")
+    assert whole["customer_id"].nunique() > 5 * 700
+    pd.testing.assert_frame_equal(batched, whole)
+
+
 def _explain_by_loop(model, recommendations: pd.DataFrame, names: pd.Series) -> list:
     """The explanation as it was computed before, one customer at a time (the reference)."""
     inter, weights, matrix = model.interactions_, model.item_weights(), model.history()

@@ -137,10 +137,11 @@ def build_interactions(transactions: pd.DataFrame, value: str = "auto", half_lif
         age_days = ((now or times.max()) - times).dt.total_seconds() / 86_400
         weights = weights * np.power(0.5, age_days.clip(lower=0) / half_life_days)
     # Sorted ids, so ties between items break the same way whatever order the lines come in.
-    users = id_index(lines[COL_CUSTOMER]).rename(COL_CUSTOMER).sort_values()
-    items = id_index(lines[COL_ITEM]).rename(COL_ITEM).sort_values() if items is None else items
-    rows = users.get_indexer(lines[COL_CUSTOMER])
-    cols = items.get_indexer(lines[COL_ITEM])
+    rows, users = _sorted_codes(lines[COL_CUSTOMER], COL_CUSTOMER)
+    if items is None:
+        cols, items = _sorted_codes(lines[COL_ITEM], COL_ITEM)
+    else:
+        cols = items.get_indexer(lines[COL_ITEM])
     keep = (cols >= 0) & (weights.to_numpy() > 0)
     shape = (len(users), len(items))
     matrix = sp.csr_matrix((weights.to_numpy()[keep], (rows[keep], cols[keep])), shape=shape)
@@ -153,6 +154,12 @@ def build_interactions(transactions: pd.DataFrame, value: str = "auto", half_lif
     return Interactions(matrix, users, items, _cell_max(rows[keep], cols[keep], strength[keep], shape),
                         _cell_max(rows[keep & is_purchase], cols[keep & is_purchase],
                                   np.ones((keep & is_purchase).sum()), shape))
+
+
+def _sorted_codes(values: pd.Series, name: str) -> tuple[np.ndarray, pd.Index]:
+    """Position of each value among the sorted distinct values (missing ones last), and those values."""
+    codes, uniques = pd.factorize(values, sort=True, use_na_sentinel=False)
+    return codes, pd.Index(uniques, dtype=values.dtype, name=name)
 
 
 def _cell_max(rows: np.ndarray, cols: np.ndarray, values: np.ndarray, shape: tuple[int, int]) -> sp.csr_matrix:

@@ -43,10 +43,32 @@ def _top_k(scores: np.ndarray, k: int, probe: np.ndarray) -> tuple[np.ndarray, n
     return rows[keep], cols[keep], rank[keep] + 1
 
 
+def _kth_largest(row: np.ndarray, values: np.ndarray, k: int, n_rows: int) -> np.ndarray:
+    """Each row's k-th largest value (-inf for a row with fewer than k cells), from rows padded to a few widths."""
+    counts = np.bincount(row, minlength=n_rows)
+    out = np.full(n_rows, -np.inf)
+    order = np.argsort(row, kind="stable")  # candidate cells come in a few row-sorted runs: near linear
+    starts = np.cumsum(counts) - counts
+    offset = np.arange(len(row)) - starts[row[order]]
+    width = np.maximum(k, 2 ** np.ceil(np.log2(np.maximum(counts, 1)))).astype(np.int64)
+    for w in np.unique(width[counts >= k]):
+        rows_w = np.flatnonzero((width == w) & (counts >= k))
+        slot = np.full(n_rows, -1)
+        slot[rows_w] = np.arange(len(rows_w))
+        cells = slot[row[order]] >= 0
+        block = np.full((len(rows_w), w), -np.inf)
+        block[slot[row[order][cells]], offset[cells]] = values[order][cells]
+        out[rows_w] = -np.partition(-block, k - 1, axis=1)[:, k - 1]
+    return out
+
+
 def _candidate_top_k(row: np.ndarray, col: np.ndarray, rank_by: np.ndarray, k: int
                      ) -> tuple[np.ndarray, np.ndarray]:
-    """Positions of each row's k best candidate cells, best first (ties: lower column), and their ranks."""
-    order = np.lexsort((col, -rank_by, row))
+    """Positions of each row's k best candidate cells, best first (ties: lower column), and their ranks; only the
+    cells at or above a row's k-th largest value are sorted."""
+    n_rows = int(row.max()) + 1 if len(row) else 0
+    keep = np.flatnonzero(rank_by >= _kth_largest(row, rank_by, k, n_rows)[row])
+    order = keep[np.lexsort((col[keep], -rank_by[keep], row[keep]))]
     rank = np.arange(len(order)) - np.searchsorted(row[order], row[order])
     keep = rank < k
     return order[keep], rank[keep] + 1

@@ -82,12 +82,19 @@ def make_model(name: str, hyper: dict, categories: pd.Series | None = None,
 
 
 def fit_model(name: str, hyper: dict, train: pd.DataFrame, categories=None, groups=None,
-              events: pd.DataFrame | None = None, event_weights: dict[str, float] | None = None) -> Recommender:
+              events: pd.DataFrame | None = None, event_weights: dict[str, float] | None = None,
+              built: dict | None = None) -> Recommender:
     """Build the interactions this model uses (decay only for item_cf; behaviour ``events`` with their
-    ``event_weights`` when given) and fit it."""
+    ``event_weights`` when given) and fit it; ``built`` keeps the interactions of ``train`` by half-life for
+    the next model (without events)."""
     half_life = hyper.get("half_life_days") if name == "item_cf" else None
-    return make_model(name, hyper, categories, groups).fit(
-        build_interactions(train, half_life_days=half_life, events=events, event_weights=event_weights))
+    if built is None or events is not None:
+        inter = build_interactions(train, half_life_days=half_life, events=events, event_weights=event_weights)
+    else:
+        if half_life not in built:
+            built[half_life] = build_interactions(train, half_life_days=half_life)
+        inter = built[half_life]
+    return make_model(name, hyper, categories, groups).fit(inter)
 
 
 def available_models(config: RecommendationConfig, n_items: int, categories, groups,
@@ -146,9 +153,10 @@ def tune(train: pd.DataFrame, config: RecommendationConfig, models: list[str], h
     users = relevant[COL_CUSTOMER].unique()
     rows = []
     grid = hyperparameter_grid(config)
+    built = {}
     for name in models:
         for hyper in grid.get(name, [{}]):
-            model = fit_model(name, hyper, fit_part, categories, groups)
+            model = fit_model(name, hyper, fit_part, categories, groups, built=built)
             recs = model.recommend(users, k, config.exclude_seen)
             rows.append({"model": name, **hyper, **ranking_metrics(recs, relevant, k)})
     table = pd.DataFrame(rows)
@@ -216,10 +224,10 @@ def evaluate_recommenders(transactions: pd.DataFrame, config: RecommendationConf
     n_eligible = relevant[COL_CUSTOMER].nunique()
     relevant, n_sampled = sample_customers(relevant, config.seed)
     users = relevant[COL_CUSTOMER].unique()
-    fitted, recs, rows = {}, {}, []
+    fitted, recs, rows, built = {}, {}, [], {}
     for name in models:
         start = time.perf_counter()
-        fitted[name] = fit_model(name, chosen[name], train, categories, groups)
+        fitted[name] = fit_model(name, chosen[name], train, categories, groups, built=built)
         recs[name] = fitted[name].recommend(users, k, config.exclude_seen)
         seconds = time.perf_counter() - start
         popularity = fitted[name].interactions_.popularity()
@@ -336,13 +344,22 @@ def final_recommendations(transactions: pd.DataFrame, evaluation: Evaluation, co
     if customers is not None:
         ids = pd.concat([ids, customers[COL_CUSTOMER]], ignore_index=True)
     ids = id_index(ids).sort_values()
+    names = items.drop_duplicates(COL_ITEM).set_index(COL_ITEM)[COL_NAME] if items is not None and \
+        COL_NAME in items.columns else None
+    verb = "rated" if COL_RATING in transactions.columns else "bought"
+    batch = defaults.EXPORT_BATCH_CUSTOMERS
+    parts = [_final_lists(fitted, ids[start:start + batch], config, categories, names, verb, language)
+             for start in range(0, len(ids), batch)]
+    return pd.concat(parts, ignore_index=True)
+
+
+def _final_lists(fitted: Recommender, ids: pd.Index, config: RecommendationConfig, categories: pd.Series | None,
+                 names: pd.Series | None, verb: str, language: str) -> pd.DataFrame:
+    """The export's rows for these customers: top-n (MMR re-ranked when ``mmr_lambda`` < 1) with reasons."""
     rerank = config.mmr_lambda < 1 and categories is not None
     recs = fitted.recommend(ids, 5 * config.top_n if rerank else config.top_n, config.exclude_seen)
     if rerank:
         recs = mmr_rerank(recs, categories, config.mmr_lambda, config.top_n)
-    names = items.drop_duplicates(COL_ITEM).set_index(COL_ITEM)[COL_NAME] if items is not None and \
-        COL_NAME in items.columns else None
-    verb = "rated" if COL_RATING in transactions.columns else "bought"
     recs = explain(fitted, recs, names, verb, language)
     recs["item_name"] = recs[COL_ITEM].map(names) if names is not None else recs[COL_ITEM].astype(str)
     return recs[[COL_CUSTOMER, "rank", COL_ITEM, "item_name", "score", "reason"]]
