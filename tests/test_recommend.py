@@ -423,6 +423,107 @@ def test_bootstrap_is_seeded_and_rescales_when_it_draws_fewer_customers():
     assert full_drawn == 40_000 and (full_high - full_low) == pytest.approx(high - low, rel=0.1)
 
 
+# ----------------------------------------------------------------------------------------------- scale
+
+SAMPLE_CAP = 400
+SAMPLE_TOLERANCE = 0.03  # absolute precision@10: about four standard errors of a 400-customer mean on the demo
+
+
+def test_a_sample_of_customers_agrees_with_every_customer_and_is_said(demo, monkeypatch):
+    data, tx, config, full = demo
+    monkeypatch.setattr(rec.defaults, "EVAL_SAMPLE_CUSTOMERS", SAMPLE_CAP)
+    sampled = rec.evaluate_recommenders(tx, config, data.items, data.customers,
+                                        cutoff=pd.Timestamp(data.info["cutoff"]))
+    assert full.info["n_users_evaluated"] > 3 * SAMPLE_CAP and full.info["n_users_sampled"] is None
+    assert sampled.relevant["customer_id"].nunique() == sampled.info["n_users_evaluated"] == SAMPLE_CAP
+    assert sampled.info["n_users_eligible"] == full.info["n_users_evaluated"]
+    for model in ("popularity", "item_cf"):
+        gap = sampled.metrics.loc[model, "precision@10"] - full.metrics.loc[model, "precision@10"]
+        assert abs(gap) < SAMPLE_TOLERANCE, (model, gap)
+    metrics = rec.recommendation_metrics(sampled)
+    assert metrics["n_users_sampled"] == SAMPLE_CAP and "n_users_sampled" not in rec.recommendation_metrics(full)
+    assert rec.sample_text(full) == "" and "random sample of 400 customers" in rec.sample_text(sampled)
+    assert "400 位客户" in rec.sample_text(sampled, "zh")
+    cold = rec.cold_start_metrics(tx, config, data.items, pd.Timestamp(data.info["cutoff"]))
+    assert cold["n_customers"] <= SAMPLE_CAP or cold["n_sampled"] == SAMPLE_CAP
+
+
+def test_the_sample_is_seeded(demo, monkeypatch):
+    data, tx, config, _ = demo
+    monkeypatch.setattr(rec.defaults, "EVAL_SAMPLE_CUSTOMERS", SAMPLE_CAP)
+    relevant = demo[3].relevant
+    first, second = (rec.sample_customers(relevant, 7)[0] for _ in range(2))
+    other = rec.sample_customers(relevant, 8)[0]
+    assert first.equals(second) and not first.equals(other)
+    assert first["customer_id"].is_monotonic_increasing
+
+
+def test_the_export_built_in_batches_of_customers_equals_one_batch(demo, monkeypatch):
+    data, tx, config, evaluation = demo
+    whole = rec.final_recommendations(tx, evaluation, config, data.items, data.customers, model="item_cf")
+    monkeypatch.setattr(rec.defaults, "EXPORT_BATCH_CUSTOMERS", 700)
+    batched = rec.final_recommendations(tx, evaluation, config, data.items, data.customers, model="item_cf")
+    assert whole["customer_id"].nunique() > 5 * 700
+    pd.testing.assert_frame_equal(batched, whole)
+
+
+def _explain_by_loop(model, recommendations: pd.DataFrame, names: pd.Series) -> list:
+    """The explanation as it was computed before, one customer at a time (the reference)."""
+    inter, weights, matrix = model.interactions_, model.item_weights(), model.history()
+    weights = weights.tocsr() if hasattr(weights, "tocsr") else weights
+    because = np.full(len(recommendations), None, dtype=object)
+    rows = inter.rows(recommendations["customer_id"])
+    cols = inter.items.get_indexer(recommendations["item_id"])
+    for row, pos in pd.Series(np.arange(len(recommendations))).groupby(rows).indices.items():
+        if row < 0:
+            continue
+        history = matrix[row]
+        block = weights[history.indices][:, cols[pos]]
+        block = block.toarray() if hasattr(block, "toarray") else block
+        contrib = history.data[:, None] * block
+        best = contrib.argmax(axis=0)
+        found = contrib[best, np.arange(len(pos))] > 0
+        because[pos[found]] = np.asarray(inter.items)[history.indices[best[found]]]
+    return list(because)
+
+
+@pytest.fixture(scope="module")
+def small_log() -> pd.DataFrame:
+    rng = np.random.default_rng(3)
+    n = 3_000
+    return pd.DataFrame({"customer_id": rng.integers(0, 300, n), "item_id": rng.zipf(1.5, n) % 60,
+                         "timestamp": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 300, n), "D")})
+
+
+@pytest.mark.parametrize("name, hyper", [("item_cf", {"similarity": "lift", "half_life_days": 30.0}),
+                                         ("item_cf", {"similarity": "jaccard"}), ("ease", {"ease_lambda": 5.0})])
+def test_vectorised_reasons_equal_the_customer_by_customer_loop(small_log, name, hyper):
+    model = rec.fit_model(name, hyper, small_log)
+    recs = model.recommend(list(range(-5, 300)), 8)
+    names = pd.Series({i: f"Item {i}" for i in range(0, 60, 2)})
+    explained = rec.explain(model, recs, names)
+    expected = _explain_by_loop(model, recs, names)
+    assert explained["because_item_id"].tolist() == expected
+    assert sum(e is not None for e in expected) > 0.5 * len(recs)
+    reasons = [f"because you bought {names.get(i, i)}" if i is not None else "a bestseller" for i in expected]
+    fallback = rec.explain(rec.Popularity().fit(model.interactions_), recs.head(1))["reason"].iloc[0]
+    assert explained["reason"].tolist() == [r if r != "a bestseller" else fallback for r in reasons]
+
+
+@pytest.mark.parametrize("name", ["popularity", "popularity_group", "category", "item_cf"])
+@pytest.mark.parametrize("exclude_seen", [True, False])
+def test_candidate_top_k_equals_the_dense_top_k(small_log, monkeypatch, name, exclude_seen):
+    categories = pd.Series({i: f"c{i % 7}" for i in range(60)})
+    groups = pd.Series({c: "north" if c % 3 else "south" for c in range(300)})
+    model = rec.fit_model(name, {"similarity": "cosine", "half_life_days": 90.0}, small_log, categories, groups)
+    ids = list(range(-3, 300))
+    fast = model.recommend(ids, 10, exclude_seen)
+    monkeypatch.setattr(type(model), "candidate_counts", lambda self, rows, depth: None)
+    dense = model.recommend(ids, 10, exclude_seen)
+    assert fast.equals(dense)
+    assert len(fast) > 2000
+
+
 # ----------------------------------------------------------------------------------------------- behaviour events
 
 

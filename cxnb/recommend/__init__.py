@@ -29,6 +29,7 @@ from cxnb.recommend.defaults import (
     BEYOND_METRICS,
     EASE_ITEM_LIMIT,
     EASE_LAMBDA_GRID,
+    EVAL_SAMPLE_CUSTOMERS,
     FALLBACK_REASONS,
     HALF_LIFE_GRID,
     HYPERPARAMETERS,
@@ -89,6 +90,7 @@ from cxnb.recommend.pipeline import (
     item_categories_of,
     make_model,
     recommendation_metrics,
+    sample_customers,
     tune,
     validation_split,
 )
@@ -110,13 +112,14 @@ from cxnb.recommend.tables import (
     metric_label,
     metrics_table,
     model_label,
+    sample_text,
     skipped_models_text,
     split_table,
 )
 
 __all__ = [
     "BASELINE", "BEYOND_METRICS", "CategoryPopularity", "DEFAULT_K", "Decision", "EASE", "EASE_ITEM_LIMIT",
-    "EASE_LAMBDA_GRID", "Evaluation", "EventsComparison", "FALLBACK_REASONS", "HALF_LIFE_GRID",
+    "EASE_LAMBDA_GRID", "EVAL_SAMPLE_CUSTOMERS", "Evaluation", "EventsComparison", "FALLBACK_REASONS", "HALF_LIFE_GRID",
     "HYPERPARAMETERS", "Interactions", "ItemItemCF", "MIN_CUSTOMERS", "MIN_ITEMS", "MMR_LAMBDAS", "MODELS",
     "PROBE_ITEMS", "Popularity", "RANKING_METRICS", "Recommender", "SCORE_BATCH_CELLS", "SIMILARITIES",
     "UNKNOWN_CATEGORY", "accuracy_diversity_curve", "advice_markdown", "advice_values", "available_models",
@@ -129,6 +132,6 @@ __all__ = [
     "intra_list_diversity", "item_categories_of", "lines_in_order", "make_model", "metric_label",
     "metrics_table", "mmr_rerank", "model_label", "novelty", "paired_decision", "personal_model",
     "plot_accuracy_diversity", "plot_model_comparison", "points", "ranking_metrics", "recommendation_metrics",
-    "relevant_items", "skipped_models_text", "split_table", "split_transactions", "stratified_split",
+    "relevant_items", "sample_text", "sample_customers", "skipped_models_text", "split_table", "split_transactions", "stratified_split",
     "time_cutoff", "time_split", "training_events", "tune", "validation_split",
 ]

@@ -11,6 +11,15 @@ SCORE_BATCH_CELLS = 2_000_000  # dense scores held at once while scoring (16 MB 
 PROBE_ITEMS = 1_000  # most popular items whose k-th best score bounds the top-k search
 
 
+EVAL_SAMPLE_CUSTOMERS = 20_000  # evaluated customers (test, validation, cold start) above which a seeded sample is scored
+
+
+EXPORT_BATCH_CUSTOMERS = 50_000  # customers whose export lists (candidates, re-ranking, reasons) are built at once
+
+
+CANDIDATE_CELLS = 4_000_000  # candidate scores held at once by the sparse top-k (models with candidate_scores)
+
+
 HALF_LIFE_GRID = (None, 30.0, 90.0, 365.0)
 
 

@@ -16,7 +16,7 @@ from cxnb.config import RecommendationConfig
 from cxnb.constants import COL_CUSTOMER, COL_EVENT, COL_TIMESTAMP, PURCHASE, SEED
 from cxnb.i18n import t
 from cxnb.recommend.decision import BOOTSTRAP_RESAMPLES, Decision, paired_decision, points
-from cxnb.recommend.interactions import behaviour_events
+from cxnb.recommend.interactions import behaviour_events, with_object_ids
 from cxnb.recommend.pipeline import Evaluation, customer_groups, fit_model, item_categories_of
 from cxnb.recommend.splits import split_transactions
 from cxnb.recommend.tables import metric_label, model_label
@@ -83,6 +83,8 @@ def compare_events(evaluation: Evaluation, transactions: pd.DataFrame, events: p
     behaviour = training_events(events, weights, cutoff)
     if behaviour.empty:
         return _not_compared("no_training_events", model, weights)
+    transactions, items, customers = (with_object_ids(table) for table in (transactions, items, customers))
+    behaviour = with_object_ids(behaviour)
     train, _ = split_transactions(transactions, config, cutoff, horizon_days)
     categories = item_categories_of(items)
     groups = customer_groups(customers, config.popularity_by)

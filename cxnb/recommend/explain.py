@@ -15,39 +15,94 @@ from cxnb.recommend.defaults import FALLBACK_REASONS
 from cxnb.recommend.interactions import Interactions
 from cxnb.recommend.models import Recommender
 
+EXPLAIN_PAIRS = 4_000_000  # (recommendation, history item) pairs weighed at once
+
 
 def explain(model: Recommender, recommendations: pd.DataFrame, item_names: pd.Series | None = None,
             verb: str = "bought", language: str = "en") -> pd.DataFrame:
     """Add ``because_item_id`` (the customer's past item contributing most to each recommended item, by
-    affinity x item weight) and a one-line ``reason`` in ``language`` (``verb``: ``bought`` or ``rated``)."""
+    affinity x item weight; ties: the first in item order) and a one-line ``reason`` in ``language`` (``verb``:
+    ``bought`` or ``rated``)."""
     inter = model.interactions_
-    weights = model.item_weights()
-    names = item_names if item_names is not None else pd.Series(dtype=str)
     because = np.full(len(recommendations), None, dtype=object)
-    if weights is not None:
-        matrix = model.history()
-        is_sparse = sp.issparse(weights)
-        weights = weights.tocsr() if is_sparse else weights
-        rows = inter.rows(recommendations[COL_CUSTOMER])
-        cols = inter.items.get_indexer(recommendations[COL_ITEM])
-        positions = pd.Series(np.arange(len(recommendations))).groupby(rows).indices
-        for row, pos in positions.items():
-            if row < 0:
-                continue
-            history = matrix[row]
-            block = weights[history.indices][:, cols[pos]]
-            block = block.toarray() if is_sparse else block
-            contrib = history.data[:, None] * block
-            best = contrib.argmax(axis=0)
-            found = contrib[best, np.arange(len(pos))] > 0
-            because[pos[found]] = np.asarray(inter.items)[history.indices[best[found]]]
+    if model.item_weights() is not None:
+        best = because_columns(model, inter.rows(recommendations[COL_CUSTOMER]),
+                               inter.items.get_indexer(recommendations[COL_ITEM]))
+        found = best >= 0
+        because[found] = np.asarray(inter.items)[best[found]]
     out = recommendations.assign(because_item_id=because)
-    label = out["because_item_id"].map(lambda i: names.get(i, i) if i is not None else None)
-    fallback = t(f"rec.reason.{model.name if model.name in FALLBACK_REASONS else 'popularity'}", language)
-    verbs = np.where(_was_bought(inter, recommendations[COL_CUSTOMER], out["because_item_id"]), verb, "viewed")
-    out["reason"] = [t(f"rec.reason.{how}", language, item=item) if pd.notna(item) else fallback
-                     for item, how in zip(label, verbs, strict=True)]
+    out["reason"] = _reasons(model, out, item_names, verb, language)
     return out
+
+
+def because_columns(model: Recommender, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Per recommendation (history row, item column) the column of the history item with the largest positive
+    affinity x weight towards it (-1 for none), in batches of ``EXPLAIN_PAIRS`` pairs."""
+    matrix = model.history().tocsr()
+    matrix.sort_indices()
+    weights = model.item_weights()
+    lengths = np.where(rows >= 0, np.diff(matrix.indptr)[np.maximum(rows, 0)], 0)
+    out = np.full(len(rows), -1)
+    bounds = np.concatenate([[0], np.cumsum(lengths)])
+    start = 0
+    while start < len(rows):
+        end = max(start + 1, int(np.searchsorted(bounds, bounds[start] + EXPLAIN_PAIRS, side="right")) - 1)
+        out[start:end] = _best_history_items(matrix, weights, rows[start:end], cols[start:end],
+                                             lengths[start:end])
+        start = end
+    return out
+
+
+def _best_history_items(matrix: sp.csr_matrix, weights, rows: np.ndarray, cols: np.ndarray,
+                        lengths: np.ndarray) -> np.ndarray:
+    """:func:`because_columns` for one batch: every (recommendation, history item) pair weighed at once."""
+    rec = np.repeat(np.arange(len(rows)), lengths)
+    offsets = np.arange(len(rec)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    cells = np.repeat(matrix.indptr[np.maximum(rows, 0)], lengths) + offsets
+    history, affinity = matrix.indices[cells], matrix.data[cells]
+    target = cols[rec]
+    contrib = affinity * _weights_at(weights, history, target)
+    out = np.full(len(rows), -1)
+    if not len(rec):
+        return out
+    order = np.lexsort((history, -contrib, rec))
+    first = order[np.r_[True, rec[order][1:] != rec[order][:-1]]]
+    positive = contrib[first] > 0
+    out[rec[first][positive]] = history[first][positive]
+    return out
+
+
+def _weights_at(weights, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Entries (rows[i], cols[i]) of a dense or sparse item x item matrix (0 where a sparse one has none)."""
+    if not sp.issparse(weights):
+        return np.asarray(weights)[rows, cols]
+    csr = weights.tocsr()
+    csr.sort_indices()
+    n = csr.shape[1]
+    keys = np.repeat(np.arange(csr.shape[0], dtype=np.int64), np.diff(csr.indptr)) * n + csr.indices
+    wanted = rows.astype(np.int64) * n + cols
+    at = np.minimum(np.searchsorted(keys, wanted), max(len(keys) - 1, 0))
+    hit = keys[at] == wanted if len(keys) else np.zeros(len(wanted), dtype=bool)
+    return np.where(hit, csr.data[at] if len(keys) else 0.0, 0.0)
+
+
+def _reasons(model: Recommender, out: pd.DataFrame, item_names: pd.Series | None, verb: str,
+             language: str) -> list[str]:
+    """The one-line reason of each recommendation, each distinct (item, verb) rendered once."""
+    inter = model.interactions_
+    names = item_names if item_names is not None else pd.Series(dtype=str)
+    because = out["because_item_id"]
+    label = because.map(names).where(because.isin(names.index), because)
+    fallback = t(f"rec.reason.{model.name if model.name in FALLBACK_REASONS else 'popularity'}", language)
+    verbs = np.where(_was_bought(inter, out[COL_CUSTOMER], because), verb, "viewed")
+    ok = label.notna().to_numpy()
+    pairs = pd.DataFrame({"item": label[ok].to_numpy(dtype=object), "how": verbs[ok]})
+    group = pairs.groupby(["item", "how"], sort=False).ngroup().to_numpy()
+    texts = [t(f"rec.reason.{how}", language, item=item)
+             for item, how in pairs.drop_duplicates().itertuples(index=False)]
+    reasons = np.full(len(out), fallback, dtype=object)
+    reasons[ok] = np.asarray(texts, dtype=object)[group] if len(texts) else []
+    return list(reasons)
 
 
 def _was_bought(inter: Interactions, customer_ids: pd.Series, item_ids: pd.Series) -> np.ndarray:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -35,6 +36,23 @@ def check_recommendation_inputs(transactions: pd.DataFrame | None, language: str
                              min_customers=MIN_CUSTOMERS, min_items=MIN_ITEMS))
 
 
+def with_object_ids(table: pd.DataFrame | None) -> pd.DataFrame | None:
+    """``table`` with its customer and item ids as Python strings: membership tests and index look-ups on
+    Arrow-backed strings go one value at a time, on objects through a hash table (same values, same order)."""
+    if table is None:
+        return None
+    ids = [c for c in (COL_CUSTOMER, COL_ITEM) if c in table.columns and pd.api.types.is_string_dtype(table[c])
+           and table[c].dtype != object]
+    return table.astype(dict.fromkeys(ids, object)) if ids else table
+
+
+def id_index(values) -> pd.Index:
+    """The distinct ids in order of appearance, in the dtype of a Series, Index or array (pandas would turn an
+    object array of strings into Arrow strings, whose look-ups go one value at a time)."""
+    dtype = getattr(values, "dtype", None)
+    return pd.Index(values, dtype=dtype).unique() if dtype is not None else pd.Index(pd.unique(pd.Series(values)))
+
+
 @dataclass
 class Interactions:
     """Customer x item interaction weights (CSR) with the customer and item ids of its rows and columns.
@@ -50,7 +68,7 @@ class Interactions:
     strength: sp.csr_matrix | None = None
     bought: sp.csr_matrix | None = None
 
-    @property
+    @cached_property
     def binary(self) -> sp.csr_matrix:
         """1 where the customer bought the item (purchases only), else each cell's event strength in (0, 1]."""
         if self.strength is not None:
@@ -119,10 +137,11 @@ def build_interactions(transactions: pd.DataFrame, value: str = "auto", half_lif
         age_days = ((now or times.max()) - times).dt.total_seconds() / 86_400
         weights = weights * np.power(0.5, age_days.clip(lower=0) / half_life_days)
     # Sorted ids, so ties between items break the same way whatever order the lines come in.
-    users = pd.Index(pd.unique(lines[COL_CUSTOMER]), name=COL_CUSTOMER).sort_values()
-    items = pd.Index(pd.unique(lines[COL_ITEM]), name=COL_ITEM).sort_values() if items is None else items
-    rows = users.get_indexer(lines[COL_CUSTOMER])
-    cols = items.get_indexer(lines[COL_ITEM])
+    rows, users = _sorted_codes(lines[COL_CUSTOMER], COL_CUSTOMER)
+    if items is None:
+        cols, items = _sorted_codes(lines[COL_ITEM], COL_ITEM)
+    else:
+        cols = items.get_indexer(lines[COL_ITEM])
     keep = (cols >= 0) & (weights.to_numpy() > 0)
     shape = (len(users), len(items))
     matrix = sp.csr_matrix((weights.to_numpy()[keep], (rows[keep], cols[keep])), shape=shape)
@@ -135,6 +154,12 @@ def build_interactions(transactions: pd.DataFrame, value: str = "auto", half_lif
     return Interactions(matrix, users, items, _cell_max(rows[keep], cols[keep], strength[keep], shape),
                         _cell_max(rows[keep & is_purchase], cols[keep & is_purchase],
                                   np.ones((keep & is_purchase).sum()), shape))
+
+
+def _sorted_codes(values: pd.Series, name: str) -> tuple[np.ndarray, pd.Index]:
+    """Position of each value among the sorted distinct values (missing ones last), and those values."""
+    codes, uniques = pd.factorize(values, sort=True, use_na_sentinel=False)
+    return codes, pd.Index(uniques, dtype=values.dtype, name=name)
 
 
 def _cell_max(rows: np.ndarray, cols: np.ndarray, values: np.ndarray, shape: tuple[int, int]) -> sp.csr_matrix:

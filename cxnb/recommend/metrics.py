@@ -58,10 +58,11 @@ def intra_list_diversity(recommendations: pd.DataFrame, item_categories: pd.Seri
     if item_categories is None:
         return float("nan")
     cats = recommendations[COL_ITEM].map(item_categories).fillna(UNKNOWN_CATEGORY)
-    counts = pd.crosstab(recommendations[COL_CUSTOMER], cats)
-    n = counts.sum(axis=1)
+    counts = pd.DataFrame({"customer": recommendations[COL_CUSTOMER].to_numpy(), "category": cats.to_numpy()}
+                          ).value_counts(sort=False).sort_index()
+    n = counts.groupby(level=0).sum()
     pairs = n * (n - 1) / 2
-    same = (counts * (counts - 1) / 2).sum(axis=1)
+    same = (counts * (counts - 1) / 2).groupby(level=0).sum()
     return float((1 - same[pairs > 0] / pairs[pairs > 0]).mean())
 
 

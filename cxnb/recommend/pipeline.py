@@ -20,6 +20,7 @@ from cxnb.constants import (
 from cxnb.errors import StageSkipped
 from cxnb.guards import check_population
 from cxnb.i18n import t
+from cxnb.recommend import defaults
 from cxnb.recommend.defaults import (
     EASE_ITEM_LIMIT,
     EASE_LAMBDA_GRID,
@@ -28,7 +29,12 @@ from cxnb.recommend.defaults import (
     SIMILARITIES,
 )
 from cxnb.recommend.explain import explain
-from cxnb.recommend.interactions import build_interactions, check_recommendation_inputs
+from cxnb.recommend.interactions import (
+    build_interactions,
+    check_recommendation_inputs,
+    id_index,
+    with_object_ids,
+)
 from cxnb.recommend.metrics import beyond_accuracy_metrics, ranking_metrics
 from cxnb.recommend.models import EASE, CategoryPopularity, ItemItemCF, Popularity, Recommender
 from cxnb.recommend.rerank import accuracy_diversity_curve, mmr_rerank
@@ -76,12 +82,19 @@ def make_model(name: str, hyper: dict, categories: pd.Series | None = None,
 
 
 def fit_model(name: str, hyper: dict, train: pd.DataFrame, categories=None, groups=None,
-              events: pd.DataFrame | None = None, event_weights: dict[str, float] | None = None) -> Recommender:
+              events: pd.DataFrame | None = None, event_weights: dict[str, float] | None = None,
+              built: dict | None = None) -> Recommender:
     """Build the interactions this model uses (decay only for item_cf; behaviour ``events`` with their
-    ``event_weights`` when given) and fit it."""
+    ``event_weights`` when given) and fit it; ``built`` keeps the interactions of ``train`` by half-life for
+    the next model (without events)."""
     half_life = hyper.get("half_life_days") if name == "item_cf" else None
-    return make_model(name, hyper, categories, groups).fit(
-        build_interactions(train, half_life_days=half_life, events=events, event_weights=event_weights))
+    if built is None or events is not None:
+        inter = build_interactions(train, half_life_days=half_life, events=events, event_weights=event_weights)
+    else:
+        if half_life not in built:
+            built[half_life] = build_interactions(train, half_life_days=half_life)
+        inter = built[half_life]
+    return make_model(name, hyper, categories, groups).fit(inter)
 
 
 def available_models(config: RecommendationConfig, n_items: int, categories, groups,
@@ -118,19 +131,32 @@ def validation_split(train: pd.DataFrame, config: RecommendationConfig,
     return split_transactions(train, config, None, horizon_days)
 
 
+def sample_customers(relevant: pd.DataFrame, seed: int) -> tuple[pd.DataFrame, int | None]:
+    """The pairs of a seeded sample of ``EVAL_SAMPLE_CUSTOMERS`` customers when there are more (else all of them),
+    and the sample size (None when every customer is kept); the sample keeps the customers' sorted order."""
+    users = pd.unique(relevant[COL_CUSTOMER])
+    cap = defaults.EVAL_SAMPLE_CUSTOMERS
+    if len(users) <= cap:
+        return relevant, None
+    chosen = np.sort(np.random.default_rng(seed).choice(len(users), size=cap, replace=False))
+    keep = relevant[COL_CUSTOMER].isin(users[chosen])
+    return relevant[keep].reset_index(drop=True), cap
+
+
 def tune(train: pd.DataFrame, config: RecommendationConfig, models: list[str], horizon_days: int = 90,
          categories=None, groups=None) -> tuple[dict, pd.DataFrame]:
     """Choose each model's hyperparameters by NDCG@k on a validation split of ``train``; returns
     (chosen hyperparameters per model, every candidate's validation metrics)."""
     k = config.top_n
     fit_part, val_part = validation_split(train, config, horizon_days)
-    relevant = relevant_items(fit_part, val_part, config.exclude_seen)
+    relevant, _ = sample_customers(relevant_items(fit_part, val_part, config.exclude_seen), config.seed + 1)
     users = relevant[COL_CUSTOMER].unique()
     rows = []
     grid = hyperparameter_grid(config)
+    built = {}
     for name in models:
         for hyper in grid.get(name, [{}]):
-            model = fit_model(name, hyper, fit_part, categories, groups)
+            model = fit_model(name, hyper, fit_part, categories, groups, built=built)
             recs = model.recommend(users, k, config.exclude_seen)
             rows.append({"model": name, **hyper, **ranking_metrics(recs, relevant, k)})
     table = pd.DataFrame(rows)
@@ -183,6 +209,7 @@ def evaluate_recommenders(transactions: pd.DataFrame, config: RecommendationConf
     """Split, tune on a validation split of train, fit every model on train and score it on the test customers
     (skip reasons in ``language``)."""
     check_recommendation_inputs(transactions, language)
+    transactions, items, customers = (with_object_ids(table) for table in (transactions, items, customers))
     k = config.top_n
     categories = item_categories_of(items)
     groups = customer_groups(customers, config.popularity_by)
@@ -194,11 +221,13 @@ def evaluate_recommenders(transactions: pd.DataFrame, config: RecommendationConf
     models, skipped = available_models(config, train[COL_ITEM].nunique(), categories, groups, language)
     chosen, validation = tune(train, config, models, horizon_days, categories, groups)
     relevant = relevant_items(train, test, config.exclude_seen)
+    n_eligible = relevant[COL_CUSTOMER].nunique()
+    relevant, n_sampled = sample_customers(relevant, config.seed)
     users = relevant[COL_CUSTOMER].unique()
-    fitted, recs, rows = {}, {}, []
+    fitted, recs, rows, built = {}, {}, [], {}
     for name in models:
         start = time.perf_counter()
-        fitted[name] = fit_model(name, chosen[name], train, categories, groups)
+        fitted[name] = fit_model(name, chosen[name], train, categories, groups, built=built)
         recs[name] = fitted[name].recommend(users, k, config.exclude_seen)
         seconds = time.perf_counter() - start
         popularity = fitted[name].interactions_.popularity()
@@ -208,7 +237,8 @@ def evaluate_recommenders(transactions: pd.DataFrame, config: RecommendationConf
     train_items = set(train[COL_ITEM])
     test_pairs = test[[COL_CUSTOMER, COL_ITEM]].drop_duplicates()
     info = {"n_train_lines": len(train), "n_test_lines": len(test), "n_items": len(train_items),
-            "n_users_evaluated": int(len(users)),
+            "n_users_evaluated": int(len(users)), "n_users_eligible": int(n_eligible),
+            "n_users_sampled": n_sampled,
             "n_test_customers_without_history": int((~test[COL_CUSTOMER].drop_duplicates().isin(train[COL_CUSTOMER])).sum()),
             "n_test_items_unseen_in_train": int((~test[COL_ITEM].drop_duplicates().isin(train_items)).sum()),
             "n_test_pairs": len(test_pairs), "skipped_models": skipped,
@@ -229,12 +259,16 @@ def cold_start_metrics(transactions: pd.DataFrame, config: RecommendationConfig,
                        cutoff: pd.Timestamp | None = None, horizon_days: int = 90) -> dict:
     """Accuracy for test customers without any training history: category fallback vs popularity."""
     k = config.top_n
+    transactions, items = with_object_ids(transactions), with_object_ids(items)
     train, test = split_transactions(transactions, config, cutoff, horizon_days)
     cold = test[~test[COL_CUSTOMER].isin(train[COL_CUSTOMER])][[COL_CUSTOMER, COL_ITEM]].drop_duplicates()
     cold = cold.sort_values([COL_CUSTOMER, COL_ITEM], kind="stable")
     out = {"n_customers": int(cold[COL_CUSTOMER].nunique())}
     if cold.empty:
         return out
+    cold, n_sampled = sample_customers(cold, config.seed)
+    if n_sampled is not None:
+        out["n_sampled"] = n_sampled
     inter = build_interactions(train)
     categories = item_categories_of(items)
     names = ["popularity"] + (["category"] if categories is not None else [])
@@ -278,6 +312,9 @@ def recommendation_metrics(evaluation: Evaluation, diversity: dict | None = None
                 "n_items": evaluation.info["n_items"], "best_model": evaluation.best_model,
                 "hyperparameters": evaluation.chosen,
                 "n_test_items_unseen_in_train": evaluation.info["n_test_items_unseen_in_train"]})
+    if evaluation.info.get("n_users_sampled") is not None:
+        out.update({"n_users_sampled": evaluation.info["n_users_sampled"],
+                    "n_users_eligible": evaluation.info["n_users_eligible"]})
     if diversity is not None:
         out["diversity_rerank"] = diversity
     if cold_start is not None:
@@ -298,6 +335,7 @@ def final_recommendations(transactions: pd.DataFrame, evaluation: Evaluation, co
     they helped), top-n for every customer with reasons in ``language`` (``customer_id, rank, item_id,
     item_name, score, reason``)."""
     model = model or evaluation.best_model
+    transactions, items, customers, events = (with_object_ids(table) for table in (transactions, items, customers, events))
     categories = item_categories_of(items)
     groups = customer_groups(customers, config.popularity_by)
     fitted = fit_model(model, evaluation.chosen.get(model, {}), transactions, categories, groups, events,
@@ -305,14 +343,23 @@ def final_recommendations(transactions: pd.DataFrame, evaluation: Evaluation, co
     ids = transactions[COL_CUSTOMER]
     if customers is not None:
         ids = pd.concat([ids, customers[COL_CUSTOMER]], ignore_index=True)
-    ids = pd.Index(pd.unique(ids)).sort_values()
+    ids = id_index(ids).sort_values()
+    names = items.drop_duplicates(COL_ITEM).set_index(COL_ITEM)[COL_NAME] if items is not None and \
+        COL_NAME in items.columns else None
+    verb = "rated" if COL_RATING in transactions.columns else "bought"
+    batch = defaults.EXPORT_BATCH_CUSTOMERS
+    parts = [_final_lists(fitted, ids[start:start + batch], config, categories, names, verb, language)
+             for start in range(0, len(ids), batch)]
+    return pd.concat(parts, ignore_index=True)
+
+
+def _final_lists(fitted: Recommender, ids: pd.Index, config: RecommendationConfig, categories: pd.Series | None,
+                 names: pd.Series | None, verb: str, language: str) -> pd.DataFrame:
+    """The export's rows for these customers: top-n (MMR re-ranked when ``mmr_lambda`` < 1) with reasons."""
     rerank = config.mmr_lambda < 1 and categories is not None
     recs = fitted.recommend(ids, 5 * config.top_n if rerank else config.top_n, config.exclude_seen)
     if rerank:
         recs = mmr_rerank(recs, categories, config.mmr_lambda, config.top_n)
-    names = items.drop_duplicates(COL_ITEM).set_index(COL_ITEM)[COL_NAME] if items is not None and \
-        COL_NAME in items.columns else None
-    verb = "rated" if COL_RATING in transactions.columns else "bought"
     recs = explain(fitted, recs, names, verb, language)
     recs["item_name"] = recs[COL_ITEM].map(names) if names is not None else recs[COL_ITEM].astype(str)
     return recs[[COL_CUSTOMER, "rank", COL_ITEM, "item_name", "score", "reason"]]

@@ -18,17 +18,17 @@ def mmr_rerank(candidates: pd.DataFrame, item_categories: pd.Series, lam: float,
     """Maximal marginal relevance: greedily pick argmax λ·relevance − (1−λ)·max similarity to the picks so far,
     with relevance = score min-max scaled per customer and similarity = 1 for the same category."""
     width = int(candidates["rank"].max())
-    users = pd.Index(pd.unique(candidates[COL_CUSTOMER]))
-    row = users.get_indexer(candidates[COL_CUSTOMER])
+    row, users = pd.factorize(candidates[COL_CUSTOMER])
+    users = pd.Index(users)
     col = candidates["rank"].to_numpy() - 1
     score = np.full((len(users), width), np.nan)
     score[row, col] = candidates["score"].to_numpy()
-    items = np.empty((len(users), width), dtype=object)
-    items[row, col] = candidates[COL_ITEM].to_numpy()
-    cat_codes, cat_names = pd.factorize(candidates[COL_ITEM].map(item_categories).fillna(UNKNOWN_CATEGORY),
-                                        sort=True)
+    item_codes, item_ids = pd.factorize(candidates[COL_ITEM])
+    items = np.zeros((len(users), width), dtype=np.int64)
+    items[row, col] = item_codes
+    category_codes, cat_names = pd.factorize(item_categories.reindex(item_ids).fillna(UNKNOWN_CATEGORY), sort=True)
     cats = np.full((len(users), width), -1)
-    cats[row, col] = cat_codes
+    cats[row, col] = category_codes[item_codes]
     low, high = np.nanmin(score, axis=1, keepdims=True), np.nanmax(score, axis=1, keepdims=True)
     relevance = np.where(high > low, (score - low) / np.where(high > low, high - low, 1), 1.0)
     covered = np.zeros((len(users), len(cat_names) + 1), dtype=bool)
@@ -45,8 +45,8 @@ def mmr_rerank(candidates: pd.DataFrame, item_categories: pd.Series, lam: float,
     pick = np.column_stack(picks)
     user_idx, rank_idx = np.nonzero(pick >= 0)
     chosen = pick[user_idx, rank_idx]
-    return pd.DataFrame({COL_CUSTOMER: np.asarray(users)[user_idx], "rank": rank_idx + 1,
-                         COL_ITEM: items[user_idx, chosen], "score": score[user_idx, chosen]})
+    return pd.DataFrame({COL_CUSTOMER: users.take(user_idx), "rank": rank_idx + 1,
+                         COL_ITEM: pd.Index(item_ids).take(items[user_idx, chosen]), "score": score[user_idx, chosen]})
 
 
 def accuracy_diversity_curve(candidates: pd.DataFrame, relevant: pd.DataFrame, item_categories: pd.Series,

@@ -32,6 +32,14 @@ def split_table(evaluation: Evaluation, language: str = "en") -> pd.DataFrame:
                          t("rec.col.value", language): [evaluation.info[key] for key in keys]})
 
 
+def sample_text(evaluation: Evaluation, language: str = "en") -> str:
+    """The sentence saying the metrics were computed on a sample of customers ('' when every customer was)."""
+    n = evaluation.info.get("n_users_sampled")
+    if n is None:
+        return ""
+    return t("rec.sampled", language, n=f"{n:,}", eligible=f"{evaluation.info['n_users_eligible']:,}")
+
+
 def skipped_models_text(evaluation: Evaluation, language: str = "en") -> str:
     """One line per model left out and why, or the catalogue's 'none'."""
     skipped = evaluation.info["skipped_models"]

@@ -1,0 +1,127 @@
+"""Seconds per step and peak memory of the whole recommendation stage, in the order notebook 05 runs it.
+
+The log is that of ``bench_prepare.py`` (about three lines per order, 50,000 items, two years) scaled to about
+``N`` distinct customers (default 250,000), with a customers table (region) and an items table (category), so
+every model, the diversity curve and the cold start run. It is prepared once with ``cxnb.data.prepare``
+(pseudonymized, as a client run) into ``benchmarks/data/stage_<N>/`` and reused.
+
+    .venv/bin/python benchmarks/bench_recommend_stage.py            # 250,000 customers
+    .venv/bin/python benchmarks/bench_recommend_stage.py 50000
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE / "data"
+N_ITEMS, LINES_PER_ORDER, N_CATEGORIES = 50_000, 3, 40
+# bench_prepare's log of 1,000,000 lines over 500,000 customer ids has 243,213 distinct customers
+LINES_PER_CUSTOMER, IDS_PER_CUSTOMER = 1_000_000 / 243_213, 500_000 / 243_213
+
+
+def prepared_run(n_customers: int) -> Path:
+    """Write the log, customers and items as Parquet and prepare them (reused when present)."""
+    import duckdb
+
+    from cxnb.config import load_params
+    from cxnb.data import is_prepared, prepare
+
+    work = DATA / f"stage_{n_customers}"
+    work.mkdir(parents=True, exist_ok=True)
+    lines, ids = round(n_customers * LINES_PER_CUSTOMER), round(n_customers * IDS_PER_CUSTOMER)
+    span = 730 * 86400
+    files = {
+        "transactions": f"""SELECT 'O' || (i // {LINES_PER_ORDER}) AS order_id,
+               'C' || lpad(CAST(hash(i // {LINES_PER_ORDER}) % {ids} AS VARCHAR), 7, '0') AS customer_id,
+               TIMESTAMP '2023-01-01' + to_seconds(CAST(hash(i // {LINES_PER_ORDER}, 7) % {span} AS BIGINT))
+                   AS timestamp,
+               'I' || lpad(CAST(hash(i, 11) % {N_ITEMS} AS VARCHAR), 5, '0') AS item_id,
+               1 + CAST(hash(i, 13) % 4 AS INTEGER) AS quantity,
+               round(0.5 + (hash(hash(i, 11) % {N_ITEMS}) % 20000) / 100.0, 2) AS price
+            FROM range({lines}) t(i)""",
+        "customers": f"""SELECT 'C' || lpad(CAST(i AS VARCHAR), 7, '0') AS customer_id,
+               ['North', 'South', 'East', 'West'][1 + i % 4] AS region FROM range({ids}) t(i)""",
+        "items": f"""SELECT 'I' || lpad(CAST(i AS VARCHAR), 5, '0') AS item_id, 'Item ' || i AS name,
+               'Category ' || (hash(i, 3) % {N_CATEGORIES}) AS category FROM range({N_ITEMS}) t(i)""",
+    }
+    for name, select in files.items():
+        path = work / f"{name}.parquet"
+        if not path.exists():
+            duckdb.sql(f"COPY ({select}) TO '{path.as_posix()}' (FORMAT parquet)")
+    params_file = work / "bench.yaml"
+    params_file.write_text(
+        "client: bench-rec\ntitle: Benchmark\ndata:\n"
+        + "".join(f"  {name}: {{source: {(work / f'{name}.parquet').as_posix()}}}\n" for name in files),
+        encoding="utf-8")
+    os.environ.setdefault("CXNB_SECRET", "benchmark-only-key")
+    params = load_params(params_file)
+    if not is_prepared(work / "run", params):
+        prepare(params, work / "run")
+    return params_file
+
+
+def peak_rss_mb() -> int:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+
+
+def run_stage(params_file: Path) -> dict:
+    """Notebook 05's calls, timed one by one."""
+    from cxnb import recommend as rec
+    from cxnb.context import open_run
+    from cxnb.recommend.decision import advice_markdown, decide
+    from cxnb.recommend.events import compare_events_run, events_markdown, export_events
+
+    seconds = {}
+
+    def timed(step, fn):
+        start = time.perf_counter()
+        out = fn()
+        seconds[step] = round(time.perf_counter() - start, 1)
+        print(f"{step}: {seconds[step]} s, peak RSS {peak_rss_mb():,} MB", file=sys.stderr, flush=True)
+        return out
+
+    start = time.perf_counter()
+    run = open_run(params_file, params_file.parent / "run")
+    config, lang = run.params.analysis.recommendation, run.params.language
+    timed("load", lambda: (run.transactions(), run.items(), run.customers()))
+    evaluation = timed("evaluate (incl. tuning)", lambda: rec.evaluate_run(run))
+    decision = timed("decision", lambda: decide(evaluation, config.seed))
+    advice_markdown(decision, lang)
+    events = timed("events comparison", lambda: compare_events_run(run, evaluation, decision.export_model))
+    events_markdown(events, lang)
+    categories = rec.item_categories_of(run.items())
+    diversity, _ = timed("diversity curve", lambda: rec.diversity_summary(evaluation, categories,
+                                                                         config.mmr_lambda, language=lang))
+    cold = timed("cold start", lambda: rec.cold_start_metrics(run.transactions(), config, run.items(), run.cutoff,
+                                                              run.params.analysis.horizon_days))
+    export = timed("final recommendations", lambda: rec.final_recommendations(
+        run.transactions(), evaluation, config, run.items(), run.customers(), model=decision.export_model,
+        language=lang, events=export_events(run, events)))
+    metrics = rec.recommendation_metrics(evaluation, diversity, cold, decision, events)
+    seconds["total"] = round(time.perf_counter() - start, 1)
+    return {"customers": int(run.transactions()["customer_id"].nunique()), "lines": len(run.transactions()),
+            "items": int(run.transactions()["item_id"].nunique()), "seconds": seconds, "peak_rss_mb": peak_rss_mb(),
+            "export_rows": len(export), "export_customers": int(export["customer_id"].nunique()),
+            "best_model": metrics["best_model"], "decision": decision.verdict,
+            "n_users_evaluated": metrics["n_users_evaluated"],
+            "n_users_sampled": metrics.get("n_users_sampled")}
+
+
+def main(argv: list[str]) -> None:
+    n = int(argv[0]) if argv else 250_000
+    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:  # own peak memory
+        params_file = pool.submit(prepared_run, n).result()
+    row = run_stage(params_file)
+    print(json.dumps(row, indent=2))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
