@@ -87,7 +87,7 @@ class PeakMemory:
 def run_one(n: int) -> dict:
     """Generate (or reuse) the log, run every stage, and read the seconds per stage from the manifest."""
     log = generate_log(n, "parquet")
-    out = DATA / f"report_{n // 1_000_000}M" / "out"
+    out = ROOT / "reports" / f"bench-{n // 1_000_000}m"  # outside the data folder, which a run never writes into
     env = {**os.environ, "CXNB_SECRET": "bench-secret", "MPLBACKEND": "Agg"}
     started = time.time()
     proc = subprocess.Popen([str(ROOT / ".venv" / "bin" / "cxnb"), "run", str(params_file(log, n)), "--out", str(out),
