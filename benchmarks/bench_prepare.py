@@ -37,6 +37,20 @@ def log_path(n: int, fmt: str) -> Path:
     return DATA / f"log_{n // 1_000_000}M.{fmt}"
 
 
+def log_select(n: int, n_customers: int = N_CUSTOMERS, id_width: int = 6) -> str:
+    """DuckDB SQL for ``n`` synthetic lines: about three lines per order, customers and items hashed uniformly."""
+    span = 730 * 86400
+    return f"""
+        SELECT 'O' || (i // {LINES_PER_ORDER}) AS order_id,
+               'C' || lpad(CAST(hash(i // {LINES_PER_ORDER}) % {n_customers} AS VARCHAR), {id_width}, '0') AS customer_id,
+               TIMESTAMP '2023-01-01' + to_seconds(CAST(hash(i // {LINES_PER_ORDER}, 7) % {span} AS BIGINT))
+                   AS timestamp,
+               'I' || lpad(CAST(hash(i, 11) % {N_ITEMS} AS VARCHAR), 5, '0') AS item_id,
+               1 + CAST(hash(i, 13) % 4 AS INTEGER) AS quantity,
+               round(0.5 + (hash(hash(i, 11) % {N_ITEMS}) % 20000) / 100.0, 2) AS price
+        FROM range({n}) t(i)"""
+
+
 def generate_log(n: int, fmt: str) -> Path:
     """A synthetic log of ``n`` lines (about three lines per order) written by DuckDB; reused when present."""
     import duckdb
@@ -46,16 +60,7 @@ def generate_log(n: int, fmt: str) -> Path:
         return path
     DATA.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
-    span = 730 * 86400
-    select = f"""
-        SELECT 'O' || (i // {LINES_PER_ORDER}) AS order_id,
-               'C' || lpad(CAST(hash(i // {LINES_PER_ORDER}) % {N_CUSTOMERS} AS VARCHAR), 6, '0') AS customer_id,
-               TIMESTAMP '2023-01-01' + to_seconds(CAST(hash(i // {LINES_PER_ORDER}, 7) % {span} AS BIGINT))
-                   AS timestamp,
-               'I' || lpad(CAST(hash(i, 11) % {N_ITEMS} AS VARCHAR), 5, '0') AS item_id,
-               1 + CAST(hash(i, 13) % 4 AS INTEGER) AS quantity,
-               round(0.5 + (hash(hash(i, 11) % {N_ITEMS}) % 20000) / 100.0, 2) AS price
-        FROM range({n}) t(i)"""
+    select = log_select(n)
     options = "FORMAT csv, HEADER" if fmt == "csv" else "FORMAT parquet, ROW_GROUP_SIZE 1000000"
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")

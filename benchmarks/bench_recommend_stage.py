@@ -21,8 +21,10 @@ from multiprocessing import get_context
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-DATA = HERE / "data"
-N_ITEMS, LINES_PER_ORDER, N_CATEGORIES = 50_000, 3, 40
+sys.path.insert(0, str(HERE))
+from bench_prepare import DATA, N_ITEMS, log_select  # noqa: E402
+
+N_CATEGORIES = 40
 # bench_prepare's log of 1,000,000 lines over 500,000 customer ids has 243,213 distinct customers
 LINES_PER_CUSTOMER, IDS_PER_CUSTOMER = 1_000_000 / 243_213, 500_000 / 243_213
 
@@ -37,16 +39,8 @@ def prepared_run(n_customers: int) -> Path:
     work = DATA / f"stage_{n_customers}"
     work.mkdir(parents=True, exist_ok=True)
     lines, ids = round(n_customers * LINES_PER_CUSTOMER), round(n_customers * IDS_PER_CUSTOMER)
-    span = 730 * 86400
     files = {
-        "transactions": f"""SELECT 'O' || (i // {LINES_PER_ORDER}) AS order_id,
-               'C' || lpad(CAST(hash(i // {LINES_PER_ORDER}) % {ids} AS VARCHAR), 7, '0') AS customer_id,
-               TIMESTAMP '2023-01-01' + to_seconds(CAST(hash(i // {LINES_PER_ORDER}, 7) % {span} AS BIGINT))
-                   AS timestamp,
-               'I' || lpad(CAST(hash(i, 11) % {N_ITEMS} AS VARCHAR), 5, '0') AS item_id,
-               1 + CAST(hash(i, 13) % 4 AS INTEGER) AS quantity,
-               round(0.5 + (hash(hash(i, 11) % {N_ITEMS}) % 20000) / 100.0, 2) AS price
-            FROM range({lines}) t(i)""",
+        "transactions": log_select(lines, ids, id_width=7),
         "customers": f"""SELECT 'C' || lpad(CAST(i AS VARCHAR), 7, '0') AS customer_id,
                ['North', 'South', 'East', 'West'][1 + i % 4] AS region FROM range({ids}) t(i)""",
         "items": f"""SELECT 'I' || lpad(CAST(i AS VARCHAR), 5, '0') AS item_id, 'Item ' || i AS name,
