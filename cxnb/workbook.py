@@ -29,6 +29,23 @@ def _unquoted(value):
     return value
 
 
+QUOTED = r"^'[=+\-@\t\r]"
+
+
+def _unquoted_column(column: pd.Series) -> pd.Series:
+    """:func:`_unquoted` on a whole text column at once."""
+    if column.dtype != object and not pd.api.types.is_string_dtype(column.dtype):
+        return column
+    quoted = column.str.match(QUOTED, na=False)
+    return column.where(~quoted, column.str[1:]) if quoted.any() else column
+
+
+def _data_rows(csv: Path) -> int:
+    """Rows of a CSV export below its header (exports never hold line breaks inside a cell)."""
+    with csv.open("rb") as fh:
+        return sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 24), b"")) - 1
+
+
 def _write_sheet(book, name: str, df: pd.DataFrame) -> None:
     """One export as a sheet, written row by row (constant memory): bold frozen header, numbers as numbers."""
     ws = book.add_worksheet(name)
@@ -56,11 +73,12 @@ def write_workbook(exports_dir: Path) -> Path | None:
     notes = []
     with xlsxwriter.Workbook(str(path), options) as book:
         for csv in csvs:
-            df = pd.read_csv(csv, encoding="utf-8-sig", dtype=str, keep_default_na=False).apply(_typed)
-            df = df.rename(columns=_unquoted).map(_unquoted)
+            df = pd.read_csv(csv, encoding="utf-8-sig", dtype=str, keep_default_na=False, nrows=EXCEL_MAX_ROWS + 1)
             if len(df) > EXCEL_MAX_ROWS:
-                notes.append([csv.name, f"first {EXCEL_MAX_ROWS:,} of {len(df):,} rows; the CSV holds them all"])
+                notes.append([csv.name, f"first {EXCEL_MAX_ROWS:,} of {_data_rows(csv):,} rows; the CSV holds them "
+                                        "all"])
                 df = df.iloc[:EXCEL_MAX_ROWS]
+            df = df.apply(_typed).rename(columns=_unquoted).apply(_unquoted_column)
             name = sheet_name(csv.name, taken)
             taken.add(name)
             _write_sheet(book, name, df)

@@ -31,7 +31,7 @@ MIN_FEATURES_FOR_REDUCTION = 8
 N_INIT = 10
 
 
-SELECTION_SAMPLE = 100_000
+SELECTION_SAMPLE = 25_000  # customers each candidate k is fitted on (plenty for the silhouette and the elbow)
 
 
 SILHOUETTE_SAMPLE = 10_000
