@@ -205,12 +205,22 @@ def _command(args) -> int:
         print(f"cxnb: error: {error}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
+        _quiet_shutdown()
         print("cxnb: interrupted; the previous report is untouched", file=sys.stderr)
         return 130
     except Terminated:
+        _quiet_shutdown()
         print("cxnb: terminated; the previous report is untouched", file=sys.stderr)
         return 143
     return 0
+
+
+def _quiet_shutdown() -> None:
+    """After an interrupt, asyncio tasks of the killed kernel's client are collected at exit and would log
+    "Task exception was never retrieved" with a traceback under the one-line message."""
+    import logging
+
+    logging.getLogger("asyncio").setLevel(logging.CRITICAL + 1)
 
 
 if __name__ == "__main__":

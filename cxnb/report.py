@@ -55,6 +55,27 @@ SOCKET_PREFIX = "cxnb-kernel-"
 _KERNELS: dict[subprocess.Popen, str] = {}  # kernels this process started and has not shut down -> socket prefix
 
 
+QUIETED_LOGGERS = ("papermill", "nbclient", "traitlets", "asyncio")
+
+
+@contextlib.contextmanager
+def _quiet_libraries():
+    """The libraries' own log lines (nbclient's "Kernel died while waiting for execute reply." when Ctrl-C reaches
+    the kernel too, asyncio's "Task exception was never retrieved") stay off the terminal during a run: the
+    runner reports every failure itself, in one line."""
+    import logging
+
+    loggers = [logging.getLogger(name) for name in QUIETED_LOGGERS]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
+
+
 def _ipc_kernel_manager(log_path: Path):
     """A kernel manager using local IPC sockets (no TCP ports, no plain-text-over-TCP warning) whose kernel writes
     its own messages (e.g. ``[IPKernelApp] ERROR | KeyboardInterrupt caught in kernel.``, which jupyter_client's
@@ -429,7 +450,7 @@ def run_report(params_path: str | Path, out: str | Path | None = None, only: lis
         check_writable_parent(target)
         kernel = ensure_kernel()
         target.parent.mkdir(parents=True, exist_ok=True)
-        with _Signals() as signals, client_lock(target, params.client):
+        with _Signals() as signals, _quiet_libraries(), client_lock(target, params.client):
             _remove_stale_sockets()
             if remove_stale(target):
                 say(f"removed temporary folders of '{params.client}' left by a run that was killed")

@@ -136,10 +136,12 @@ def forest_size(n: int) -> tuple[int, int | None]:
 
 
 def fit_forest(X: pd.DataFrame, y: pd.Series, seed: int = 0) -> RandomForestClassifier:
-    """The random forest benchmark (leaves of at least 5 customers; ``forest_size`` trees), on all cores."""
+    """The random forest benchmark (leaves of at least 5 customers; ``forest_size`` trees), grown on all cores;
+    it predicts on one, so the trees' probabilities are summed in the same order on every run (same numbers)."""
     trees, per_tree = forest_size(len(X))
-    return RandomForestClassifier(n_estimators=trees, max_samples=per_tree, min_samples_leaf=5, random_state=seed,
-                                  n_jobs=-1).fit(X, y)
+    forest = RandomForestClassifier(n_estimators=trees, max_samples=per_tree, min_samples_leaf=5, random_state=seed,
+                                    n_jobs=-1).fit(X, y)
+    return forest.set_params(n_jobs=1)
 
 
 def importance_sample(n: int) -> tuple[int, int]:
