@@ -141,8 +141,10 @@ def _needs(m: dict, language: str, min_group_size: int = 1) -> list[str]:
         out.append(t("summary.rfm_top", language, segment=rfm_label(m["top_segment"], language),
                      customers=customers_text(segments[m["top_segment"]], language)))
     if m.get("median_orders") is not None:
-        out.append(t("summary.rfm_median", language, orders=_num(m["median_orders"]),
-                     days=_num(m["median_days_since_last_order"])))
+        orders = m["median_orders"]
+        out.append(t("summary.rfm_median", language, days=_num(m["median_days_since_last_order"]),
+                     orders=count_text(int(orders), "orders", language) if float(orders).is_integer()
+                     else t("common.n_orders.other", language, n=_num(orders))))
     return out
 
 
@@ -152,13 +154,13 @@ def _prediction(m: dict, language: str, min_group_size: int = 1) -> list[str]:
     out = []
     models = {k: v for k, v in m.items() if isinstance(v, dict) and "auc" in v}
     usable = {k: v for k, v in models.items() if v.get("grade") != "C"}
-    logit = usable.get("logit")
     given = m.get("label_source") == "given"
-    if logit and logit.get("top_decile_lift") is not None:
-        out.append(t("summary.pred_lift_given" if given else "summary.pred_lift", language,
-                     lift=f"{logit['top_decile_lift']:.1f}", auc=f"{logit['auc']:.2f}"))
     if usable:
         best = max(usable, key=lambda k: usable[k]["auc"])
+        if usable[best].get("top_decile_lift") is not None:  # the same model the index's actions target with
+            out.append(t("summary.pred_lift_given" if given else "summary.pred_lift", language,
+                         lift=f"{usable[best]['top_decile_lift']:.1f}", auc=f"{usable[best]['auc']:.2f}",
+                         model=t(f"summary.model.{best}", language)))
         out.append(t("summary.pred_auc_given" if given else "summary.pred_auc", language,
                      model=t(f"summary.model.{best}", language), auc_pct=_pct(usable[best]["auc"])))
         out += _against_rule(m, usable[best], language)
