@@ -6,7 +6,6 @@ names the file, the key and the fix. Relative paths resolve against the paramete
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 from pathlib import Path
@@ -25,7 +24,7 @@ from pydantic import (
 )
 
 from cxnb.constants import EVENT_TYPES, ITEM_COLUMNS, SEED, TRANSACTION_COLUMNS
-from cxnb.errors import ConfigError
+from cxnb.errors import ConfigError, did_you_mean
 from cxnb.urls import PASSWORD_ENV, has_password, mask_text, sql_dialect, url_scheme
 
 DEFAULT_EVENT_WEIGHTS = {"view": 0.1, "favourite": 0.3, "cart": 0.5, "purchase": 1.0}
@@ -88,9 +87,7 @@ class TransactionsConfig(TableConfig):
     def _canonical_events(cls, v: dict[str, str]) -> dict[str, str]:
         for raw, canon in v.items():
             if canon not in EVENT_TYPES:
-                near = difflib.get_close_matches(str(canon), EVENT_TYPES, n=1)
-                hint = f" (did you mean '{near[0]}'?)" if near else ""
-                raise ValueError(f"'{raw}' maps to '{canon}'{hint}; map client values to one of "
+                raise ValueError(f"'{raw}' maps to '{canon}'{did_you_mean(canon, EVENT_TYPES)}; map client values to one of "
                                  f"{', '.join(EVENT_TYPES)} (unmapped values are kept as extra event types)")
         return v
 
@@ -119,9 +116,7 @@ class ItemsConfig(TableConfig):
 def _check_canonical(mapping: dict[str, str], allowed: tuple[str, ...]) -> dict[str, str]:
     for key in mapping:
         if key not in allowed:
-            near = difflib.get_close_matches(key, allowed, n=1)
-            hint = f" (did you mean '{near[0]}'?)" if near else ""
-            raise ValueError(f"'{key}' is not a canonical column{hint}; use one of {', '.join(allowed)}")
+            raise ValueError(f"'{key}' is not a canonical column{did_you_mean(key, allowed)}; use one of {', '.join(allowed)}")
     return mapping
 
 
@@ -212,9 +207,7 @@ class RecommendationConfig(_Strict):
     def _known_event_weights(cls, v: dict[str, float] | None) -> dict[str, float] | None:
         for name, weight in (v or {}).items():
             if name not in EVENT_TYPES:
-                near = difflib.get_close_matches(str(name), EVENT_TYPES, n=1)
-                hint = f" (did you mean '{near[0]}'?)" if near else ""
-                raise ValueError(f"'{name}' is not an event type{hint}; weigh one of {', '.join(EVENT_TYPES)}")
+                raise ValueError(f"'{name}' is not an event type{did_you_mean(name, EVENT_TYPES)}; weigh one of {', '.join(EVENT_TYPES)}")
             if weight < 0 or (name == "purchase" and weight == 0):
                 least = "above 0" if name == "purchase" else "0 or more"
                 raise ValueError(f"the weight of '{name}' is {weight}; it must be {least}")
@@ -365,9 +358,7 @@ def _describe(error: dict, file: Path) -> str:
     kind = error["type"]
     if kind == "extra_forbidden":
         allowed = _known_keys(Params, loc[:-1])
-        near = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
-        hint = f"did you mean '{near[0]}'? " if near else ""
-        return f"{file}: unknown key '{key}': {hint}allowed here: {', '.join(allowed)}."
+        return f"{file}: unknown key '{key}'{did_you_mean(loc[-1], allowed)}: allowed here: {', '.join(allowed)}."
     if kind == "missing":
         return f"{file}: missing key '{key}': add it (see params/demo.yaml for an example)."
     msg = error["msg"].removeprefix("Value error, ")

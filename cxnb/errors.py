@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import difflib
 import errno
+from collections.abc import Iterable
+
+
+def did_you_mean(name: object, choices: Iterable[str], cutoff: float = 0.6) -> str:
+    """`` (did you mean 'x'?)`` for the closest of ``choices`` to ``name``, or an empty string."""
+    near = difflib.get_close_matches(str(name), list(choices), n=1, cutoff=cutoff)
+    return f" (did you mean '{near[0]}'?)" if near else ""
 
 
 class CxnbError(Exception):

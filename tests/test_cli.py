@@ -87,11 +87,11 @@ def _case_bad_read_option(tmp):
 
 # case -> (builder, expected text in the one-line message)
 BAD_INPUTS = {
-    "unknown key": (_case_unknown_key, "unknown key 'analysis.horizon_dayz': did you mean 'horizon_days'?"),
+    "unknown key": (_case_unknown_key, "unknown key 'analysis.horizon_dayz' (did you mean 'horizon_days'?)"),
     "missing data file": (_case_missing_file, "key 'data.transactions.source': file 'nowhere.csv' not found"),
     "non-UTF-8 CSV": (_case_not_utf8, "not UTF-8 text (byte"),
     "mapped column missing": (_case_missing_column, "column 'CustomerId' (mapped to customer_id in "
-                                                    "data.transactions.columns) does not exist; closest match: 'CustomerID'"),
+                                                    "data.transactions.columns) does not exist (did you mean 'CustomerID'?)"),
     "unparseable values": (_case_bad_values, "column 'Amount' (amount) has values that are not numbers "
                                              "(row 4: 'ten'; row 5: 'n/a'; row 7: '1O')"),
     "empty after cleaning": (_case_empty_after_cleaning, "no transactions are left after cleaning (missing_customer_id: 2)"),
@@ -102,7 +102,7 @@ BAD_INPUTS = {
     "no pseudonymization key": (_case_no_secret, "CXNB_SECRET is not set"),
     "pii column missing": (_case_pii_not_a_column, "key 'data.customers.pii' lists 'email', which is not a column"),
     "unknown read option": (_case_bad_read_option, "'data.transactions.read_options.seperator' is not a CSV reader "
-                                                   "option; did you mean 'sep'?"),
+                                                   "option (did you mean 'sep'?)"),
 }
 
 

@@ -36,7 +36,7 @@ def test_relative_paths_resolve_against_the_parameter_file(tmp_path):
 
 
 @pytest.mark.parametrize(("body", "pattern"), [
-    (GOOD + "analysis: {horzon_days: 30}\n", r"unknown key 'analysis.horzon_days': did you mean 'horizon_days'\?"),
+    (GOOD + "analysis: {horzon_days: 30}\n", r"unknown key 'analysis.horzon_days' \(did you mean 'horizon_days'\?\)"),
     (GOOD + "privacy: {min_group_size: many}\n", r"key 'privacy.min_group_size' \(got 'many'\)"),
     (GOOD.replace("orders.csv", "missing.csv"), r"key 'data.transactions.source': file 'missing.csv' not found"),
     (GOOD + "analysis: {cutoff: soon}\n", r"key 'analysis.cutoff'.*ISO string"),

@@ -21,7 +21,6 @@ from cxnb.data.base import (
     NUMERIC_COLUMNS,
     NUMERIC_TYPES,
     QUALITY_FILE,
-    STRING_COLUMNS,
     TIMESTAMP_FORMATS,
 )
 from cxnb.data.cleaning import (
@@ -46,4 +45,4 @@ from cxnb.data.readers import (
 )
 from cxnb.data.typed import infer_timestamp_format, typed_select
 
-__all__ = ["CLEANING_RULES", "CSV_ALIASES", "CSV_EQUIVALENTS", "CSV_OPTIONS", "DATA_DIR", "DUCKDB_ENCODINGS", "EARLIEST_PLAUSIBLE", "EVENTS_TABLE", "NO_EFFECT", "NUMERIC_COLUMNS", "NUMERIC_TYPES", "PII_REASONS", "QUALITY_FILE", "SQL_CHUNK_ROWS", "SQL_CSV_NAMES", "STRING_COLUMNS", "TIMESTAMP_FORMATS", "UNPAD_GAIN", "clean_transactions", "column_mapping", "implausible_events", "infer_timestamp_format", "is_prepared", "plausible_range", "prepare", "read_raw", "rule_why", "split_events", "typed_select", "write_events", "write_id_map"]
+__all__ = ["CLEANING_RULES", "CSV_ALIASES", "CSV_EQUIVALENTS", "CSV_OPTIONS", "DATA_DIR", "DUCKDB_ENCODINGS", "EARLIEST_PLAUSIBLE", "EVENTS_TABLE", "NO_EFFECT", "NUMERIC_COLUMNS", "NUMERIC_TYPES", "PII_REASONS", "QUALITY_FILE", "SQL_CHUNK_ROWS", "SQL_CSV_NAMES", "TIMESTAMP_FORMATS", "UNPAD_GAIN", "clean_transactions", "column_mapping", "implausible_events", "infer_timestamp_format", "is_prepared", "plausible_range", "prepare", "read_raw", "rule_why", "split_events", "typed_select", "write_events", "write_id_map"]

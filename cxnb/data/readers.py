@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 import tempfile
 from pathlib import Path
@@ -26,7 +25,7 @@ from cxnb.constants import (
 )
 from cxnb.data.base import DUCKDB_ENCODINGS, _demo_tables, _lit, _q, _where
 from cxnb.engine import database_url, spark_session
-from cxnb.errors import DataError
+from cxnb.errors import DataError, did_you_mean
 from cxnb.textfiles import head_bytes, inner_suffix, plain_source, whitespace_aligned
 from cxnb.urls import mask_text, mask_url
 
@@ -75,9 +74,8 @@ def _csv_options(params: Params, table: str, cfg: TableConfig) -> dict:
         if key in CSV_EQUIVALENTS:
             raise DataError(f"{key_of}.{key}' is not supported: {CSV_EQUIVALENTS[key]}.")
         if key not in CSV_OPTIONS or key == "sheet_name":
-            near = [CSV_ALIASES[key]] if key in CSV_ALIASES else difflib.get_close_matches(key, CSV_OPTIONS, n=1)
-            hint = f"did you mean '{near[0]}'? " if near else ""
-            raise DataError(f"{key_of}.{key}' is not a CSV reader option; {hint}"
+            hint = f" (did you mean '{CSV_ALIASES[key]}'?)" if key in CSV_ALIASES else did_you_mean(key, CSV_OPTIONS)
+            raise DataError(f"{key_of}.{key}' is not a CSV reader option{hint}; "
                             f"use one of: {', '.join(o for o in CSV_OPTIONS if o != 'sheet_name')}.")
         if key == "header":
             if value not in (None, False, 0, True, "infer"):
@@ -439,8 +437,7 @@ def column_mapping(params: Params, table: str, raw_columns: list[str]) -> dict[s
     mapping = dict(cfg.columns)
     for canon, col in mapping.items():
         if col not in raw_columns:
-            near = difflib.get_close_matches(col, raw_columns, n=1, cutoff=0.5)
-            hint = f"; closest match: '{near[0]}'" if near else ""
+            hint = did_you_mean(col, raw_columns, cutoff=0.5)
             shown = ", ".join(raw_columns[:30]) + (" ..." if len(raw_columns) > 30 else "")
             raise DataError(
                 f"{_where(params, table)}: column '{col}' (mapped to {canon} in data.{table}.columns) does not "

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import difflib
-
 import pandas as pd
 
 from cxnb.constants import COL_CUSTOMER
-from cxnb.errors import CxnbError, StageSkipped
+from cxnb.errors import CxnbError, StageSkipped, did_you_mean
 from cxnb.guards import check_population, customers_text
 from cxnb.i18n import t
 from cxnb.profile import share_columns
@@ -79,8 +77,7 @@ def segmentation_features(source, features: list[str] | None = None) -> pd.DataF
         features = default_features(table)
     for name in features:
         if name not in numeric:
-            near = difflib.get_close_matches(name, numeric, n=1)
-            hint = f" (did you mean '{near[0]}'?)" if near else ""
+            hint = did_you_mean(name, numeric)
             problem = "is not numeric" if name in table.columns else "is not a profile column or customer attribute"
             raise CxnbError(f"analysis.segmentation.features: '{name}' {problem}{hint}; "
                             f"available numeric features: {', '.join(numeric)}.")
