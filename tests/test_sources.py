@@ -148,7 +148,7 @@ def test_where_on_a_database_table_is_evaluated_by_the_server_and_counted(databa
 @pytest.mark.db
 def test_query_source_with_few_columns_streams_in_chunks(database, demo, tmp_path, monkeypatch):
     url, names = database
-    monkeypatch.setattr("cxnb.data.readers.SQL_CHUNK_ROWS", 1000)
+    monkeypatch.setattr("cxnb.data.servers.SQL_CHUNK_ROWS", 1000)
     query = f"SELECT t.*, 1 AS unused FROM {names['transactions']} t WHERE quantity > 0"
     params = load_params(_params(tmp_path, {t: url for t in TABLES}, {
         "transactions": f'query: "{query}"', "customers": f"table: {names['customers']}",

@@ -18,7 +18,7 @@ from cxnb.constants import (
     PURCHASE,
 )
 from cxnb.data.base import CLEANING_RULES, EARLIEST_PLAUSIBLE, _lit, _q, _where, _write_parquet
-from cxnb.data.readers import _raw_columns
+from cxnb.data.mapping import _raw_columns
 from cxnb.errors import DataError
 from cxnb.privacy import ID_COPY_SHARE, PII_SAMPLE_ROWS, copies_ids, pii_finding
 

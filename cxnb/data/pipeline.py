@@ -28,7 +28,9 @@ from cxnb.data.cleaning import (
     split_events,
     write_events,
 )
-from cxnb.data.readers import _raw_columns, _unreadable, column_mapping, read_raw
+from cxnb.data.files import _unreadable
+from cxnb.data.mapping import _raw_columns, column_mapping
+from cxnb.data.readers import read_raw
 from cxnb.data.typed import typed_select
 from cxnb.engine import duckdb_connection
 from cxnb.errors import DataError

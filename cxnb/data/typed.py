@@ -24,7 +24,7 @@ from cxnb.data.base import (
     _q,
     _where,
 )
-from cxnb.data.readers import _raw_columns
+from cxnb.data.mapping import _raw_columns
 from cxnb.errors import DataError
 
 
