@@ -13,6 +13,7 @@ import pandas as pd
 from cxnb.config import Params, load_params, resolve_cutoff
 from cxnb.constants import COL_TIMESTAMP
 from cxnb.errors import CxnbError, StageSkipped
+from cxnb.i18n import Text
 from cxnb.reportdir import MARKER as REPORT_MARKER
 from cxnb.safe import csv_safe
 from cxnb.stage import StageMetrics, json_ready
@@ -47,6 +48,16 @@ class Run:
     params: Params
     run_dir: Path
     _cache: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def language(self) -> str:
+        """The report language (``en`` or ``zh``)."""
+        return self.params.language
+
+    @cached_property
+    def text(self) -> Text:
+        """The message catalogue of the report language, as notebooks use it (``T("key")``, ``T.md("key")``)."""
+        return Text(self.params.language)
 
     def path(self, table: str) -> Path:
         """Path of a prepared table's Parquet file (``transactions``, ``customers``, ``items``)."""
@@ -124,8 +135,12 @@ class Run:
 
 
 def open_run(params: str | Path | Params = "../params/demo.yaml", run_dir: str | Path | None = None) -> Run:
-    """Open a run for a notebook; without ``run_dir`` (JupyterLab) prepare the data in a scratch folder once."""
+    """Open a run for a notebook (and set the report's chart theme); without ``run_dir`` (JupyterLab) prepare the
+    data in a scratch folder once."""
     from cxnb.data import is_prepared, prepare
+    from cxnb.viz import set_theme
+
+    set_theme()
 
     if not isinstance(params, Params):
         params = load_params(params)
