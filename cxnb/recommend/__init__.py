@@ -68,7 +68,6 @@ from cxnb.recommend.interactions import (
     Interactions,
     behaviour_events,
     build_interactions,
-    check_recommendation_inputs,
     interaction_weights,
 )
 from cxnb.recommend.item_item import EASE, ItemItemCF, cooccurrence_similarity
@@ -84,7 +83,7 @@ from cxnb.recommend.metrics import (
     RecommendationMetrics,
 )
 from cxnb.recommend.models import Reason, available_models, fit_model, hyperparameter_grid, make_model
-from cxnb.recommend.pipeline import RecommendationResult, check, run_stage
+from cxnb.recommend.pipeline import RecommendationResult, check, check_recommendation_inputs, run_stage
 from cxnb.recommend.plots import plot_accuracy_diversity, plot_model_comparison
 from cxnb.recommend.popularity import CategoryPopularity, Popularity
 from cxnb.recommend.ranking import (

@@ -7,16 +7,17 @@ from dataclasses import dataclass
 import pandas as pd
 
 from cxnb.config import RecommendationConfig
-from cxnb.constants import COL_CUSTOMER
+from cxnb.constants import COL_CUSTOMER, COL_ITEM
 from cxnb.errors import StageSkipped
 from cxnb.guards import check_population
 from cxnb.i18n import t
 from cxnb.recommend.coldstart import cold_start_metrics
 from cxnb.recommend.decision import Decision, decide
+from cxnb.recommend.defaults import MIN_CUSTOMERS, MIN_ITEMS
 from cxnb.recommend.evaluation import Evaluation, customer_groups, evaluate, holdout_split, item_categories_of
 from cxnb.recommend.events import EventsComparison, compare_events
 from cxnb.recommend.export import final_recommendations
-from cxnb.recommend.interactions import check_recommendation_inputs, with_object_ids
+from cxnb.recommend.interactions import with_object_ids
 from cxnb.recommend.metrics import ColdStart, RecommendationMetrics, metrics_of
 from cxnb.recommend.rerank import Diversity, diversity_summary
 
@@ -44,6 +45,19 @@ class RecommendationResult:
     def metrics(self) -> RecommendationMetrics:
         """The stage's typed metrics.json entry."""
         return metrics_of(self)
+
+
+def check_recommendation_inputs(transactions: pd.DataFrame | None, language: str = "en") -> None:
+    """Raise StageSkipped (reason in ``language``) when the transactions cannot support recommendations."""
+    if transactions is None:
+        raise StageSkipped(t("rec.skip.no_transactions", language))
+    if COL_ITEM not in transactions.columns:
+        raise StageSkipped(t("rec.skip.no_item_id", language))
+    n_customers = transactions[COL_CUSTOMER].nunique()
+    n_items = transactions[COL_ITEM].nunique()
+    if n_customers < MIN_CUSTOMERS or n_items < MIN_ITEMS:
+        raise StageSkipped(t("rec.skip.too_few", language, customers=n_customers, items=n_items,
+                             min_customers=MIN_CUSTOMERS, min_items=MIN_ITEMS))
 
 
 def check(run) -> None:
