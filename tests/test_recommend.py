@@ -777,3 +777,18 @@ def test_the_stage_is_skipped_with_the_reason_in_the_report_language(demo_stage,
     monkeypatch.setattr(type(run), "transactions", lambda self: pd.DataFrame({"customer_id": ["a"]}))
     with pytest.raises(StageSkipped, match="no item_id column"):
         rec.check(run)
+
+
+def test_cold_start_scores_the_test_customers_without_history_of_the_evaluation_split():
+    rng = np.random.default_rng(3)
+    tx = pd.DataFrame({"customer_id": rng.integers(0, 400, 8000), "item_id": rng.integers(0, 50, 8000),
+                       "timestamp": pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.integers(0, 365, 8000), "D")})
+    tx.loc[tx["customer_id"] >= 350, "timestamp"] = pd.Timestamp("2023-12-20")  # 50 customers only in the test
+    items = pd.DataFrame({"item_id": range(50), "category": [f"c{i % 5}" for i in range(50)]})
+    evaluation = rec.evaluate_recommenders(tx, RecommendationConfig(models=["popularity", "item_cf"]), items)
+    cold = rec.cold_start_metrics(evaluation, rec.item_categories_of(items), 42)
+    assert cold.n_customers == evaluation.info["n_test_customers_without_history"] == 50
+    assert cold.category.precision > 0 and cold.popularity.precision > 0 and cold.n_sampled is None
+    entry = cold.as_json()
+    assert set(entry) == {"n_customers", "popularity", "category"} and "precision@10" in entry["category"]
+    assert rec.ColdStart.model_validate(entry).as_json() == entry
