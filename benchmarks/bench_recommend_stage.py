@@ -1,4 +1,4 @@
-"""Seconds per step and peak memory of the whole recommendation stage, in the order notebook 05 runs it.
+"""Seconds per step and peak memory of the whole recommendation stage, in the order ``run_stage`` runs it.
 
 The log is that of ``bench_prepare.py`` (about three lines per order, 50,000 items, two years) scaled to about
 ``N`` distinct customers (default 250,000), with a customers table (region) and an items table (category), so
@@ -67,11 +67,10 @@ def peak_rss_mb() -> int:
 
 
 def run_stage(params_file: Path) -> dict:
-    """Notebook 05's calls, timed one by one."""
+    """The steps of ``cxnb.recommend.run_stage`` (notebook 05's one call), timed one by one, then the export table."""
     from cxnb import recommend as rec
     from cxnb.context import open_run
-    from cxnb.recommend.decision import advice_markdown, decide
-    from cxnb.recommend.events import compare_events_run, events_markdown, export_events
+    from cxnb.recommend.interactions import with_object_ids
 
     seconds = {}
 
@@ -84,29 +83,32 @@ def run_stage(params_file: Path) -> dict:
 
     start = time.perf_counter()
     run = open_run(params_file, params_file.parent / "run")
-    config, lang = run.params.analysis.recommendation, run.params.language
-    timed("load", lambda: (run.transactions(), run.items(), run.customers()))
-    evaluation = timed("evaluate (incl. tuning)", lambda: rec.evaluate_run(run))
-    decision = timed("decision", lambda: decide(evaluation, config.seed))
-    advice_markdown(decision, lang)
-    events = timed("events comparison", lambda: compare_events_run(run, evaluation, decision.export_model))
-    events_markdown(events, lang)
-    categories = rec.item_categories_of(run.items())
-    diversity, _ = timed("diversity curve", lambda: rec.diversity_summary(evaluation, categories,
-                                                                         config.mmr_lambda, language=lang))
-    cold = timed("cold start", lambda: rec.cold_start_metrics(run.transactions(), config, run.items(), run.cutoff,
-                                                              run.params.analysis.horizon_days))
-    export = timed("final recommendations", lambda: rec.final_recommendations(
-        run.transactions(), evaluation, config, run.items(), run.customers(), model=decision.export_model,
-        language=lang, events=export_events(run, events)))
-    metrics = rec.recommendation_metrics(evaluation, diversity, cold, decision, events)
+    config, lang, horizon = run.params.analysis.recommendation, run.params.language, run.params.analysis.horizon_days
+    transactions, items, customers = timed("load", lambda: tuple(with_object_ids(x) for x in (
+        run.transactions(), run.items(), run.customers())))
+    categories, groups = rec.item_categories_of(items), rec.customer_groups(customers, config.popularity_by)
+    train, test, cutoff = rec.holdout_split(transactions, config, run.cutoff, horizon)
+    evaluation = timed("evaluate (incl. tuning)", lambda: rec.evaluate(train, test, cutoff, config, categories,
+                                                                      groups, horizon))
+    decision = timed("decision", lambda: rec.decide(evaluation, config.seed))
+    events_log = run.table("events") if run.has("events") else None
+    events = timed("events comparison", lambda: rec.compare_events(evaluation, events_log, config,
+                                                                    decision.export_model, categories, groups,
+                                                                    config.seed))
+    diversity = timed("diversity curve", lambda: rec.diversity_summary(evaluation, categories, config.mmr_lambda))
+    cold = timed("cold start", lambda: rec.cold_start_metrics(evaluation, categories, config.seed))
+    lists = timed("final recommendations", lambda: rec.final_recommendations(
+        transactions, evaluation, config, items, customers, decision.export_model,
+        events_log if events.used else None))
+    result = rec.RecommendationResult(evaluation, decision, events, diversity, cold, lists, lang)
+    export = timed("export table (reasons)", lambda: rec.export_table(result, lang))
+    metrics = result.metrics()
     seconds["total"] = round(time.perf_counter() - start, 1)
     return {"customers": int(run.transactions()["customer_id"].nunique()), "lines": len(run.transactions()),
             "items": int(run.transactions()["item_id"].nunique()), "seconds": seconds, "peak_rss_mb": peak_rss_mb(),
             "export_rows": len(export), "export_customers": int(export["customer_id"].nunique()),
-            "best_model": metrics["best_model"], "decision": decision.verdict,
-            "n_users_evaluated": metrics["n_users_evaluated"],
-            "n_users_sampled": metrics.get("n_users_sampled")}
+            "best_model": metrics.best_model, "decision": decision.verdict,
+            "n_users_evaluated": metrics.n_users_evaluated, "n_users_sampled": metrics.n_users_sampled}
 
 
 def main(argv: list[str]) -> None:

@@ -14,7 +14,8 @@ from cxnb.constants import STAGES
 from cxnb.guards import count_text, customers_text
 from cxnb.i18n import t
 
-# Headline figures per stage: dotted keys in metrics.json ({k}: the stage's top_n); labels from summary.fig.*.
+# Headline figures per stage: dotted keys in metrics.json, or a function of the typed entry (FIGURES, after the
+# stage's sentences); labels from summary.fig.*.
 HEADLINES: dict[str, list[str]] = {
     "data_quality": ["customers", "orders", "rows_kept", "rows_removed", "revenue", "first_date", "last_date"],
     "requirement_analysis": ["customers", "median_orders", "median_days_since_last_order", "top_segment",
@@ -22,7 +23,6 @@ HEADLINES: dict[str, list[str]] = {
     "behavior_prediction": ["logit.auc", "decision_tree.auc", "random_forest.auc", "logit.top_decile_lift",
                             "base_rate"],
     "segmentation": ["k", "silhouette", "stability_ari"],
-    "recommendation": ["item_cf.precision@{k}", "ease.precision@{k}", "popularity.precision@{k}", "n_users_evaluated"],
     "customer_journey": ["overall_conversion", "retention.period_1", "retention.period_3", "cohorts"],
     "customer_value": ["model_name", "mean_clv", "total_clv", "concentration", "backtest_customers"],
 }
@@ -86,11 +86,12 @@ def headline_figures(metrics: dict, language: str = "en",
     out = {}
     for stage in STAGES:
         rows = []
-        top_n = metrics.get(stage, {}).get("k", 10) if isinstance(metrics.get(stage), dict) else 10
-        for key in (k.format(k=top_n) for k in HEADLINES.get(stage, [])):
+        entry = metrics.get(stage) or {}
+        pairs = FIGURES[stage](entry) if stage in FIGURES and "skipped" not in entry and entry else \
+            [(key, metric_value(metrics, stage, key)) for key in HEADLINES.get(stage, [])]
+        for key, value in pairs:
             if few and (stage, key) != ("data_quality", "customers"):
                 continue
-            value = metric_value(metrics, stage, key)
             if key == "top_segment" and value:
                 from cxnb.profile import rfm_label
 
@@ -207,30 +208,51 @@ def _segmentation(m: dict, language: str, min_group_size: int = 1) -> list[str]:
     return out
 
 
-def _points(decision: dict) -> dict[str, str]:
+def _points(decision) -> dict[str, str]:
     """The difference of the recommendation decision and its interval in signed percentage points."""
-    spread = max(abs(decision[key]) for key in ("difference", "ci_low", "ci_high"))
-    return {key: f"{100 * decision[key]:+.{1 if spread >= 0.01 else 2}f}" for key in ("difference", "ci_low", "ci_high")}
+    values = {"difference": decision.difference, "ci_low": decision.ci_low, "ci_high": decision.ci_high}
+    spread = max(abs(value) for value in values.values())
+    return {key: f"{100 * value:+.{1 if spread >= 0.01 else 2}f}" for key, value in values.items()}
+
+
+def _recommendation_entry(m: dict):
+    """The ``recommendation`` entry of metrics.json, typed."""
+    from cxnb.recommend.metrics import RecommendationMetrics
+
+    return RecommendationMetrics.model_validate(m)
+
+
+def _model_name(model: str | None, language: str) -> str:
+    """A recommendation model's name in a summary sentence."""
+    return t(f"summary.model.{model}", language) if model in ("item_cf", "ease") else \
+        t(f"rec.model.{model}", language) if model else ""
 
 
 def _recommendation(m: dict, language: str, min_group_size: int = 1) -> list[str]:
     """The verdict of the paired comparison with bestsellers: a gain is claimed only when its interval is above 0."""
-    decision = m.get("decision")
-    if not decision:
-        return []
-    k, verdict, model = decision["k"], decision["verdict"], decision["model"]
-    name = t(f"summary.model.{model}", language) if model in ("item_cf", "ease") else \
-        t(f"rec.model.{model}", language) if model else ""
-    if verdict == "insufficient":
-        return [t("summary.rec_decision_insufficient", language, n=_num(decision["n_customers"]))]
+    rec = _recommendation_entry(m)
+    decision = rec.decision
+    if decision.verdict == "insufficient":
+        return [t("summary.rec_decision_insufficient", language, n=_num(decision.n_customers))]
     points = _points(decision)
-    out = [t(f"summary.rec_decision_{verdict}", language, model=name, k=k, p_model=f"{decision['personal']:.3f}",
-             p_pop=f"{decision['baseline']:.3f}", diff=points["difference"], low=points["ci_low"],
-             high=points["ci_high"], n=_num(decision["n_customers"]))]
-    coverage = m.get(model, {}).get("coverage")
-    if verdict == "better" and coverage is not None:
-        out.append(t("summary.rec_coverage", language, coverage=_pct(coverage)))
+    out = [t(f"summary.rec_decision_{decision.verdict}", language, model=_model_name(decision.model, language),
+             k=decision.k, p_model=f"{decision.personal:.3f}", p_pop=f"{decision.baseline:.3f}",
+             diff=points["difference"], low=points["ci_low"], high=points["ci_high"], n=_num(decision.n_customers))]
+    scores = rec.scores(decision.model) if decision.model else None
+    if decision.verdict == "better" and scores is not None and scores.coverage is not None:
+        out.append(t("summary.rec_coverage", language, coverage=_pct(scores.coverage)))
     return out
+
+
+def _recommendation_figures(m: dict) -> list[tuple[str, object]]:
+    """Headline figures: precision@k of item-item CF, EASE and bestsellers (those compared), customers evaluated."""
+    rec = _recommendation_entry(m)
+    rows = [(f"{name}.precision@{rec.k}", scores.precision) for name in ("item_cf", "ease", "popularity")
+            if (scores := rec.scores(name)) is not None]
+    return rows + [("n_users_evaluated", rec.n_users_evaluated)]
+
+
+FIGURES = {"recommendation": _recommendation_figures}
 
 
 def _journey(m: dict, language: str, min_group_size: int = 1) -> list[str]:
@@ -286,17 +308,13 @@ CONCENTRATED = 0.4  # the top 20% holding at least this share of predicted value
 
 def _act_recommendation(m: dict, language: str, min_group_size: int = 1) -> list[str]:
     """Use the personal lists when the paired comparison says better, else keep bestsellers."""
-    decision = m.get("decision")
-    if not decision or decision.get("verdict") not in ("better", "no_difference", "worse", "insufficient"):
-        return []
-    verdict, model = decision["verdict"], decision.get("model")
-    if verdict == "insufficient":
-        return [t("summary.action.rec_insufficient", language, n=_num(decision["n_customers"]))]
-    name = t(f"summary.model.{model}", language) if model in ("item_cf", "ease") else \
-        t(f"rec.model.{model}", language) if model else ""
+    decision = _recommendation_entry(m).decision
+    if decision.verdict == "insufficient":
+        return [t("summary.action.rec_insufficient", language, n=_num(decision.n_customers))]
     points = _points(decision)
-    return [t(f"summary.action.rec_{verdict}", language, model=name, k=decision["k"], diff=points["difference"],
-              low=points["ci_low"], high=points["ci_high"], n=_num(decision["n_customers"]))]
+    return [t(f"summary.action.rec_{decision.verdict}", language, model=_model_name(decision.model, language),
+              k=decision.k, diff=points["difference"], low=points["ci_low"], high=points["ci_high"],
+              n=_num(decision.n_customers))]
 
 
 def _act_prediction(m: dict, language: str, min_group_size: int = 1) -> list[str]:

@@ -69,3 +69,25 @@ def zh_demo_report(tmp_path_factory) -> Path:
             os.environ.pop("MPLBACKEND")
         else:
             os.environ["MPLBACKEND"] = backend
+
+
+def recommendation_entry(decision: dict, k: int = 10, **models: dict) -> dict:
+    """A complete ``recommendation`` entry of metrics.json around a ``decision`` (its missing fields filled in),
+    with ``models`` as {name: {"precision": …, "coverage": …}} (scores not given are 0), validated."""
+    from cxnb.recommend.metrics import RecommendationMetrics
+
+    def scores(given: dict) -> dict:
+        return {f"{m}@{k}": given.get(m, 0.0) for m in ("precision", "recall", "ndcg", "map", "hit_rate")} | {
+            m: given.get(m, 0.0) for m in ("coverage", "diversity", "novelty")}
+
+    n = decision.get("n_customers", 900)
+    export = decision.get("model") if decision.get("verdict") == "better" else "popularity"
+    decision = {"model": None, "metric": "precision", "k": k, "difference": None, "ci_low": None, "ci_high": None,
+                "n_customers": n, "personal": None, "baseline": None, "export_model": export, "n_resampled": n,
+                "resamples": 2000} | decision
+    entry = {name: scores(given) for name, given in models.items()} | {
+        "k": k, "split": "time", "n_users_evaluated": n, "n_items": 500, "best_model": decision["model"] or "popularity",
+        "hyperparameters": {name: {} for name in models}, "n_test_items_unseen_in_train": 0,
+        "diversity_rerank": {"skipped": "the items have no category"}, "cold_start": {"n_customers": 0},
+        "decision": decision, "events": {"used": False, "reason": "off", "weights": {}}}
+    return RecommendationMetrics.model_validate(entry).as_json()

@@ -245,8 +245,10 @@ def test_client_under_the_threshold_gets_no_figures():
 def test_no_impossible_figures_in_sentences():
     decision = {"verdict": "better", "model": "item_cf", "k": 10, "difference": 0.02, "ci_low": 0.012,
                 "ci_high": 0.028, "n_customers": 400, "personal": 0.02, "baseline": 0.0}
-    metrics = {"recommendation": {"k": 10, "popularity": {"precision@10": 0.0}, "item_cf": {"precision@10": 0.02},
-                                  "decision": decision},
+    from tests.conftest import recommendation_entry
+
+    metrics = {"recommendation": recommendation_entry(decision, popularity={"precision": 0.0},
+                                                      item_cf={"precision": 0.02}),
                "segmentation": {"k": 2, "silhouette": float("nan"), "stability_ari": 0.9}}
     said = " ".join(sum(findings(metrics, "en").values(), []))
     assert "∞" not in said and "inf" not in said and "0.020 vs 0.000, +2.0 percentage points" in said

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -14,22 +15,11 @@ from cxnb import recommend as rec
 from cxnb.config import RecommendationConfig, load_params
 from cxnb.demo import generate_demo
 from cxnb.errors import ConfigError, StageSkipped
-from cxnb.i18n import LANGUAGES, catalogue
-from cxnb.recommend.decision import (
-    VERDICTS,
-    advice_markdown,
-    bootstrap_mean_interval,
-    decide,
-    paired_decision,
-)
-from cxnb.recommend.events import (
-    NOT_COMPARED,
-    OUTCOMES,
-    compare_events,
-    events_markdown,
-    events_table,
-    training_events,
-)
+from cxnb.i18n import LANGUAGES, catalogue, t
+from cxnb.recommend.decision import VERDICTS, bootstrap_mean_interval, decide, paired_decision
+from cxnb.recommend.events import NOT_COMPARED, OUTCOMES, compare_events, training_events
+from cxnb.recommend.sentences import advice_markdown, events_markdown
+from cxnb.recommend.tables import events_table
 from cxnb.summary import findings
 from cxnb.viz import set_theme
 
@@ -183,19 +173,21 @@ def test_item_cf_ranks_co_bought_item_first_and_explains_it(tiny):
     recs = model.recommend(["d", "new"], k=1)
     assert recs.set_index("customer_id")["item_id"].to_dict() == {"d": "y", "new": "x"}
     explained = rec.explain(model, recs[recs["customer_id"] == "d"], pd.Series({"x": "Milk"}))
-    assert explained["because_item_id"].tolist() == ["x"]
-    assert explained["reason"].tolist() == ["because you bought Milk"]
-    chinese = rec.explain(model, recs, pd.Series({"x": "牛奶"}), language="zh")
-    assert chinese.set_index("customer_id")["reason"].to_dict() == {"d": "因为您购买过 牛奶", "new": "热销商品"}
+    assert explained["because_item_id"].tolist() == ["x"] and explained["reason_kind"].tolist() == ["bought"]
+    assert list(rec.reason_texts(explained)) == ["because you bought Milk"]
+    chinese = rec.explain(model, recs, pd.Series({"x": "牛奶"}))
+    assert dict(zip(chinese["customer_id"], rec.reason_texts(chinese, "zh"), strict=True)) == {
+        "d": "因为您购买过 牛奶", "new": "热销商品"}
 
 
 def test_ease_refuses_a_catalogue_above_its_limit(tiny):
     with pytest.raises(ValueError, match="limit"):
         rec.EASE(max_items=3).fit(tiny)
     names, skipped = rec.available_models(RecommendationConfig(), 20_000, None, None)
-    assert "ease" not in names and "item_cf" in names and "item_cf is used" in skipped["ease"]
-    _, skipped_zh = rec.available_models(RecommendationConfig(), 20_000, None, None, "zh")
-    assert "20000 个商品超过 EASE 的上限" in skipped_zh["ease"]
+    assert "ease" not in names and "item_cf" in names
+    assert skipped["ease"] == rec.Reason("rec.skip.ease_too_big", {"n": 20_000, "limit": rec.EASE_ITEM_LIMIT})
+    assert "item_cf is used" in t(skipped["ease"].key, "en", **skipped["ease"].values)
+    assert "20000 个商品超过 EASE 的上限" in t(skipped["ease"].key, "zh", **skipped["ease"].values)
 
 
 def test_every_computed_message_key_exists_in_both_languages():
@@ -248,6 +240,15 @@ def demo():
     return data, tx, config, evaluation
 
 
+def result_of(evaluation, decision=None, lists=None, language="en") -> rec.RecommendationResult:
+    """A stage result around ``evaluation`` (events not compared, no diversity curve: no item categories)."""
+    decision = decision or decide(evaluation)
+    events = rec.EventsComparison(False, "off", decision.export_model, {})
+    return rec.RecommendationResult(evaluation, decision, events, rec.diversity_summary(evaluation, None, 0.7),
+                                    rec.cold_start_metrics(evaluation, None, 0),
+                                    pd.DataFrame() if lists is None else lists, language)
+
+
 def test_demo_item_cf_beats_popularity_by_a_fifth(demo):
     metrics = demo[3].metrics
     assert metrics.loc["item_cf", "precision@10"] >= 1.2 * metrics.loc["popularity", "precision@10"]
@@ -257,19 +258,21 @@ def test_demo_item_cf_beats_popularity_by_a_fifth(demo):
 
 def test_demo_mmr_raises_diversity_at_a_small_precision_cost(demo):
     data, _, _, evaluation = demo
-    summary, curve = rec.diversity_summary(evaluation, rec.item_categories_of(data.items), 0.7)
-    assert summary["diversity"] > summary["diversity_before"] + 0.1
-    assert 0 <= summary["precision_cost"] < 0.5 * curve["precision@10"].iloc[0]
-    assert curve["diversity"].is_monotonic_increasing
+    summary = rec.diversity_summary(evaluation, rec.item_categories_of(data.items), 0.7)
+    assert summary.diversity > summary.diversity_before + 0.1
+    assert 0 <= summary.precision_cost < 0.5 * summary.curve["precision@10"].iloc[0]
+    assert summary.curve["diversity"].is_monotonic_increasing
+    assert rec.diversity_summary(evaluation, None, 0.7).skipped == "rec.skip.no_categories"
 
 
 def test_demo_metrics_and_export(demo):
     data, tx, config, evaluation = demo
-    metrics = rec.recommendation_metrics(evaluation)
+    metrics = result_of(evaluation).metrics().as_json()
     assert {"k", "split", "n_users_evaluated", "n_items", "hyperparameters"} <= set(metrics)
     assert set(metrics["item_cf"]) == {"precision@10", "recall@10", "ndcg@10", "map@10", "hit_rate@10",
                                        "coverage", "diversity", "novelty"}
-    export = rec.final_recommendations(tx, evaluation, config, data.items, data.customers)
+    lists = rec.final_recommendations(tx, evaluation, config, data.items, data.customers)
+    export = rec.lists_with_reasons(lists)
     assert list(export.columns) == ["customer_id", "rank", "item_id", "item_name", "score", "reason"]
     assert export["customer_id"].nunique() == data.customers["customer_id"].nunique()
     assert export.groupby("customer_id").size().max() == config.top_n
@@ -287,18 +290,20 @@ def test_demo_report_tables_and_charts_in_chinese(demo):
     half_life = chosen.loc["商品协同过滤", "半衰期（天）"]
     assert half_life == "不衰减" or float(half_life) in rec.HALF_LIFE_GRID
     assert rec.split_table(evaluation, "zh")["数值"].iloc[3] == evaluation.info["n_users_evaluated"]
+    result = result_of(evaluation, lists=rec.final_recommendations(tx, evaluation, config, data.items,
+                                                                   data.customers))
     set_theme()
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a "Glyph ... missing from font" warning means empty boxes
-        fig = rec.plot_model_comparison(evaluation, "zh")
-        fig.canvas.draw()
-    assert fig.axes[0].get_title() == "各模型在测试期的表现（越高越好）"
-    assert "精确率@10" in [label.get_text() for label in fig.axes[0].get_xticklabels()]
-    plt.close(fig)
-    export = rec.final_recommendations(tx, evaluation, config, data.items, data.customers, language="zh")
+        ax = rec.plot_model_comparison(result, "zh")
+        ax.figure.canvas.draw()
+    assert ax.get_title() == "各模型在测试期的表现（越高越好）"
+    assert "精确率@10" in [label.get_text() for label in ax.get_xticklabels()]
+    plt.close(ax.figure)
+    export = rec.export_table(result, "zh")
     assert list(export.columns) == ["customer_id", "rank", "item_id", "item_name", "score", "reason"]
     assert export["reason"].str.startswith("因为您购买过 ").mean() > 0.9
-    shown = rec.examples_table(export, "zh")
+    shown = rec.examples_table(result, "zh")
     assert list(shown.columns) == ["客户", "排名", "商品编号", "商品", "得分", "推荐理由"]
     assert shown["客户"].nunique() == 3
 
@@ -329,7 +334,8 @@ def _only_new_items_in_the_test(n_customers: int = 40) -> pd.DataFrame:
 
 
 def decision_metrics(evaluation, decision) -> dict:
-    return rec.recommendation_metrics(evaluation, decision=decision)
+    """The metrics.json entry of a stage with this evaluation and decision."""
+    return result_of(evaluation, decision).metrics().model_dump()
 
 
 def _no_impossible_figures(text: str) -> bool:
@@ -373,7 +379,7 @@ def test_personal_lists_that_cannot_beat_bestsellers_keep_bestsellers(independen
     assert "keep the bestseller block" in advice_markdown(decision, "en")
     assert "保留畅销商品模块" in advice_markdown(decision, "zh")
     assert all(_no_impossible_figures(advice_markdown(decision, lang)) for lang in LANGUAGES)
-    export = rec.final_recommendations(tx, evaluation, config, model=decision.export_model)
+    export = rec.lists_with_reasons(rec.final_recommendations(tx, evaluation, config, model=decision.export_model))
     assert (export["reason"] == "a bestseller").all()
     said = " ".join(findings({"recommendation": decision_metrics(evaluation, decision)}, "en")["recommendation"])
     assert "beat bestsellers" not in said and "keeps bestsellers" in said and "includes zero" in said
@@ -440,12 +446,14 @@ def test_a_sample_of_customers_agrees_with_every_customer_and_is_said(demo, monk
     for model in ("popularity", "item_cf"):
         gap = sampled.metrics.loc[model, "precision@10"] - full.metrics.loc[model, "precision@10"]
         assert abs(gap) < SAMPLE_TOLERANCE, (model, gap)
-    metrics = rec.recommendation_metrics(sampled)
-    assert metrics["n_users_sampled"] == SAMPLE_CAP and "n_users_sampled" not in rec.recommendation_metrics(full)
+    metrics = result_of(sampled).metrics()
+    assert metrics.n_users_sampled == SAMPLE_CAP and metrics.as_json()["n_users_eligible"] == len(
+        full.relevant["customer_id"].unique())
+    assert "n_users_sampled" not in result_of(full).metrics().as_json()
     assert rec.sample_text(full) == "" and "random sample of 400 customers" in rec.sample_text(sampled)
     assert "400 位客户" in rec.sample_text(sampled, "zh")
-    cold = rec.cold_start_metrics(tx, config, data.items, pd.Timestamp(data.info["cutoff"]))
-    assert cold["n_customers"] <= SAMPLE_CAP or cold["n_sampled"] == SAMPLE_CAP
+    cold = rec.cold_start_metrics(sampled, rec.item_categories_of(data.items), config.seed)
+    assert cold.n_customers <= SAMPLE_CAP or cold.n_sampled == SAMPLE_CAP
 
 
 def test_the_sample_is_seeded(demo, monkeypatch):
@@ -506,8 +514,8 @@ def test_vectorised_reasons_equal_the_customer_by_customer_loop(small_log, name,
     assert explained["because_item_id"].tolist() == expected
     assert sum(e is not None for e in expected) > 0.5 * len(recs)
     reasons = [f"because you bought {names.get(i, i)}" if i is not None else "a bestseller" for i in expected]
-    fallback = rec.explain(rec.Popularity().fit(model.interactions_), recs.head(1))["reason"].iloc[0]
-    assert explained["reason"].tolist() == [r if r != "a bestseller" else fallback for r in reasons]
+    fallback = rec.reason_texts(rec.explain(rec.Popularity().fit(model.interactions_), recs.head(1)))[0]
+    assert list(rec.reason_texts(explained)) == [r if r != "a bestseller" else fallback for r in reasons]
 
 
 @pytest.mark.parametrize("name", ["popularity", "popularity_group", "category", "item_cf"])
@@ -580,23 +588,24 @@ def test_events_weigh_by_type_and_only_purchases_count_as_seen():
 
 def test_views_that_carry_the_signal_give_a_positive_interval(views_signal):
     tx, events, config, evaluation = views_signal
-    comparison = compare_events(evaluation, tx, events, config, "item_cf")
-    record = comparison.record()
+    comparison = compare_events(evaluation, events, config, "item_cf")
+    record = comparison.record().model_dump()
     assert record["used"] and record["outcome"] == "help" and record["reason"] is None
     assert record["ci_low"] > 0.05 and record["ci_low"] < record["difference"] < record["ci_high"]
     assert record["precision_events"] > 5 * record["precision_purchases"]
     assert record["n_customers"] == evaluation.info["n_users_evaluated"] == 400
     assert record["weights"] == config.event_weights and record["n_training_events"] == {"view": 3200}
     assert record["difference"] == pytest.approx(record["precision_events"] - record["precision_purchases"])
-    assert rec.recommendation_metrics(evaluation, events=comparison)["events"] == record
+    entry = replace(result_of(evaluation), events=comparison).metrics().events
+    assert entry.model_dump() == record
     text = events_markdown(comparison)
     assert "so the events help" in text and f"{100 * record['ci_low']:+.1f}" in text
     assert "行为事件有帮助" in events_markdown(comparison, "zh")
     assert len(events_table(comparison)) == 4 and len(events_table(comparison, "zh")) == 4
-    export = rec.final_recommendations(tx, evaluation, config, model="item_cf", events=events)
+    export = rec.lists_with_reasons(rec.final_recommendations(tx, evaluation, config, model="item_cf", events=events))
     interest = export["reason"].str.startswith("because you showed interest in")
     assert 0.05 < interest.mean() < 1 and export["reason"].str.startswith("because you bought").any()
-    plain = rec.final_recommendations(tx, evaluation, config, model="item_cf")
+    plain = rec.lists_with_reasons(rec.final_recommendations(tx, evaluation, config, model="item_cf"))
     assert not plain["reason"].str.startswith("because you showed interest in").any()
     bought = set(zip(tx["customer_id"], tx["item_id"], strict=True))
     assert not any(pair in bought for pair in zip(export["customer_id"], export["item_id"], strict=True))
@@ -606,7 +615,8 @@ def test_demo_events_change_precision_on_the_same_customers(demo):
     data, tx, config, evaluation = demo
     n_events = (data.events["event_type"] != "purchase").sum()
     for model in ("item_cf", "ease"):
-        record = compare_events(evaluation, tx, data.events, config, model, data.items, data.customers).record()
+        record = compare_events(evaluation, data.events, config, model, rec.item_categories_of(data.items),
+                                rec.customer_groups(data.customers, config.popularity_by)).record().model_dump()
         assert record["n_customers"] == evaluation.info["n_users_evaluated"] > 1000
         assert record["precision_purchases"] == pytest.approx(evaluation.metrics.loc[model, "precision@10"])
         assert record["difference"] != 0 and record["ci_low"] < record["difference"] < record["ci_high"]
@@ -617,15 +627,15 @@ def test_demo_events_change_precision_on_the_same_customers(demo):
 def test_a_client_without_events_gets_used_false_with_the_reason(views_signal):
     tx, events, config, evaluation = views_signal
     for given, reason in ((None, "no_events"), (events[events["event_type"] == "purchase"], "no_events")):
-        comparison = compare_events(evaluation, tx, given, config, "item_cf")
-        assert comparison.record() == {"used": False, "reason": reason, "weights": config.event_weights}
+        comparison = compare_events(evaluation, given, config, "item_cf")
+        assert comparison.record().model_dump() == {"used": False, "reason": reason, "weights": config.event_weights}
         assert "purchases only (no views, carts or favourites)" in events_markdown(comparison)
         assert "数据中只有购买记录" in events_markdown(comparison, "zh") and events_table(comparison).empty
-    off = compare_events(evaluation, tx, events, config.model_copy(update={"event_weights": {}}), "item_cf")
-    assert off.record()["reason"] == "off" and "switched off" in events_markdown(off)
+    off = compare_events(evaluation, events, config.model_copy(update={"event_weights": {}}), "item_cf")
+    assert off.record().reason == "off" and "switched off" in events_markdown(off)
     stratified = config.model_copy(update={"split": "stratified"})
-    shuffled = compare_events(rec.evaluate_recommenders(tx, stratified), tx, events, stratified, "item_cf")
-    assert shuffled.record()["reason"] == "stratified" and "`split: time`" in events_markdown(shuffled)
+    shuffled = compare_events(rec.evaluate_recommenders(tx, stratified), events, stratified, "item_cf")
+    assert shuffled.record().reason == "stratified" and "`split: time`" in events_markdown(shuffled)
 
 
 def test_events_after_the_cutoff_never_reach_training(views_signal):
@@ -633,11 +643,11 @@ def test_events_after_the_cutoff_never_reach_training(views_signal):
     test = tx[tx["timestamp"] >= EVENTS_CUTOFF]
     leaky = test.assign(timestamp=test["timestamp"] - pd.Timedelta(hours=1), event_type="cart")  # views of the answers
     assert training_events(leaky, config.event_weights, EVENTS_CUTOFF).empty
-    only_leaky = compare_events(evaluation, tx, leaky, config, "item_cf")
-    assert only_leaky.record()["reason"] == "no_training_events"
-    honest = compare_events(evaluation, tx, events, config, "item_cf").record()
-    with_leak = compare_events(evaluation, tx, pd.concat([events, leaky], ignore_index=True), config, "item_cf")
-    assert with_leak.record() == honest
+    only_leaky = compare_events(evaluation, leaky, config, "item_cf")
+    assert only_leaky.record().reason == "no_training_events"
+    honest = compare_events(evaluation, events, config, "item_cf").record().model_dump()
+    with_leak = compare_events(evaluation, pd.concat([events, leaky], ignore_index=True), config, "item_cf")
+    assert with_leak.record().model_dump() == honest
     # Were the cutoff not applied, carts of the test purchases would put the answers in every list.
     cheat = rec.fit_model("item_cf", evaluation.chosen["item_cf"], tx[tx["timestamp"] < EVENTS_CUTOFF],
                           events=rec.behaviour_events(leaky, config.event_weights), event_weights=config.event_weights)
@@ -664,10 +674,10 @@ def test_a_bad_event_weight_is_a_one_line_config_error(tmp_path):
 
 def test_events_comparison_is_deterministic_for_a_seed(views_signal):
     tx, events, config, evaluation = views_signal
-    first = compare_events(evaluation, tx, events, config, "item_cf", random_state=7).record()
+    first = compare_events(evaluation, events, config, "item_cf", random_state=7).record().model_dump()
     shuffled = events.sample(frac=1.0, random_state=3)
-    assert compare_events(evaluation, tx, shuffled, config, "item_cf", random_state=7).record() == first
-    other = compare_events(evaluation, tx, events, config, "item_cf", random_state=8).record()
+    assert compare_events(evaluation, shuffled, config, "item_cf", random_state=7).record().model_dump() == first
+    other = compare_events(evaluation, events, config, "item_cf", random_state=8).record().model_dump()
     assert other["difference"] == first["difference"] and (other["ci_low"], other["ci_high"]) != (
         first["ci_low"], first["ci_high"])
 
@@ -722,9 +732,63 @@ def test_movielens_through_its_parameter_file(movielens, tmp_path, monkeypatch):
 
     monkeypatch.setenv("CXNB_SECRET", "cxnb-test-key")
     run = open_run(Path(__file__).resolve().parents[1] / "params" / "movielens.yaml", tmp_path)
-    evaluation = rec.evaluate_run(run)
+    evaluation = rec.run_stage(run).evaluation
     m = evaluation.metrics
     assert m.loc["item_cf", "precision@10"] >= 0.3406 - 0.005
     assert m.loc["item_cf", "ndcg@10"] >= 0.3938 - 0.005
     assert m.loc[evaluation.best_model, "precision@10"] >= 0.4082 - 0.005
     assert m.loc[evaluation.best_model, "ndcg@10"] >= 0.4687 - 0.005
+
+
+# ----------------------------------------------------------------------------------------------- the stage
+
+
+@pytest.fixture(scope="module")
+def demo_stage(tmp_path_factory):
+    """The stage on the prepared demo run, with top_n = 5 (the demo parameters say 10)."""
+    from cxnb.context import open_run
+
+    run = open_run(Path(__file__).resolve().parents[1] / "params" / "demo.yaml", tmp_path_factory.mktemp("rec"))
+    return run, rec.run_stage(run, run.params.analysis.recommendation.model_copy(update={"top_n": 5}))
+
+
+def test_the_demo_stage_metrics_round_trip_and_the_summary_follows_top_n(demo_stage):
+    import json
+
+    from cxnb.summary import headline_figures
+
+    run, result = demo_stage
+    entry = json.loads(json.dumps(result.metrics().as_json()))
+    typed = rec.RecommendationMetrics.model_validate(entry)
+    assert typed.as_json() == entry and isinstance(typed.events, rec.EventsCompared)
+    assert typed.k == typed.decision.k == 5 and {"precision@5", "ndcg@5"} <= set(entry["ease"])
+    assert typed.scores("ease").precision == entry["ease"]["precision@5"] and "precision@10" not in entry["ease"]
+    assert typed.decision.verdict == "better" and typed.events.n_customers == typed.n_users_evaluated > 1000
+    said = findings({"recommendation": entry}, "en")["recommendation"][0]
+    assert f"precision@5 {typed.decision.personal:.3f} vs {typed.decision.baseline:.3f}" in said
+    keys = [key for key, _, _ in headline_figures({"recommendation": entry})["recommendation"]]
+    assert keys == ["item_cf.precision@5", "ease.precision@5", "popularity.precision@5", "n_users_evaluated"]
+    assert result.lists.groupby("customer_id").size().max() == 5
+    assert result.cold_start.n_customers == result.evaluation.info["n_test_customers_without_history"]
+
+
+def test_the_stage_is_skipped_with_the_reason_in_the_report_language(demo_stage, monkeypatch):
+    run, _ = demo_stage
+    monkeypatch.setattr(type(run), "transactions", lambda self: pd.DataFrame({"customer_id": ["a"]}))
+    with pytest.raises(StageSkipped, match="no item_id column"):
+        rec.check(run)
+
+
+def test_cold_start_scores_the_test_customers_without_history_of_the_evaluation_split():
+    rng = np.random.default_rng(3)
+    tx = pd.DataFrame({"customer_id": rng.integers(0, 400, 8000), "item_id": rng.integers(0, 50, 8000),
+                       "timestamp": pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.integers(0, 365, 8000), "D")})
+    tx.loc[tx["customer_id"] >= 350, "timestamp"] = pd.Timestamp("2023-12-20")  # 50 customers only in the test
+    items = pd.DataFrame({"item_id": range(50), "category": [f"c{i % 5}" for i in range(50)]})
+    evaluation = rec.evaluate_recommenders(tx, RecommendationConfig(models=["popularity", "item_cf"]), items)
+    cold = rec.cold_start_metrics(evaluation, rec.item_categories_of(items), 42)
+    assert cold.n_customers == evaluation.info["n_test_customers_without_history"] == 50
+    assert cold.category.precision > 0 and cold.popularity.precision > 0 and cold.n_sampled is None
+    entry = cold.as_json()
+    assert set(entry) == {"n_customers", "popularity", "category"} and "precision@10" in entry["category"]
+    assert rec.ColdStart.model_validate(entry).as_json() == entry

@@ -276,9 +276,10 @@ def test_label_with_one_class_is_a_clear_error(tmp_path):
 
 def test_the_recommendation_headline_follows_top_n():
     from cxnb.summary import headline_figures
+    from tests.conftest import recommendation_entry
 
-    metrics = {"recommendation": {"k": 5, "popularity": {"precision@5": 0.02}, "ease": {"precision@5": 0.11},
-                                  "n_users_evaluated": 900}}
+    metrics = {"recommendation": recommendation_entry({"verdict": "insufficient", "n_customers": 900}, k=5,
+                                                      popularity={"precision": 0.02}, ease={"precision": 0.11})}
     rows = headline_figures(metrics, "zh")["recommendation"]
     assert [(key, label) for key, label, _ in rows[:2]] == [("ease.precision@5", "EASE 精确率@5"),
                                                            ("popularity.precision@5", "畅销榜 精确率@5")]

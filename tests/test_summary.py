@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+from pydantic import ValidationError
+
 from cxnb.summary import findings, format_value, headline_figures
+from tests.conftest import recommendation_entry
 
 METRICS = {
     "data_quality": {"customers": 5000, "orders": 38385, "rows_read": 95093, "rows_kept": 94683, "rows_removed": 410,
@@ -13,11 +17,10 @@ METRICS = {
     "behavior_prediction": {"logit": {"auc": 0.84, "top_decile_lift": 3.1}, "random_forest": {"auc": 0.86, "top_decile_lift": 3.3},
                             "base_rate": 0.265, "label_source": "horizon"},
     "segmentation": {"k": 4, "silhouette": 0.41, "stability_ari": 0.95, "sizes": {"0": 100, "1": 300}},
-    "recommendation": {"k": 10, "popularity": {"precision@10": 0.10, "coverage": 0.02},
-                       "item_cf": {"precision@10": 0.141, "coverage": 0.35},
-                       "decision": {"verdict": "better", "model": "item_cf", "metric": "precision", "k": 10,
-                                    "difference": 0.041, "ci_low": 0.02, "ci_high": 0.06, "n_customers": 900,
-                                    "personal": 0.141, "baseline": 0.10}},
+    "recommendation": recommendation_entry(
+        {"verdict": "better", "model": "item_cf", "k": 10, "difference": 0.041, "ci_low": 0.02, "ci_high": 0.06,
+         "n_customers": 900, "personal": 0.141, "baseline": 0.10},
+        popularity={"precision": 0.10, "coverage": 0.02}, item_cf={"precision": 0.141, "coverage": 0.35}),
 }
 
 
@@ -46,20 +49,22 @@ def test_given_label_findings_do_not_talk_of_buyers():
 def test_findings_say_so_when_bestsellers_win():
     decision = {"verdict": "worse", "model": "ease", "k": 10, "difference": -0.012, "ci_low": -0.02,
                 "ci_high": -0.004, "n_customers": 700, "personal": 0.188, "baseline": 0.2}
-    metrics = {"recommendation": {"k": 10, "popularity": {"precision@10": 0.2}, "ease": {"precision@10": 0.188},
-                                  "decision": decision}}
+    metrics = {"recommendation": recommendation_entry(decision, popularity={"precision": 0.2},
+                                                      ease={"precision": 0.188})}
     said = findings(metrics, "en")["recommendation"]
     assert said == ["Bestsellers beat personalized recommendations (EASE) for this client (precision@10 0.200 vs "
                     "0.188; difference -1.2 points, 95% interval -2.0 to -0.4, 700 customers), so the export keeps "
                     "bestsellers."]
-    unclear = {**metrics["recommendation"], "decision": {**decision, "verdict": "no_difference", "ci_high": 0.01}}
+    unclear = {**metrics["recommendation"], "decision": {**metrics["recommendation"]["decision"],
+                                                         "verdict": "no_difference", "ci_high": 0.01}}
     said = findings({"recommendation": unclear}, "zh")["recommendation"]
     assert len(said) == 1 and "并不比畅销榜明显更好" in said[0] and "包含零" in said[0]
 
 
-def test_no_recommendation_claim_without_a_decision():
-    metrics = {"recommendation": {"k": 10, "popularity": {"precision@10": 0.1}, "ease": {"precision@10": 0.3}}}
-    assert findings(metrics, "en")["recommendation"] == []
+def test_a_recommendation_entry_without_its_decision_is_refused():
+    entry = {k: v for k, v in METRICS["recommendation"].items() if k != "decision"}
+    with pytest.raises(ValidationError, match="decision"):
+        findings({"recommendation": entry}, "en")
 
 
 def test_chinese_findings():
@@ -225,7 +230,7 @@ def test_actions_follow_the_verdict_and_the_grade_with_their_evidence(tmp_path):
 
 
 def test_chinese_index_has_chinese_captions_and_bullets(tmp_path):
-    soup = _index(tmp_path, {**FULL, "recommendation": {"k": 10, "decision": {
+    soup = _index(tmp_path, {**FULL, "recommendation": {**FULL["recommendation"], "decision": {
         **FULL["recommendation"]["decision"], "verdict": "no_difference", "ci_low": -0.01}}}, language="zh")
     captions = [c.get_text() for c in soup.select("figure.chart figcaption")]
     assert captions[0] == "各 RFM 细分的客户与收入" and len(captions) == 4

@@ -12,11 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from cxnb.constants import COL_CUSTOMER, SEED
-from cxnb.i18n import t
 from cxnb.recommend.defaults import BASELINE
-from cxnb.recommend.models import Popularity
-from cxnb.recommend.pipeline import Evaluation
-from cxnb.recommend.tables import model_label
+from cxnb.recommend.evaluation import Evaluation
+from cxnb.recommend.metrics import DecisionMetrics
+from cxnb.recommend.popularity import Popularity
 
 VERDICTS = ("better", "no_difference", "worse", "insufficient")
 MIN_DECISION_CUSTOMERS = 30
@@ -47,13 +46,12 @@ class Decision:
         """The model the export uses: the personalised one only when it is better, else bestsellers."""
         return self.model if self.verdict == "better" else BASELINE
 
-    def record(self) -> dict:
+    def record(self) -> DecisionMetrics:
         """The ``decision`` entry of the stage's metrics.json."""
-        return {"verdict": self.verdict, "model": self.model, "export_model": self.export_model,
-                "metric": self.metric, "k": self.k, "difference": self.difference, "ci_low": self.low,
-                "ci_high": self.high, "n_customers": self.n_customers, "n_resampled": self.n_resampled,
-                "resamples": self.resamples,
-                "personal": self.personal, "baseline": self.baseline}
+        return DecisionMetrics(verdict=self.verdict, model=self.model, export_model=self.export_model,
+                               metric=self.metric, k=self.k, difference=self.difference, ci_low=self.low,
+                               ci_high=self.high, n_customers=self.n_customers, n_resampled=self.n_resampled,
+                               resamples=self.resamples, personal=self.personal, baseline=self.baseline)
 
 
 def bootstrap_mean_interval(values: np.ndarray, random_state: int = SEED, resamples: int = BOOTSTRAP_RESAMPLES,
@@ -122,35 +120,3 @@ def decide(evaluation: Evaluation, random_state: int = SEED, resamples: int = BO
     baseline = evaluation.precision_per_customer(baseline_recommendations(evaluation, model))
     return paired_decision(personal, baseline, model, evaluation.k, random_state, resamples)
 
-
-def points(value: float, decimals: int) -> str:
-    """A difference of shares in percentage points with its sign: 0.0234 -> '+2.3'."""
-    return f"{100 * value:+.{decimals}f}"
-
-
-def advice_values(decision: Decision, language: str = "en") -> dict:
-    """Placeholders of the ``rec.advice_*`` messages (figures as text, never NaN)."""
-    values = {"k": decision.k, "n": f"{decision.n_customers:,}", "drawn": f"{decision.n_resampled:,}",
-              "resamples": f"{decision.resamples:,}", "minimum": MIN_DECISION_CUSTOMERS,
-              "model": model_label(decision.model, language) if decision.model else ""}
-    if decision.verdict == "insufficient":
-        why = "few" if decision.n_customers < MIN_DECISION_CUSTOMERS else "no_hits"
-        values["why"] = t(f"rec.insufficient_why.{why}", language, n=values["n"], minimum=MIN_DECISION_CUSTOMERS)
-    if decision.difference is None:
-        return values
-    spread = max(abs(decision.difference), abs(decision.low), abs(decision.high))
-    decimals = 1 if spread >= 0.01 else 2
-    return values | {"personal": f"{decision.personal:.1%}", "baseline": f"{decision.baseline:.1%}",
-                     "difference": points(decision.difference, decimals), "low": points(decision.low, decimals),
-                     "high": points(decision.high, decimals)}
-
-
-def advice_markdown(decision: Decision, language: str = "en") -> str:
-    """The comparison and what to do, for the decision's verdict (Markdown in ``language``)."""
-    values = advice_values(decision, language)
-    if decision.model is None:
-        return t("rec.advice_no_model", language)
-    parts = [t(f"rec.advice_{decision.verdict}", language, **values).strip()]
-    if decision.n_resampled < decision.n_customers:
-        parts.append(t("rec.advice_resampled", language, **values))
-    return "\n\n".join(parts)

@@ -1,4 +1,8 @@
-"""Why an item is recommended: the purchase (or viewed item) that contributes most to its score."""
+"""Why an item is recommended: the purchase (or viewed item) that contributes most to its score.
+
+The lists carry the item (``because``: its name, else its id) and the kind of reason (``reason_kind``: ``bought``,
+``rated``, ``viewed`` or the fallback model's own); the sentence is written in the report language at the edge
+(:func:`cxnb.recommend.tables.reason_texts`)."""
 
 from __future__ import annotations
 
@@ -10,19 +14,18 @@ from cxnb.constants import (
     COL_CUSTOMER,
     COL_ITEM,
 )
-from cxnb.i18n import t
 from cxnb.recommend.defaults import FALLBACK_REASONS
 from cxnb.recommend.interactions import Interactions
-from cxnb.recommend.models import Recommender
+from cxnb.recommend.recommender import Recommender
 
 EXPLAIN_PAIRS = 4_000_000  # (recommendation, history item) pairs weighed at once
 
 
 def explain(model: Recommender, recommendations: pd.DataFrame, item_names: pd.Series | None = None,
-            verb: str = "bought", language: str = "en") -> pd.DataFrame:
+            verb: str = "bought") -> pd.DataFrame:
     """Add ``because_item_id`` (the customer's past item contributing most to each recommended item, by
-    affinity x item weight; ties: the first in item order) and a one-line ``reason`` in ``language`` (``verb``:
-    ``bought`` or ``rated``)."""
+    affinity x item weight; ties: the first in item order), its name ``because`` (the id without a name) and the
+    ``reason_kind`` (``verb``: ``bought`` or ``rated``; ``viewed`` for an item only viewed)."""
     inter = model.interactions_
     because = np.full(len(recommendations), None, dtype=object)
     if model.item_weights() is not None:
@@ -31,8 +34,7 @@ def explain(model: Recommender, recommendations: pd.DataFrame, item_names: pd.Se
         found = best >= 0
         because[found] = np.asarray(inter.items)[best[found]]
     out = recommendations.assign(because_item_id=because)
-    out["reason"] = _reasons(model, out, item_names, verb, language)
-    return out
+    return _with_reason_kinds(model, out, item_names, verb)
 
 
 def because_columns(model: Recommender, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
@@ -86,23 +88,16 @@ def _weights_at(weights, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     return np.where(hit, csr.data[at] if len(keys) else 0.0, 0.0)
 
 
-def _reasons(model: Recommender, out: pd.DataFrame, item_names: pd.Series | None, verb: str,
-             language: str) -> list[str]:
-    """The one-line reason of each recommendation, each distinct (item, verb) rendered once."""
-    inter = model.interactions_
+def _with_reason_kinds(model: Recommender, out: pd.DataFrame, item_names: pd.Series | None,
+                       verb: str) -> pd.DataFrame:
+    """``out`` with the name of each recommendation's ``because`` item and the kind of its reason (the model's
+    fallback reason where there is no such item)."""
     names = item_names if item_names is not None else pd.Series(dtype=str)
     because = out["because_item_id"]
     label = because.map(names).where(because.isin(names.index), because)
-    fallback = t(f"rec.reason.{model.name if model.name in FALLBACK_REASONS else 'popularity'}", language)
-    verbs = np.where(_was_bought(inter, out[COL_CUSTOMER], because), verb, "viewed")
-    ok = label.notna().to_numpy()
-    pairs = pd.DataFrame({"item": label[ok].to_numpy(dtype=object), "how": verbs[ok]})
-    group = pairs.groupby(["item", "how"], sort=False).ngroup().to_numpy()
-    texts = [t(f"rec.reason.{how}", language, item=item)
-             for item, how in pairs.drop_duplicates().itertuples(index=False)]
-    reasons = np.full(len(out), fallback, dtype=object)
-    reasons[ok] = np.asarray(texts, dtype=object)[group] if len(texts) else []
-    return list(reasons)
+    fallback = model.name if model.name in FALLBACK_REASONS else "popularity"
+    verbs = np.where(_was_bought(model.interactions_, out[COL_CUSTOMER], because), verb, "viewed")
+    return out.assign(because=label, reason_kind=np.where(label.notna().to_numpy(), verbs, fallback))
 
 
 def _was_bought(inter: Interactions, customer_ids: pd.Series, item_ids: pd.Series) -> np.ndarray:

@@ -18,22 +18,6 @@ from cxnb.constants import (
     COL_TIMESTAMP,
     PURCHASE,
 )
-from cxnb.errors import StageSkipped
-from cxnb.i18n import t
-from cxnb.recommend.defaults import MIN_CUSTOMERS, MIN_ITEMS
-
-
-def check_recommendation_inputs(transactions: pd.DataFrame | None, language: str = "en") -> None:
-    """Raise StageSkipped (reason in ``language``) when the transactions cannot support recommendations."""
-    if transactions is None:
-        raise StageSkipped(t("rec.skip.no_transactions", language))
-    if COL_ITEM not in transactions.columns:
-        raise StageSkipped(t("rec.skip.no_item_id", language))
-    n_customers = transactions[COL_CUSTOMER].nunique()
-    n_items = transactions[COL_ITEM].nunique()
-    if n_customers < MIN_CUSTOMERS or n_items < MIN_ITEMS:
-        raise StageSkipped(t("rec.skip.too_few", language, customers=n_customers, items=n_items,
-                             min_customers=MIN_CUSTOMERS, min_items=MIN_ITEMS))
 
 
 def with_object_ids(table: pd.DataFrame | None) -> pd.DataFrame | None:

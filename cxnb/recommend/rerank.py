@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 import pandas as pd
 
@@ -11,7 +13,8 @@ from cxnb.constants import (
     DEFAULT_K,
 )
 from cxnb.recommend.defaults import MMR_LAMBDAS, UNKNOWN_CATEGORY
-from cxnb.recommend.metrics import intra_list_diversity, ranking_metrics
+from cxnb.recommend.evaluation import Evaluation
+from cxnb.recommend.ranking import intra_list_diversity, ranking_metrics
 
 
 def mmr_rerank(candidates: pd.DataFrame, item_categories: pd.Series, lam: float, k: int = DEFAULT_K) -> pd.DataFrame:
@@ -60,3 +63,34 @@ def accuracy_diversity_curve(candidates: pd.DataFrame, relevant: pd.DataFrame, i
         rows.append({"lambda": lam, f"precision@{k}": acc[f"precision@{k}"], f"ndcg@{k}": acc[f"ndcg@{k}"],
                      "diversity": intra_list_diversity(reranked, item_categories)})
     return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class Diversity:
+    """MMR re-ranking of ``model`` at ``lam`` against its own order (λ = 1), and the whole curve; ``skipped`` is
+    the message key saying why there is none."""
+
+    model: str | None = None
+    lam: float | None = None
+    precision: float | None = None  # precision@k after re-ranking
+    diversity: float | None = None
+    diversity_before: float | None = None
+    precision_cost: float | None = None
+    curve: pd.DataFrame = field(default_factory=pd.DataFrame)
+    skipped: str | None = None
+
+
+def diversity_summary(evaluation: Evaluation, item_categories: pd.Series | None, lam: float,
+                      model: str | None = None) -> Diversity:
+    """MMR re-ranking of ``model`` (default the best) at ``lam`` and the accuracy-vs-diversity curve."""
+    if item_categories is None:
+        return Diversity(skipped="rec.skip.no_categories")
+    k = evaluation.k
+    model = model or evaluation.best_model
+    users = evaluation.relevant[COL_CUSTOMER].unique()
+    candidates = evaluation.models[model].recommend(users, 5 * k, True)
+    lambdas = sorted({*MMR_LAMBDAS, lam}, reverse=True)
+    curve = accuracy_diversity_curve(candidates, evaluation.relevant, item_categories, lambdas, k)
+    base, at = curve[curve["lambda"] == 1.0].iloc[0], curve[curve["lambda"] == lam].iloc[0]
+    return Diversity(model, lam, float(at[f"precision@{k}"]), float(at["diversity"]), float(base["diversity"]),
+                     float(base[f"precision@{k}"] - at[f"precision@{k}"]), curve)

@@ -1,27 +1,24 @@
-"""Tables and sentences of the recommendation report (text in the report language, at the edge)."""
+"""Tables of the recommendation report, functions of the result with headers and text in the report language."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from cxnb.constants import (
-    COL_CUSTOMER,
-)
+from cxnb.constants import COL_CUSTOMER, COL_ITEM
 from cxnb.i18n import t
 from cxnb.recommend.defaults import HYPERPARAMETERS, RANKING_METRICS
-from cxnb.recommend.pipeline import Evaluation
+from cxnb.recommend.evaluation import Evaluation
+from cxnb.recommend.labels import metric_label, model_label
+from cxnb.recommend.sentences import events_values
 
+if TYPE_CHECKING:
+    from cxnb.recommend.events import EventsComparison
+    from cxnb.recommend.pipeline import RecommendationResult
 
-def model_label(name: str, language: str = "en") -> str:
-    """The model's name for the report."""
-    return t(f"rec.model.{name}", language)
-
-
-def metric_label(column: str, language: str = "en") -> str:
-    """Report header of a metric column: ``precision@10`` -> the catalogue's ``rec.metric.precision`` at k = 10."""
-    metric, _, k = column.partition("@")
-    return t(f"rec.metric.{metric}", language, k=k)
+EXPORT_COLUMNS = [COL_CUSTOMER, "rank", COL_ITEM, "item_name", "score", "reason"]
 
 
 def split_table(evaluation: Evaluation, language: str = "en") -> pd.DataFrame:
@@ -30,22 +27,6 @@ def split_table(evaluation: Evaluation, language: str = "en") -> pd.DataFrame:
             "n_test_items_unseen_in_train", "n_test_pairs")
     return pd.DataFrame({t("rec.col.figure", language): [t(f"rec.split_info.{key}", language) for key in keys],
                          t("rec.col.value", language): [evaluation.info[key] for key in keys]})
-
-
-def sample_text(evaluation: Evaluation, language: str = "en") -> str:
-    """The sentence saying the metrics were computed on a sample of customers ('' when every customer was)."""
-    n = evaluation.info.get("n_users_sampled")
-    if n is None:
-        return ""
-    return t("rec.sampled", language, n=f"{n:,}", eligible=f"{evaluation.info['n_users_eligible']:,}")
-
-
-def skipped_models_text(evaluation: Evaluation, language: str = "en") -> str:
-    """One line per model left out and why, or the catalogue's 'none'."""
-    skipped = evaluation.info["skipped_models"]
-    if not skipped:
-        return t("rec.none", language)
-    return "; ".join(f"{model_label(name, language)}: {why}" for name, why in skipped.items())
 
 
 def chosen_hyperparameters(evaluation: Evaluation, language: str = "en") -> pd.DataFrame:
@@ -80,23 +61,52 @@ def metrics_table(evaluation: Evaluation, language: str = "en") -> pd.DataFrame:
         c: metric_label(c, language) for c in m.columns if c != "model"})
 
 
-def diversity_values(diversity: dict, curve: pd.DataFrame, k: int, language: str = "en") -> dict:
-    """Placeholders of ``rec.diversity_result``."""
-    return {"model": model_label(diversity["model"], language), "lam": diversity["lambda"],
-            "before": diversity["diversity_before"], "after": diversity["diversity"],
-            "cost": diversity["precision_cost"],
-            "cost_share": diversity["precision_cost"] / curve[f"precision@{k}"].iloc[0]}
+def events_table(comparison: EventsComparison, language: str = "en") -> pd.DataFrame:
+    """precision@k of both trainings and their difference with its interval (empty when nothing was compared)."""
+    d = comparison.decision
+    if d is None or d.difference is None:
+        return pd.DataFrame()
+    values = events_values(comparison, language)
+    rows = {t("rec.events.row.purchases", language): values["purchases"],
+            t("rec.events.row.events", language, weights=values["weights"]): values["events"],
+            t("rec.events.row.difference", language): t("rec.events.points", language, **values),
+            t("rec.events.row.customers", language): values["n"]}
+    return pd.DataFrame({t("rec.events.col.training", language): list(rows),
+                         metric_label(f"precision@{d.k}", language): list(rows.values())})
 
 
-def cold_start_table(cold: dict, language: str = "en") -> pd.DataFrame:
+def cold_start_table(result: RecommendationResult, language: str = "en") -> pd.DataFrame:
     """Accuracy of each fallback on test customers without history (empty when there were none)."""
-    rows = {model_label(name, language): cold[name] for name in ("popularity", "category") if name in cold}
+    cold = result.cold_start
+    rows = {model_label(name, language): getattr(cold, name).model_dump()
+            for name in ("popularity", "category") if getattr(cold, name) is not None}
     table = pd.DataFrame.from_dict(rows, orient="index").rename_axis(t("rec.col.model", language))
     return table.rename(columns=lambda c: metric_label(c, language)).reset_index()
 
 
-def examples_table(export: pd.DataFrame, language: str = "en", n_customers: int = 3) -> pd.DataFrame:
+def reason_texts(lists: pd.DataFrame, language: str = "en") -> np.ndarray:
+    """The one-line reason of each recommendation (``because``, ``reason_kind``), each distinct pair written once."""
+    pairs = lists[["because", "reason_kind"]]
+    group = pairs.groupby(["because", "reason_kind"], sort=False, dropna=False).ngroup().to_numpy()
+    texts = [t(f"rec.reason.{kind}", language, item=item)
+             for item, kind in pairs.drop_duplicates().itertuples(index=False)]
+    return np.asarray(texts, dtype=object)[group] if len(texts) else np.empty(0, dtype=object)
+
+
+def export_table(result: RecommendationResult, language: str = "en") -> pd.DataFrame:
+    """The client's export: top-n for every customer with the reason as a sentence (``customer_id, rank,
+    item_id, item_name, score, reason``)."""
+    return lists_with_reasons(result.lists, language)
+
+
+def lists_with_reasons(lists: pd.DataFrame, language: str = "en") -> pd.DataFrame:
+    """Lists of :func:`cxnb.recommend.export.final_recommendations` with their reasons written in ``language``."""
+    return lists.assign(reason=reason_texts(lists, language))[EXPORT_COLUMNS]
+
+
+def examples_table(result: RecommendationResult, language: str = "en", n_customers: int = 3) -> pd.DataFrame:
     """The export's lists for the first ``n_customers`` customers, with report headers."""
-    first = export[COL_CUSTOMER].drop_duplicates().iloc[:n_customers]
-    shown = export[export[COL_CUSTOMER].isin(first)]
+    lists = result.lists
+    first = lists[COL_CUSTOMER].drop_duplicates().iloc[:n_customers]
+    shown = lists_with_reasons(lists[lists[COL_CUSTOMER].isin(first)], language)
     return shown.rename(columns={c: t(f"rec.col.{c}", language) for c in shown.columns})

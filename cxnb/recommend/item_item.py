@@ -1,0 +1,110 @@
+"""Item-to-item models: co-occurrence collaborative filtering (SAR family) and EASE."""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.linalg
+import scipy.sparse as sp
+
+from cxnb.recommend.defaults import EASE_ITEM_LIMIT, SIMILARITIES
+from cxnb.recommend.interactions import Interactions
+from cxnb.recommend.recommender import Recommender, prefix_cells
+
+
+def cooccurrence_similarity(binary: sp.csr_matrix, kind: str = "jaccard") -> sp.csr_matrix:
+    """Item x item similarity from co-occurrence counts C = BᵀB: cosine c/√(cᵢcⱼ), jaccard c/(cᵢ+cⱼ-c), lift c/(cᵢcⱼ)."""
+    if kind not in SIMILARITIES:
+        raise ValueError(f"similarity must be one of {', '.join(SIMILARITIES)}, not {kind!r}")
+    co = (binary.T @ binary).tocoo()
+    diag = np.asarray(binary.sum(axis=0)).ravel()
+    ci, cj = diag[co.row], diag[co.col]
+    if kind == "cosine":
+        values = co.data / np.sqrt(ci * cj)
+    elif kind == "jaccard":
+        values = co.data / (ci + cj - co.data)
+    else:
+        values = co.data / (ci * cj)
+    return sp.csr_matrix((values, (co.row, co.col)), shape=co.shape)
+
+
+class ItemItemCF(Recommender):
+    """SAR-family item-item CF: score = customer affinity (decayed weights) x item co-occurrence similarity.
+    Items no history item co-occurs with are ranked after all others by popularity."""
+
+    name = "item_cf"
+
+    def __init__(self, similarity: str = "jaccard", cold_start: Recommender | None = None):
+        super().__init__(cold_start=cold_start)
+        self.similarity = similarity
+
+    def _fit(self, interactions: Interactions) -> None:
+        self.similarity_ = cooccurrence_similarity(interactions.binary, self.similarity)
+        self.popularity_ = interactions.popularity().to_numpy()
+        self.popular_order_ = np.argsort(-self.popularity_, kind="stable")
+
+    def score_rows(self, rows: np.ndarray) -> np.ndarray:
+        return (self.interactions_.matrix[rows] @ self.similarity_).toarray()
+
+    def history(self) -> sp.csr_matrix:
+        return self.interactions_.matrix
+
+    def ranking_scores(self, scores: np.ndarray) -> np.ndarray:
+        return np.where(scores > 0, scores, self.popularity_ - 1.0)
+
+    def candidate_counts(self, rows: np.ndarray, depth: np.ndarray) -> np.ndarray:
+        per_item = np.diff(self.similarity_.indptr)
+        reach = self.interactions_.binary[rows] @ per_item  # co-occurring cells, counted with repeats
+        return np.asarray(reach).ravel() + depth
+
+    def candidate_scores(self, rows: np.ndarray, depth: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Every cell with a positive score, and the row's ``depth`` most popular items (ranked by popularity - 1
+        when their score is 0): every other cell ranks after those."""
+        product = (self.interactions_.matrix[rows] @ self.similarity_).tocsr()
+        product.sort_indices()
+        order = self.popular_order_
+        n_items = len(order)
+        p_row, cell = prefix_cells(np.zeros(len(rows), dtype=np.int64), depth)
+        p_col = order[cell]
+        keys = np.repeat(np.arange(len(rows), dtype=np.int64), np.diff(product.indptr)) * n_items + product.indices
+        p_keys = p_row.astype(np.int64) * n_items + p_col
+        at = np.minimum(np.searchsorted(keys, p_keys), max(len(keys) - 1, 0))
+        extra = keys[at] != p_keys if len(keys) else np.ones(len(p_keys), dtype=bool)
+        row = np.concatenate([keys // n_items, p_row[extra]])
+        col = np.concatenate([product.indices, p_col[extra]])
+        score = np.concatenate([product.data, np.zeros(int(extra.sum()))])
+        rank_by = np.where(score > 0, score, self.popularity_[col] - 1.0)
+        nxt = np.append(self.popularity_[order] - 1.0, -np.inf)[depth]
+        return row, col, score, rank_by, nxt
+
+    def item_weights(self):
+        return self.similarity_
+
+
+class EASE(Recommender):
+    """EASE (Steck 2019): B = argmin ‖X - XB‖² + λ‖B‖², diag(B) = 0, solved in closed form from P = (XᵀX + λI)⁻¹
+    as B = -P / diag(P). Needs a dense items x items solve, so at most ``max_items`` items."""
+
+    name = "ease"
+
+    def __init__(self, l2: float = 250.0, max_items: int = EASE_ITEM_LIMIT, cold_start: Recommender | None = None):
+        super().__init__(cold_start=cold_start)
+        self.l2 = l2
+        self.max_items = max_items
+
+    def _fit(self, interactions: Interactions) -> None:
+        n_items = len(interactions.items)
+        if n_items > self.max_items:
+            raise ValueError(f"EASE needs a dense {n_items} x {n_items} solve; the limit is {self.max_items} items")
+        binary = interactions.binary
+        gram = (binary.T @ binary).toarray()
+        gram[np.diag_indices_from(gram)] += self.l2
+        precision = scipy.linalg.inv(gram, overwrite_a=True, check_finite=False)
+        weights = precision / (-np.diag(precision))
+        np.fill_diagonal(weights, 0.0)
+        self.weights_ = weights
+
+    def score_rows(self, rows: np.ndarray) -> np.ndarray:
+        return np.asarray(self.interactions_.binary[rows] @ self.weights_)
+
+    def item_weights(self):
+        return self.weights_
