@@ -37,6 +37,7 @@ from cxnb.predict.evaluate import (
 from cxnb.predict.features import FeatureEncoder
 from cxnb.predict.logit import LogitModel, fit_logit, top_reasons
 from cxnb.predict.trees import (
+    CV_FOLDS,
     TreeModel,
     fit_forest,
     fit_tree,
@@ -48,7 +49,6 @@ from cxnb.predict.trees import (
 
 MODELS = ("logit", "decision_tree", "random_forest")
 MIN_CLASS = 25
-CV_FOLDS = 5
 
 
 @dataclass
