@@ -46,7 +46,7 @@ def t(key: str, language: str = "en", **values) -> str:
 
 
 class Text:
-    """Messages of one language, for a notebook: ``T = Text(run.params.language); T.md("dq.title")``."""
+    """Messages of one language, for a notebook: ``T = Text(run.params.language); T.md("dq.no_pii")``."""
 
     def __init__(self, language: str = "en"):
         self.language = language
