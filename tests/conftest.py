@@ -69,3 +69,11 @@ def zh_demo_report(tmp_path_factory) -> Path:
             os.environ.pop("MPLBACKEND")
         else:
             os.environ["MPLBACKEND"] = backend
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory):
+    """The demo's prepared data as a notebook opens it (no stage run), shared by the stage tests."""
+    from cxnb.context import open_run
+
+    return open_run(ROOT / "params" / "demo.yaml", tmp_path_factory.mktemp("demo_run"))
