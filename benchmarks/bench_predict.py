@@ -22,7 +22,8 @@ import numpy as np
 import pandas as pd
 
 from cxnb.config import PredictionConfig
-from cxnb.predict import PredictionData, horizon_labels, pipeline, predict_behavior, score_customers
+from cxnb.i18n import Message
+from cxnb.predict import PredictionData, horizon_labels, pipeline, predict_behavior, rules, score_customers
 
 PROPENSITY = {"intercept": -0.6, "log_frequency": 0.9, "recency_months": -0.45, "channel_app": 0.9}
 INNER = ("feature_exclusions", "fit_logit", "fit_tree", "fit_forest", "evaluate", "cv_auc", "fit_recency_rule",
@@ -86,10 +87,11 @@ def main(n: int) -> None:
     log = synthetic_log(n)
     step("horizon_labels (4 orders/customer)", horizon_labels, log, "2024-07-01", 90)
     frame, y = synthetic_customers(n)
-    data = PredictionData(frame, y, "horizon", "buy in the next 90 days", frame, f"{n:,} customers")
+    data = PredictionData(frame, y, "horizon", Message("bp.outcome.horizon", days=90), frame,
+                          Message("common.n_customers.other", n=f"{n:,}"))
     start = time.perf_counter()
     result = step("predict_behavior (total)", predict_behavior, data, PredictionConfig())
-    step("tree rules", result.rules)
+    step("tree rules", rules, result)
     step("permutation importance", result.importance)
     step("gains + calibration", lambda: (result.gains(), result.calibration()))
     step("score_customers (reasons)", score_customers, result)
@@ -103,7 +105,7 @@ def main(n: int) -> None:
           f"{usage.ru_maxrss / 1024:,.0f} MB")
     print("held-out AUC: " + ", ".join(f"{m} {s['auc']:.3f} (cv {s['auc_cv_mean']:.3f})"
                                        for m, s in result.scores.items()))
-    notes = [n for n in result.notes if "sample" in n.lower()]
+    notes = [n.text() for n in result.notes if "sample" in n.text().lower()]
     if notes:
         print("sample note:", notes[0])
 

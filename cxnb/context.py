@@ -12,13 +12,13 @@ import pandas as pd
 
 from cxnb.config import Params, load_params, resolve_cutoff
 from cxnb.constants import COL_TIMESTAMP
+from cxnb.data.base import DATA_DIR, QUALITY_FILE
 from cxnb.errors import CxnbError, StageSkipped
 from cxnb.i18n import Text
 from cxnb.reportdir import MARKER as REPORT_MARKER
 from cxnb.safe import csv_safe
 from cxnb.stage import StageMetrics, json_ready
 
-DATA_DIR = "data"
 METRICS_DIR = "metrics"
 EXPORTS_DIR = "exports"
 RUNNER_TMP = re.compile(r"^\..+\.tmp-")
@@ -90,7 +90,7 @@ class Run:
     @cached_property
     def quality(self) -> dict:
         """What preparing the data found and removed (see ``cxnb.data.prepare``)."""
-        return json.loads((self.run_dir / DATA_DIR / "quality.json").read_text(encoding="utf-8"))
+        return json.loads((self.run_dir / DATA_DIR / QUALITY_FILE).read_text(encoding="utf-8"))
 
     @cached_property
     def last_timestamp(self) -> pd.Timestamp | None:

@@ -46,7 +46,7 @@ def t(key: str, language: str = "en", **values) -> str:
 
 
 class Text:
-    """Messages of one language, for a notebook: ``T = Text(run.params.language); T.md("dq.title")``."""
+    """Messages of one language, for a notebook: ``T = Text(run.params.language); T.md("dq.no_pii")``."""
 
     def __init__(self, language: str = "en"):
         self.language = language
@@ -59,3 +59,48 @@ class Text:
         from cxnb.safe import markdown
 
         return markdown(t(key, self.language, **values))
+
+
+class Message:
+    """A sentence not yet in any language: a catalogue key and its placeholder values, translated at the edge
+    (tables, plots, notebooks) by ``text(language)``; values that are messages or :class:`Joined` lists are
+    translated first."""
+
+    __slots__ = ("key", "values")
+
+    def __init__(self, key: str, **values):
+        self.key, self.values = key, values
+
+    def text(self, language: str = "en") -> str:
+        """The sentence in ``language``."""
+        return t(self.key, language, **{k: text_of(v, language) for k, v in self.values.items()})
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Message) and (self.key, self.values) == (other.key, other.values)
+
+    def __repr__(self) -> str:
+        return f"Message({self.key!r}, **{self.values!r})"
+
+
+class Joined:
+    """Items (texts or messages) shown as one list, joined by the separator message ``sep``."""
+
+    __slots__ = ("items", "sep")
+
+    def __init__(self, items, sep: str):
+        self.items, self.sep = tuple(items), sep
+
+    def text(self, language: str = "en") -> str:
+        """The items in ``language``, joined by the separator of that language."""
+        return t(self.sep, language).join(text_of(item, language) for item in self.items)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Joined) and (self.items, self.sep) == (other.items, other.sep)
+
+    def __repr__(self) -> str:
+        return f"Joined({self.items!r}, {self.sep!r})"
+
+
+def text_of(value, language: str = "en"):
+    """``value`` in ``language`` when it is a :class:`Message` or :class:`Joined`, else ``value`` itself."""
+    return value.text(language) if isinstance(value, (Message, Joined)) else value

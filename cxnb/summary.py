@@ -13,6 +13,9 @@ from cxnb.config import Params
 from cxnb.constants import STAGES
 from cxnb.guards import count_text, customers_text
 from cxnb.i18n import t
+from cxnb.predict.metrics import ModelScores, PredictionMetrics
+from cxnb.profile.metrics import NeedsMetrics
+from cxnb.quality.metrics import QualityMetrics
 
 # Headline figures per stage: dotted keys in metrics.json, or a function of the typed entry (FIGURES, after the
 # stage's sentences); labels from summary.fig.*.
@@ -72,10 +75,42 @@ def _finite(value) -> bool:
     return not (isinstance(value, float) and not math.isfinite(value))
 
 
+def _quality(metrics: dict) -> QualityMetrics | None:
+    """The data-quality entry, or None when it is absent or the stage was skipped."""
+    entry = metrics.get("data_quality")
+    return QualityMetrics.model_validate(entry) if entry and "skipped" not in entry else None
+
+
 def too_few_customers(metrics: dict, min_group_size: int = 1) -> bool:
     """Whether the whole client has fewer customers than ``privacy.min_group_size`` (no figures may be shown)."""
-    customers = metrics.get("data_quality", {}).get("customers")
-    return isinstance(customers, int) and customers < min_group_size
+    dq = _quality(metrics)
+    return dq is not None and dq.customers < min_group_size
+
+
+def _quality_figures(m: QualityMetrics) -> dict:
+    return {"customers": m.customers, "orders": m.orders, "rows_kept": m.rows_kept, "rows_removed": m.rows_removed,
+            "revenue": m.revenue, "first_date": m.first_date, "last_date": m.last_date}
+
+
+def _needs_figures(m: NeedsMetrics) -> dict:
+    return {"customers": m.customers, "median_orders": m.median_orders,
+            "median_days_since_last_order": m.median_days_since_last_order, "top_segment": m.top_segment,
+            "champions_share_revenue": m.champions_share_revenue}
+
+
+def _prediction_figures(m: PredictionMetrics) -> dict:
+    return {"logit.auc": m.logit.auc, "decision_tree.auc": m.decision_tree.auc, "random_forest.auc": m.random_forest.auc,
+            "logit.top_decile_lift": m.logit.top_decile_lift, "base_rate": m.base_rate}
+
+
+TYPED_FIGURES = {"data_quality": (QualityMetrics, _quality_figures), "requirement_analysis": (NeedsMetrics, _needs_figures),
+                 "behavior_prediction": (PredictionMetrics, _prediction_figures)}
+
+
+def _typed_figures(stage: str, entry: dict) -> list[tuple[str, object]]:
+    """The headline figures of a stage read through its metrics model, as (key, value) pairs."""
+    model, figures = TYPED_FIGURES[stage]
+    return list(figures(model.model_validate(entry)).items())
 
 
 def headline_figures(metrics: dict, language: str = "en",
@@ -87,8 +122,12 @@ def headline_figures(metrics: dict, language: str = "en",
     for stage in STAGES:
         rows = []
         entry = metrics.get(stage) or {}
-        pairs = FIGURES[stage](entry) if stage in FIGURES and "skipped" not in entry and entry else \
-            [(key, metric_value(metrics, stage, key)) for key in HEADLINES.get(stage, [])]
+        if not entry or "skipped" in entry:
+            pairs = []
+        elif stage in FIGURES:
+            pairs = FIGURES[stage](entry)
+        else:
+            pairs = [(key, metric_value(metrics, stage, key)) for key in HEADLINES.get(stage, [])]
         for key, value in pairs:
             if few and (stage, key) != ("data_quality", "customers"):
                 continue
@@ -112,80 +151,75 @@ def _num(x) -> str:
 
 def data_sentences(metrics: dict, language: str, currency: str | None = None) -> list[str]:
     """The client's data in one or two sentences."""
-    dq = metrics.get("data_quality", {})
-    if "rows_kept" not in dq:
-        return [t("summary.data_customers_only", language,
-                  customers=customers_text(dq.get("customers", 0), language))] if dq else []
-    customers = customers_text(dq["customers"], language)
-    if "orders" in dq and "revenue" in dq:
-        out = [t("summary.data", language, customers=customers, orders=count_text(dq["orders"], "orders", language),
-                 first=dq["first_date"], last=dq["last_date"],
-                 revenue=formats.money(dq["revenue"], currency, language))]
+    dq = _quality(metrics)
+    if dq is None:
+        return []
+    customers = customers_text(dq.customers, language)
+    if not dq.has_transactions:
+        return [t("summary.data_customers_only", language, customers=customers)]
+    if dq.orders is not None and dq.revenue is not None:
+        out = [t("summary.data", language, customers=customers, orders=count_text(dq.orders, "orders", language),
+                 first=dq.first_date, last=dq.last_date, revenue=formats.money(dq.revenue, currency, language))]
     else:
-        out = [t("summary.data_no_orders", language, customers=customers, first=dq["first_date"],
-                 last=dq["last_date"])]
-    if dq.get("rows_removed"):
-        out.append(t("summary.removed", language, removed=_num(dq["rows_removed"]), read=_num(dq["rows_read"]),
-                     share=_pct(dq["rows_removed"] / dq["rows_read"])))
+        out = [t("summary.data_no_orders", language, customers=customers, first=dq.first_date, last=dq.last_date)]
+    if dq.rows_removed:
+        out.append(t("summary.removed", language, removed=_num(dq.rows_removed), read=_num(dq.rows_read),
+                     share=_pct(dq.rows_removed / dq.rows_read)))
     return out
 
 
-def _needs(m: dict, language: str, min_group_size: int = 1) -> list[str]:
+def _needs(entry: dict, language: str, min_group_size: int = 1) -> list[str]:
+    """The Champions' share of revenue, the largest segment and the typical customer."""
     from cxnb.profile import rfm_label
 
+    m = NeedsMetrics.model_validate(entry)
     out = []
-    segments = {k: v for k, v in m.get("rfm_segments", {}).items() if v >= min_group_size}
-    if m.get("champions_share_revenue") is not None and segments.get("Champions"):
-        out.append(t("summary.rfm_champions", language, share_customers=_pct(segments["Champions"] / m["customers"]),
-                     share_revenue=_pct(m["champions_share_revenue"])))
-    if m.get("top_segment") in segments:
-        out.append(t("summary.rfm_top", language, segment=rfm_label(m["top_segment"], language),
-                     customers=customers_text(segments[m["top_segment"]], language)))
-    if m.get("median_orders") is not None:
-        orders = m["median_orders"]
-        out.append(t("summary.rfm_median", language, days=_num(m["median_days_since_last_order"]),
-                     orders=count_text(int(orders), "orders", language) if float(orders).is_integer()
-                     else t("common.n_orders.other", language, n=_num(orders))))
+    segments = m.shown_segments(min_group_size)
+    if m.champions_share_revenue is not None and segments.get("Champions"):
+        out.append(t("summary.rfm_champions", language, share_customers=_pct(segments["Champions"] / m.customers),
+                     share_revenue=_pct(m.champions_share_revenue)))
+    if m.top_segment in segments:
+        out.append(t("summary.rfm_top", language, segment=rfm_label(m.top_segment, language),
+                     customers=customers_text(segments[m.top_segment], language)))
+    orders = m.median_orders
+    out.append(t("summary.rfm_median", language, days=_num(m.median_days_since_last_order),
+                 orders=count_text(int(orders), "orders", language) if orders.is_integer()
+                 else t("common.n_orders.other", language, n=_num(orders))))
     return out
 
 
-def _prediction(m: dict, language: str, min_group_size: int = 1) -> list[str]:
+def _prediction(entry: dict, language: str, min_group_size: int = 1) -> list[str]:
     """Lift and AUC of the models worth using (grade A or B), how they compare with the recency rule, or, when
     every model is grade C, that none ranks customers better than guessing; then the base rate."""
-    out = []
-    models = {k: v for k, v in m.items() if isinstance(v, dict) and "auc" in v}
-    usable = {k: v for k, v in models.items() if v.get("grade") != "C"}
-    given = m.get("label_source") == "given"
-    if usable:
-        best = max(usable, key=lambda k: usable[k]["auc"])
-        if usable[best].get("top_decile_lift") is not None:  # the same model the index's actions target with
-            out.append(t("summary.pred_lift_given" if given else "summary.pred_lift", language,
-                         lift=f"{usable[best]['top_decile_lift']:.1f}", auc=f"{usable[best]['auc']:.2f}",
-                         model=t(f"summary.model.{best}", language)))
-        out.append(t("summary.pred_auc_given" if given else "summary.pred_auc", language,
-                     model=t(f"summary.model.{best}", language), auc_pct=_pct(usable[best]["auc"])))
-        out += _against_rule(m, usable[best], language)
-    elif models:
-        best = max(models, key=lambda k: models[k]["auc"])
-        low, high = models[best]["auc_ci"]
-        out.append(t("summary.pred_grade_c", language, model=t(f"summary.model.{best}", language),
-                     auc=f"{models[best]['auc']:.2f}", low=f"{low:.2f}", high=f"{high:.2f}"))
-    if m.get("base_rate") is not None:
-        source = m.get("label_source", "horizon")
-        out.append(t("summary.pred_base_given" if source == "given" else "summary.pred_base", language,
-                     base=_pct(m["base_rate"])))
+    m = PredictionMetrics.model_validate(entry)
+    given = m.label_source == "given"
+    best = m.best_model()
+    score, name = getattr(m, best), t(f"summary.model.{best}", language)
+    if m.usable():  # the same model the index's actions target with
+        out = [t("summary.pred_lift_given" if given else "summary.pred_lift", language,
+                 lift=f"{score.top_decile_lift:.1f}", auc=f"{score.auc:.2f}", model=name),
+               t("summary.pred_auc_given" if given else "summary.pred_auc", language, model=name,
+                 auc_pct=_pct(score.auc)),
+               *_against_rule(m, score, language)]
+    else:
+        low, high = score.auc_ci
+        out = [t("summary.pred_grade_c", language, model=name, auc=f"{score.auc:.2f}", low=f"{low:.2f}",
+                 high=f"{high:.2f}")]
+    out.append(t("summary.pred_base_given" if given else "summary.pred_base", language, base=_pct(m.base_rate)))
     return out
 
 
-def _against_rule(m: dict, best: dict, language: str) -> list[str]:
+def _rule_text(m: PredictionMetrics, language: str) -> str:
+    return t(f"summary.pred_rule.{m.recency_rule_direction}", language, days=m.recency_rule_days)
+
+
+def _against_rule(m: PredictionMetrics, best: ModelScores, language: str) -> list[str]:
     """Whether the best model beats the recency rule (grade A) or the rule does as well (grade B)."""
-    graded = best.get("grade") in ("A", "B") and best.get("auc_gain_vs_rule") is not None
-    if m.get("recency_rule_days") is None or not graded:
+    if m.recency_rule_days is None or best.grade not in ("A", "B") or best.auc_gain_vs_rule is None:
         return []
-    rule = t(f"summary.pred_rule.{m['recency_rule_direction']}", language, days=m["recency_rule_days"])
-    key = "summary.pred_beats_rule" if best["grade"] == "A" else "summary.pred_rule_as_good"
-    return [t(key, language, rule=rule, rule_auc=f"{m['recency_rule_auc']:.2f}", gain=f"{best['auc_gain_vs_rule']:+.3f}",
-              low=f"{best['gain_ci_low']:+.3f}", high=f"{best['gain_ci_high']:+.3f}")]
+    key = "summary.pred_beats_rule" if best.grade == "A" else "summary.pred_rule_as_good"
+    return [t(key, language, rule=_rule_text(m, language), rule_auc=f"{m.recency_rule_auc:.2f}",
+              gain=f"{best.auc_gain_vs_rule:+.3f}", low=f"{best.gain_ci_low:+.3f}", high=f"{best.gain_ci_high:+.3f}")]
 
 
 def _segmentation(m: dict, language: str, min_group_size: int = 1) -> list[str]:
@@ -252,7 +286,7 @@ def _recommendation_figures(m: dict) -> list[tuple[str, object]]:
     return rows + [("n_users_evaluated", rec.n_users_evaluated)]
 
 
-FIGURES = {"recommendation": _recommendation_figures}
+FIGURES = {"recommendation": _recommendation_figures, **{stage: partial(_typed_figures, stage) for stage in TYPED_FIGURES}}
 
 
 def _journey(m: dict, language: str, min_group_size: int = 1) -> list[str]:
@@ -317,24 +351,22 @@ def _act_recommendation(m: dict, language: str, min_group_size: int = 1) -> list
               n=_num(decision.n_customers))]
 
 
-def _act_prediction(m: dict, language: str, min_group_size: int = 1) -> list[str]:
+def _act_prediction(entry: dict, language: str, min_group_size: int = 1) -> list[str]:
     """By the best model's grade: A, target its top tenth; B, use the recency rule; C, no targeting model."""
-    from cxnb.summary_charts import best_model
-
-    best = best_model(m)
-    score = m.get(best) or {}
-    grade, name = score.get("grade"), t(f"summary.model.{best}", language) if best else ""
-    if grade == "A" and score.get("top_decile_lift") is not None and score.get("auc_ci"):
-        key = "summary.action.pred_a_given" if m.get("label_source") == "given" else "summary.action.pred_a"
-        return [t(key, language, model=name, lift=f"{score['top_decile_lift']:.1f}", auc=f"{score['auc']:.2f}",
-                  low=f"{score['auc_ci'][0]:.2f}", high=f"{score['auc_ci'][1]:.2f}")]
-    if grade == "B" and m.get("recency_rule_days") is not None and score.get("auc_gain_vs_rule") is not None:
-        rule = t(f"summary.pred_rule.{m['recency_rule_direction']}", language, days=m["recency_rule_days"])
-        return [t("summary.action.pred_b", language, rule=rule, model=name, gain=f"{score['auc_gain_vs_rule']:+.3f}",
-                  low=f"{score['gain_ci_low']:+.3f}", high=f"{score['gain_ci_high']:+.3f}")]
-    if grade == "C" and score.get("auc_ci"):
-        return [t("summary.action.pred_c", language, model=name, auc=f"{score['auc']:.2f}",
-                  low=f"{score['auc_ci'][0]:.2f}", high=f"{score['auc_ci'][1]:.2f}")]
+    m = PredictionMetrics.model_validate(entry)
+    best = m.best_model()
+    score, name = getattr(m, best), t(f"summary.model.{best}", language)
+    low, high = f"{score.auc_ci[0]:.2f}", f"{score.auc_ci[1]:.2f}"
+    if score.grade == "A":
+        key = "summary.action.pred_a_given" if m.label_source == "given" else "summary.action.pred_a"
+        return [t(key, language, model=name, lift=f"{score.top_decile_lift:.1f}", auc=f"{score.auc:.2f}",
+                  low=low, high=high)]
+    if score.grade == "B" and m.recency_rule_days is not None and score.auc_gain_vs_rule is not None:
+        return [t("summary.action.pred_b", language, rule=_rule_text(m, language), model=name,
+                  gain=f"{score.auc_gain_vs_rule:+.3f}", low=f"{score.gain_ci_low:+.3f}",
+                  high=f"{score.gain_ci_high:+.3f}")]
+    if score.grade == "C":
+        return [t("summary.action.pred_c", language, model=name, auc=f"{score.auc:.2f}", low=low, high=high)]
     return []
 
 
@@ -347,13 +379,14 @@ def _act_value(m: dict, language: str, min_group_size: int = 1) -> list[str]:
     return [t(key, language, share=_pct(share), days=m["horizon_days"])]
 
 
-def _act_winback(m: dict, language: str, min_group_size: int = 1) -> list[str]:
+def _act_winback(entry: dict, language: str, min_group_size: int = 1) -> list[str]:
     """Win back the larger (by revenue) of the lapsed frequent-buyer RFM segments, when it can be shown."""
     from cxnb.summary_charts import segment_label
 
-    revenue = m.get("rfm_segment_share_revenue") or {}
-    sizes = m.get("rfm_segments") or {}
-    lapsed = [s for s in ("Can't lose them", "At risk") if sizes.get(s, 0) >= min_group_size and revenue.get(s)]
+    m = NeedsMetrics.model_validate(entry)
+    revenue = m.rfm_segment_share_revenue or {}
+    sizes = m.shown_segments(min_group_size)
+    lapsed = [s for s in ("Can't lose them", "At risk") if s in sizes and revenue.get(s)]
     if not lapsed:
         return []
     segment = max(lapsed, key=revenue.get)

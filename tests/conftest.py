@@ -91,3 +91,11 @@ def recommendation_entry(decision: dict, k: int = 10, **models: dict) -> dict:
         "diversity_rerank": {"skipped": "the items have no category"}, "cold_start": {"n_customers": 0},
         "decision": decision, "events": {"used": False, "reason": "off", "weights": {}}}
     return RecommendationMetrics.model_validate(entry).as_json()
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory):
+    """The demo's prepared data as a notebook opens it (no stage run), shared by the stage tests."""
+    from cxnb.context import open_run
+
+    return open_run(ROOT / "params" / "demo.yaml", tmp_path_factory.mktemp("demo_run"))

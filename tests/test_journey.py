@@ -188,8 +188,8 @@ def test_demo_orders_count_purchases_only(demo_run):
     from cxnb.quality import quality_metrics
 
     dq = quality_metrics(demo_run.quality)  # events are kept, not counted as lines removed by cleaning
-    assert dq["rows_read"] == counts["purchase"] and dq["rows_read"] - dq["rows_removed"] == dq["rows_kept"]
-    assert dq["event_lines"] == sum(counts.values()) - counts["purchase"]
+    assert dq.rows_read == counts["purchase"] and dq.rows_read - dq.rows_removed == dq.rows_kept
+    assert dq.event_lines == sum(counts.values()) - counts["purchase"]
 
 
 def test_purchases_only_client_gets_retention_and_a_reason(tmp_path):

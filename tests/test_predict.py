@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -17,13 +16,17 @@ from cxnb.demo import PROPENSITY, generate_demo
 from cxnb.errors import CxnbError, DataError, StageSkipped
 from cxnb.predict import (
     FeatureEncoder,
+    PredictionMetrics,
     auc_ci,
     binary_label,
     check_classes,
     fit_logit,
     given_dataset,
+    grade_intro,
+    grade_sentences,
     horizon_dataset,
     horizon_labels,
+    performance_frame,
     predict_behavior,
     resolve_label_source,
     score_customers,
@@ -34,6 +37,11 @@ from cxnb.predict.baselines import fit_recency_rule, paired_auc_gain
 from cxnb.predict.evaluate import rank_auc
 from cxnb.profile import customer_profiles
 from cxnb.summary import findings
+
+
+def _texts(notes, language="en") -> list[str]:
+    """The notes (messages) as the report of ``language`` shows them."""
+    return [n.text(language) for n in notes]
 
 TELCO = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "telco-churn" / \
     "WA_Fn-UseC_-Telco-Customer-Churn.csv"
@@ -121,23 +129,32 @@ def test_statsmodels_equals_sklearn_unpenalized(demo_result):
 
 def test_metrics_have_the_contract_keys(demo_result):
     metrics = demo_result.metrics()
-    for model in ("logit", "decision_tree", "random_forest"):
-        m = metrics[model]
-        assert set(m) >= {"auc", "auc_ci", "auc_cv_mean", "auc_cv_sd", "accuracy", "precision", "recall", "f1",
-                          "brier", "top_decile_lift"}
-        assert m["auc_ci"][0] < m["auc"] < m["auc_ci"][1]
-        assert m["top_decile_lift"] > 1.5
-        gains = m["gains"]  # the index page's gains curve: rising to 1, its 10% point is the top-decile lift
-        assert len(gains["gain"]) == len(gains["share_targeted"]) <= 20 and gains["gain"][-1] == 1.0
-        assert np.all(np.diff(gains["gain"]) >= 0)
-        assert gains["gain"][gains["share_targeted"].index(0.1)] == pytest.approx(m["top_decile_lift"] / 10, rel=0.01)
-    assert metrics["n_train"] + metrics["n_test"] == len(demo_result.data.y)
-    assert metrics["label_source"] == "horizon"
-    assert 0 < metrics["base_rate"] < 1
+    for model, m in metrics.models().items():
+        assert set(metrics.as_json()[model]) >= {"auc", "auc_ci", "auc_cv_mean", "auc_cv_sd", "accuracy", "precision",
+                                                 "recall", "f1", "brier", "top_decile_lift", "grade", "gains"}
+        assert m.auc_ci[0] < m.auc < m.auc_ci[1]
+        assert m.top_decile_lift > 1.5
+        gains = m.gains  # the index page's gains curve: rising to 1, its 10% point is the top-decile lift
+        assert len(gains.gain) == len(gains.share_targeted) <= 20 and gains.gain[-1] == 1.0
+        assert np.all(np.diff(gains.gain) >= 0)
+        assert gains.gain[gains.share_targeted.index(0.1)] == pytest.approx(m.top_decile_lift / 10, rel=0.01)
+    assert metrics.n_train + metrics.n_test == len(demo_result.data.y)
+    assert metrics.label_source == "horizon"
+    assert 0 < metrics.base_rate < 1
+
+
+def test_metrics_read_back_through_their_model(demo_result):
+    """What metrics.json holds is what the index page reads: the JSON entry validates into the same model."""
+    metrics = demo_result.metrics()
+    again = PredictionMetrics.model_validate(metrics.as_json())
+    assert again.as_json() == metrics.as_json()
+    assert again.best_model() == max(again.usable(), key=lambda m: again.models()[m].auc)
+    with pytest.raises(ValueError):
+        PredictionMetrics.model_validate({**metrics.as_json(), "unknown": 1})
 
 
 def test_tree_rules_partition_training_customers(demo_result):
-    rules = tree_rules(demo_result.tree, demo_result.X_train, demo_result.y_train, demo_result.labels, "buy")
+    rules = tree_rules(demo_result.tree, demo_result.X_train, demo_result.y_train, demo_result.encoder.labels(), "buy")
     assert rules["customers"].sum() == len(demo_result.y_train)
     assert rules["rule"].str.match(r"^if .+ then \d+% buy \(n=\d+\)$").all()
     weighted = (rules["rate"] * rules["customers"]).sum() / rules["customers"].sum()
@@ -158,25 +175,28 @@ def test_scores_cover_customers_with_deciles_and_reasons(demo_result):
 
 
 def test_rules_and_reasons_read_in_chinese(demo_result):
-    labels = FeatureEncoder(language="zh").fit(demo_result.data.frame).labels_
+    labels = demo_result.encoder.labels("zh")
     rules = tree_rules(demo_result.tree, demo_result.X_train, demo_result.y_train, labels, "在 90 天内购买", "zh")
     assert rules["rule"].str.match(r"^若 .+，则 \d+% 的客户在 90 天内购买（n=\d+）$").all()
     assert rules["rule"].str.contains("距上次购买天数").any()
     assert not rules["rule"].str.contains(r"\b(?:if|then|and|days)\b").any()
     reasons = top_reasons(demo_result.logit, demo_result.X_test.head(50), labels, 3, "zh")
     assert reasons.str.fullmatch(r"[^;]+（(?:提高|降低)）(?:；[^;]+（(?:提高|降低)）){2}").all()
+    scores = score_customers(demo_result, language="zh")
+    assert scores["top_reasons"].str.contains("（提高）|（降低）").all() and list(scores.columns)[:3] == [
+        "customer_id", "probability", "decile"]
 
 
 def test_notes_and_skip_reasons_read_in_chinese():
     X, y = _synthetic()
     X["leak"] = y * 2.0 + 0.1 * X["x2"].abs()
     X["const"] = 3.0
-    notes = fit_logit(X, y, language="zh").notes
+    notes = _texts(fit_logit(X, y).notes, "zh")
     assert any("完全分离" in n and "leak" in n and "正则化" in n for n in notes)
     assert any("恒定" in n and "const" in n for n in notes)
     assert not any(word in " ".join(notes) for word in ("Dropped", "Maximum", "fell back"))
     frame = pd.DataFrame({"customer_id": [f"c{i}" for i in range(60)], "charges": ["1.5", " ", "3"] * 20})
-    assert FeatureEncoder(language="zh").fit(frame).notes == ["“charges”：20 个缺失值（空白或非数字文本）用中位数 2.25 填补。"]
+    assert _texts(FeatureEncoder().fit(frame).notes, "zh") == ["“charges”：20 个缺失值（空白或非数字文本）用中位数 2.25 填补。"]
     with pytest.raises(StageSkipped, match="只有 5 位正例客户"):
         check_classes(pd.Series([1] * 5 + [0] * 295), "满足 churn = 1", language="zh")
 
@@ -195,20 +215,19 @@ def test_bootstrap_auc_uses_the_same_auc_as_sklearn():
 
 def test_demo_models_beat_the_recency_rule_and_get_grade_a(demo_result):
     metrics = demo_result.metrics()
-    assert metrics["recency_rule_direction"] == "recent"
-    assert 14 <= metrics["recency_rule_days"] <= 365
-    assert 0.6 < metrics["recency_rule_auc"] < metrics["logit"]["auc"]
-    logit = metrics["logit"]
-    assert logit["grade"] == "A"
-    assert logit["auc_gain_vs_rule"] >= 0.01 and 0 < logit["gain_ci_low"] < logit["auc_gain_vs_rule"] < \
-        logit["gain_ci_high"]
-    assert logit["auc_gain_vs_rule"] == pytest.approx(logit["auc"] - metrics["recency_rule_auc"])
-    sentence = demo_result.grade_sentences()[0]
+    assert metrics.recency_rule_direction == "recent"
+    assert 14 <= metrics.recency_rule_days <= 365
+    assert 0.6 < metrics.recency_rule_auc < metrics.logit.auc
+    logit = metrics.logit
+    assert logit.grade == "A"
+    assert logit.auc_gain_vs_rule >= 0.01 and 0 < logit.gain_ci_low < logit.auc_gain_vs_rule < logit.gain_ci_high
+    assert logit.auc_gain_vs_rule == pytest.approx(logit.auc - metrics.recency_rule_auc)
+    sentence = grade_sentences(demo_result)[0]
     assert sentence.startswith("logistic regression: grade A") and "use the model" in sentence
-    assert f"{metrics['recency_rule_days']} days" in demo_result.grade_intro()
-    table = demo_result.metrics_table()
-    assert table["model"].str.contains(f"bought in the last {metrics['recency_rule_days']} days").any()
-    sentences = findings({"behavior_prediction": metrics}, "en")["behavior_prediction"]
+    assert f"{metrics.recency_rule_days} days" in grade_intro(demo_result)
+    table = performance_frame(demo_result)
+    assert table["model"].str.contains(f"bought in the last {metrics.recency_rule_days} days").any()
+    sentences = findings({"behavior_prediction": metrics.as_json()}, "en")["behavior_prediction"]
     assert any("beats the simple rule" in s and "95% interval" in s for s in sentences)
 
 
@@ -229,12 +248,12 @@ def test_label_independent_of_features_gets_grade_c_said_plainly(independent_res
     for model in ("logit", "decision_tree", "random_forest"):
         low, high = result.scores[model]["auc_ci"]
         assert low <= 0.5 <= high and result.scores[model]["grade"] == "C"
-    assert result.rule is None and result.metrics()["recency_rule_days"] is None
-    assert all("grade C" in s and "includes 0.5" in s and "not worth using" in s for s in result.grade_sentences())
-    zh = replace(result, data=replace(result.data, language="zh")).grade_sentences()
+    assert result.rule is None and result.metrics().recency_rule_days is None
+    assert all("grade C" in s and "includes 0.5" in s and "not worth using" in s for s in grade_sentences(result))
+    zh = grade_sentences(result, "zh")
     assert all("评级 C" in s and "包含 0.5" in s and "不值得使用" in s for s in zh)
     for language, words in (("en", "not worth using"), ("zh", "不值得使用")):
-        sentences = findings({"behavior_prediction": result.metrics()}, language)["behavior_prediction"]
+        sentences = findings({"behavior_prediction": result.metrics().as_json()}, language)["behavior_prediction"]
         assert any(words in s for s in sentences)
         assert not any("×" in s or "倍" in s for s in sentences)
 
@@ -266,17 +285,17 @@ def test_label_that_is_the_recency_rule_gives_grade_b(recency_data):
     for model in ("logit", "decision_tree", "random_forest"):
         assert result.scores[model]["grade"] == "B"
         assert result.scores[model]["auc_gain_vs_rule"] < 0.01
-    assert all("grade B" in s and "use the rule" in s and "95% interval" in s for s in result.grade_sentences())
-    assert any("'days_since_last_order'" in n and "kept" in n for n in result.notes)
-    sentences = findings({"behavior_prediction": result.metrics()}, "en")["behavior_prediction"]
+    assert all("grade B" in s and "use the rule" in s and "95% interval" in s for s in grade_sentences(result))
+    assert any("'days_since_last_order'" in n and "kept" in n for n in _texts(result.notes))
+    sentences = findings({"behavior_prediction": result.metrics().as_json()}, "en")["behavior_prediction"]
     assert any("does as well" in s and "use the rule" in s for s in sentences)
 
 
 def test_recency_that_equals_the_label_is_flagged_as_a_leak_by_default(recency_data):
     result = predict_behavior(recency_data)
     assert "days_since_last_order" not in result.encoder.columns
-    assert result.metrics()["excluded_features"] == ["days_since_last_order"]
-    assert result.metrics()["leaking_features"]["days_since_last_order"] > 0.99
+    assert result.metrics().excluded_features == ["days_since_last_order"]
+    assert result.metrics().leaking_features["days_since_last_order"] > 0.99
     assert result.rule_scores["auc"] > 0.99  # the rule itself still uses recency
 
 
@@ -290,14 +309,15 @@ def test_planted_leaking_column_is_excluded_and_named_unless_kept():
     result = predict_behavior(data)
     assert "refund_code" not in result.encoder.columns and "refund_code" not in result.logit.columns
     assert result.excluded == ["refund_code"]
-    assert any("'refund_code'" in n and "left out" in n and "analysis.prediction.keep" in n for n in result.notes)
+    assert any("'refund_code'" in n and "left out" in n and "analysis.prediction.keep" in n for n in _texts(result.notes))
     assert result.scores["logit"]["grade"] == "C"  # without the leak nothing is left to predict with
     kept = predict_behavior(data, PredictionConfig(keep=["refund_code"], exclude=["plan", "nope"]))
     assert "refund_code" in kept.encoder.columns and not any(c.startswith("plan") for c in kept.encoder.columns)
     assert kept.scores["logit"]["auc"] > 0.95
-    assert any("'refund_code'" in n and "kept" in n for n in kept.notes)
-    assert any("exclude" in n and "plan" in n for n in kept.notes)
-    assert any("nope" in n for n in kept.notes)
+    notes = _texts(kept.notes)
+    assert any("'refund_code'" in n and "kept" in n for n in notes)
+    assert any("exclude" in n and "plan" in n for n in notes)
+    assert any("nope" in n for n in notes)
 
 
 def test_grades_and_gains_are_deterministic_for_a_seed(recency_data):
@@ -340,7 +360,7 @@ def test_perfect_separation_falls_back_to_regularized_fit_with_note():
     X["leak"] = y * 2.0 + 0.1 * X["x2"].abs()
     model = fit_logit(X, y)
     assert model.method == "regularized"
-    assert any("separation" in n and "leak" in n and "regularized" in n for n in model.notes)
+    assert any("separation" in n and "leak" in n and "regularized" in n for n in _texts(model.notes))
     assert model.table["p_value"].isna().all()
     assert np.isfinite(model.predict_proba(X)).all()
 
@@ -352,8 +372,8 @@ def test_constant_and_collinear_columns_are_dropped_with_notes():
     model = fit_logit(X, y)
     assert model.method == "mle"
     assert set(model.columns) == {"x1", "x2"}
-    assert any("constant" in n and "const" in n for n in model.notes)
-    assert any("exact combination" in n and "x3" in n for n in model.notes)
+    assert any("constant" in n and "const" in n for n in _texts(model.notes))
+    assert any("exact combination" in n and "x3" in n for n in _texts(model.notes))
     assert set(model.vif["term"]) == {"x1", "x2"}
 
 
@@ -404,8 +424,8 @@ def test_encoder_parses_numeric_text_drops_ids_and_uses_most_common_reference():
     assert list(X.columns) == ["charges", "plan=pro"]  # 'max' (5 customers) counted with the reference level, with a note
     assert X["charges"].iloc[1] == pytest.approx(2.25)
     assert enc.reference_["plan"] == "basic"
-    assert any("'code'" in n and "not used" in n for n in enc.notes)
-    assert any("'charges': 20 missing" in n for n in enc.notes)
+    assert any("'code'" in n and "not used" in n for n in _texts(enc.notes))
+    assert any("'charges': 20 missing" in n for n in _texts(enc.notes))
 
 
 # ----------------------------------------------------------------------------- real data
@@ -424,8 +444,8 @@ def test_telco_churn_logit_cv_auc_and_strongest_effects():
     strongest = " ".join(result.logit.table["term"].head(6))
     for word in ("Contract", "tenure", "Charges"):
         assert word in strongest
-    assert result.metrics()["label_source"] == "given"
-    assert any("TotalCharges" in n and "median" in n for n in result.notes)
+    assert result.metrics().label_source == "given"
+    assert any("TotalCharges" in n and "median" in n for n in _texts(result.notes))
 
 
 @pytest.mark.parametrize("labels, said", [([1] * 300, "only 0 negative customers"),
@@ -467,11 +487,12 @@ def test_vectorised_reasons_equal_the_per_customer_reference(demo_result, langua
     X = demo_result.X_test.head(300).copy()
     X.iloc[:20] = X.iloc[0].to_numpy()  # repeated customers: ties in value, same reasons
     X.iloc[20:40, 0] = demo_result.logit.center.iloc[0]  # a contribution of exactly 0 ties with other columns
-    fast = top_reasons(demo_result.logit, X, demo_result.labels, 3, language)
-    assert fast.tolist() == _reference_reasons(demo_result.logit, X, demo_result.labels, 3, language)
+    labels = demo_result.encoder.labels(language)
+    fast = top_reasons(demo_result.logit, X, labels, 3, language)
+    assert fast.tolist() == _reference_reasons(demo_result.logit, X, labels, 3, language)
     assert fast.index.equals(X.index)
-    assert top_reasons(demo_result.logit, X, demo_result.labels, 1, language).tolist() == \
-        _reference_reasons(demo_result.logit, X, demo_result.labels, 1, language)
+    assert top_reasons(demo_result.logit, X, labels, 1, language).tolist() == \
+        _reference_reasons(demo_result.logit, X, labels, 1, language)
 
 
 def test_horizon_label_is_the_same_set_test_as_before(demo):
@@ -493,8 +514,8 @@ def _small_caps(monkeypatch, cv=1000, bootstrap=400, importance=300, forest=1000
 
 
 def test_demo_is_not_sampled_and_says_nothing_about_samples(demo_result):
-    assert demo_result.samples == {} and demo_result.metrics()["samples"] == {}
-    assert not any("sample" in n for n in demo_result.notes)
+    assert demo_result.samples == {} and demo_result.metrics().samples == {}
+    assert not any("sample" in n for n in _texts(demo_result.notes))
 
 
 def test_sampled_diagnostics_agree_with_the_full_run_and_are_stated(monkeypatch, demo_data, demo_result):
@@ -514,7 +535,7 @@ def test_sampled_diagnostics_agree_with_the_full_run_and_are_stated(monkeypatch,
     assert sampled.logit.table["coef"].equals(demo_result.logit.table["coef"])
     assert sampled.forest.n_estimators == 100 and sampled.forest.max_samples == 1000
     assert sampled.tree.model.min_samples_leaf == demo_result.tree.model.min_samples_leaf  # refit on everyone
-    note = [s for s in sampled.notes if "random sample" in s]
+    note = [s for s in _texts(sampled.notes) if "random sample" in s]
     assert len(note) == 1
     assert f"on {n:,} customers" in note[0] and "cross-validated AUCs and the decision-tree depth search on 1,000 " \
         "customers" in note[0] and f"bootstrap intervals on 400 of the {n_test:,} held-out" in note[0]
@@ -529,11 +550,11 @@ def test_sample_sentence_reads_in_chinese():
     from cxnb.predict.pipeline import diagnostic_samples, sample_note
     samples = diagnostic_samples(250_000, 187_500, 62_500)
     assert samples == {"cv": 20_000, "bootstrap": 20_000, "importance": 5_000, "forest_tree": 10_000}
-    zh = sample_note(samples, 250_000, 187_500, 62_500, 7, "zh")
+    zh = sample_note(samples, 250_000, 187_500, 62_500, 7).text("zh")
     assert "随机样本" in zh and "20,000 位客户" in zh and "62,500 位保留测试客户中的 20,000 位" in zh
     assert "5,000 位保留测试客户，重复 3 次" in zh and "187,500 位训练客户" in zh and "（7）" in zh
     assert not any(word in zh for word in ("sample", "customers", "trees"))
-    only_forest = sample_note(diagnostic_samples(14_000, 10_500, 3_500), 14_000, 10_500, 3_500, 7, "en")
+    only_forest = sample_note(diagnostic_samples(14_000, 10_500, 3_500), 14_000, 10_500, 3_500, 7).text("en")
     assert "each of the random forest's 100 trees" in only_forest and "every check uses all customers" in only_forest
 
 
@@ -545,4 +566,4 @@ def test_sampled_run_is_deterministic_for_a_seed(monkeypatch, recency_data):
     assert first.metrics() == second.metrics()
     pd.testing.assert_frame_equal(first.importance(), second.importance())
     other = predict_behavior(recency_data, PredictionConfig(keep=["days_since_last_order"], seed=4))
-    assert other.metrics()["random_forest"]["auc_cv_mean"] != first.metrics()["random_forest"]["auc_cv_mean"]
+    assert other.metrics().random_forest.auc_cv_mean != first.metrics().random_forest.auc_cv_mean

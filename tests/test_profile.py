@@ -111,3 +111,34 @@ def test_rfm_scores_with_three_distinct_values_are_spread_and_stated():
     assert levels_note(rfm) == ("F uses only 3 score levels: the customers have only 3 distinct values, "
                                 "scored 1, 3, 5.")
     assert "F 只用了 3 个得分档" in levels_note(rfm, "zh")
+
+
+def test_demo_metrics_read_back_through_their_model(demo_run):
+    from cxnb.profile import NeedsMetrics, run_stage
+
+    result = run_stage(demo_run)
+    metrics = result.metrics()
+    assert NeedsMetrics.model_validate(metrics.as_json()) == metrics
+    assert sum(metrics.rfm_segments.values()) == metrics.customers == len(result.profiles)
+    assert sum(metrics.rfm_segment_share_revenue.values()) == pytest.approx(1, abs=1e-3)
+    assert metrics.top_segment == max(metrics.rfm_segments, key=metrics.rfm_segments.get)
+
+
+def test_the_stage_suppresses_every_group_under_the_privacy_threshold(demo_run):
+    """Segments, grid cells and taste rows under privacy.min_group_size never leave the package."""
+    from cxnb.context import Run
+    from cxnb.privacy import OTHER
+    from cxnb.profile import run_stage, taste_table
+
+    privacy = demo_run.params.privacy.model_copy(update={"min_group_size": 500})
+    strict = Run(demo_run.params.model_copy(update={"privacy": privacy}), demo_run.run_dir)
+    result = run_stage(strict)
+    sizes = result.rfm["rfm_segment"].value_counts()
+    assert (result.summary["customers"] >= 500).all() and (sizes < 500).any()
+    assert OTHER in set(result.summary["rfm_segment"]) or sizes[sizes < 500].sum() < 500
+    cells = result.grid.to_numpy(dtype="float64", na_value=float("nan")).ravel()
+    shown = cells[cells == cells]  # the cells that show their count
+    assert result.grid_masked and ((shown == 0) | (shown >= 500)).all()
+    assert set(result.taste.index) <= set(result.summary["rfm_segment"])
+    assert not set(taste_table(result.taste, "zh").index) & set(result.taste.index) - {OTHER}
+    assert result.metrics().rfm_segments == dict(zip(result.summary["rfm_segment"], result.summary["customers"], strict=True))

@@ -32,7 +32,26 @@ def test_a_last_month_the_data_does_not_cover_is_marked_partial():
 def test_top_tables_speak_the_report_language_and_hide_a_too_small_client():
     tx = _orders("2023-02-01")
     items = pd.DataFrame({"item_id": [f"i{i}" for i in range(7)], "name": list("abcdefg"), "category": "X"})
-    customers, items_top, categories = dq.top_tables(tx, items, min_group_size=10, language="zh")
+    customers, items_top, categories = dq.top_tables(dq.top_frames(tx, items, min_group_size=10), "zh")
     assert list(customers.columns) == ["客户", "行数", "订单数", "消费金额"]
     assert list(items_top.columns)[:3] == ["商品", "客户数", "行数"] and "收入" in categories.columns
-    assert dq.top_tables(tx, items, min_group_size=51) == []
+    assert dq.top_frames(tx, items, min_group_size=51) == []
+
+
+def test_demo_metrics_read_back_through_their_model(demo_run):
+    result = dq.run_stage(demo_run)
+    metrics = result.metrics()
+    assert dq.QualityMetrics.model_validate(metrics.as_json()) == metrics
+    assert metrics.rows_kept + metrics.rows_removed == metrics.rows_read
+    assert sum(metrics.removed_by_rule.values()) == metrics.rows_removed
+    assert metrics.first_date < metrics.last_date and metrics.orders <= metrics.rows_kept
+    assert None not in metrics.as_json().values()  # a figure the data cannot give is absent, not null
+    assert len(result.tops) == 3 and result.activity["partial"].sum() <= 1
+
+
+def test_a_client_under_the_privacy_threshold_keeps_only_its_customer_count():
+    quality = {"tables": {}, "parameter_notes": [{"note": "too_few_customers",
+                                                  "values": {"customers": 4, "minimum": 10}}]}
+    entry = dq.quality_metrics(quality).as_json()
+    assert entry == {"customers": 4, "figures_withheld": "fewer customers than privacy.min_group_size (10)"}
+    assert dq.QualityMetrics.model_validate(entry).has_transactions is False

@@ -8,14 +8,38 @@ from pydantic import ValidationError
 from cxnb.summary import findings, format_value, headline_figures
 from tests.conftest import recommendation_entry
 
+GAINS = {"share_targeted": [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0],
+         "gain": [0.12, 0.22, 0.41, 0.57, 0.69, 0.79, 0.87, 0.93, 0.97, 0.99, 1.0]}
+NO_RULE = {"recency_rule_days": None, "recency_rule_direction": None, "recency_rule_auc": None,
+           "recency_rule_auc_ci": None}
+RULE = {"recency_rule_days": 91, "recency_rule_direction": "recent", "recency_rule_auc": 0.87,
+        "recency_rule_auc_ci": [0.85, 0.89]}
+
+
+def _model(auc, grade, gain=0.03, low=0.02, high=0.04, lift=2.2):
+    """One model's entry of metrics.json (``ModelScores``), the figures the index reads set."""
+    return {"auc": auc, "auc_ci": [auc - 0.02, auc + 0.02], "grade": grade, "top_decile_lift": lift,
+            "auc_gain_vs_rule": gain, "gain_ci_low": low, "gain_ci_high": high, "gains": GAINS, "accuracy": 0.8,
+            "precision": 0.7, "recall": 0.8, "f1": 0.75, "brier": 0.12, "auc_cv_mean": auc, "auc_cv_sd": 0.01}
+
+
+def _prediction(logit, decision_tree, random_forest, **figures):
+    """A ``behavior_prediction`` entry of metrics.json (``PredictionMetrics``)."""
+    return {"logit": logit, "decision_tree": decision_tree, "random_forest": random_forest, "n_train": 3750,
+            "n_test": 1250, "base_rate": 0.41, "label_source": "horizon", "threshold": 0.41, "logit_method": "mle",
+            "excluded_features": [], "leaking_features": {}, "samples": {}, **RULE, **figures}
+
+
 METRICS = {
     "data_quality": {"customers": 5000, "orders": 38385, "rows_read": 95093, "rows_kept": 94683, "rows_removed": 410,
                      "revenue": 2506771.79, "first_date": "2023-01-01", "last_date": "2024-12-31"},
     "requirement_analysis": {"customers": 5000, "champions_share_revenue": 0.48, "median_orders": 5.0,
-                             "median_days_since_last_order": 143.3, "top_segment": "Hibernating",
-                             "rfm_segments": {"Champions": 600, "Hibernating": 1450}},
-    "behavior_prediction": {"logit": {"auc": 0.84, "top_decile_lift": 3.1}, "random_forest": {"auc": 0.86, "top_decile_lift": 3.3},
-                            "base_rate": 0.265, "label_source": "horizon"},
+                             "median_days_since_last_order": 143.3, "median_monetary": 250.0,
+                             "top_segment": "Hibernating", "rfm_segments": {"Champions": 600, "Hibernating": 1450},
+                             "rfm_segment_share_revenue": None},
+    "behavior_prediction": _prediction(_model(0.84, "A", None, None, None, lift=3.1),
+                                       _model(0.80, "A", None, None, None, lift=2.5),
+                                       _model(0.86, "A", None, None, None, lift=3.3), base_rate=0.265, **NO_RULE),
     "segmentation": {"k": 4, "silhouette": 0.41, "stability_ari": 0.95, "sizes": {"0": 100, "1": 300}},
     "recommendation": recommendation_entry(
         {"verdict": "better", "model": "item_cf", "k": 10, "difference": 0.041, "ci_low": 0.02, "ci_high": 0.06,
@@ -97,17 +121,6 @@ def test_segment_structure_is_stated_when_the_clusters_are_weak():
 
 # --- index.html: headline charts and "What to do next" -------------------------------------------------------
 
-GAINS = {"share_targeted": [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0],
-         "gain": [0.12, 0.22, 0.41, 0.57, 0.69, 0.79, 0.87, 0.93, 0.97, 0.99, 1.0]}
-RULE = {"recency_rule_days": 91, "recency_rule_direction": "recent", "recency_rule_auc": 0.87,
-        "recency_rule_auc_ci": [0.85, 0.89]}
-
-
-def _model(auc, grade, gain=0.03, low=0.02, high=0.04, lift=2.2):
-    return {"auc": auc, "auc_ci": [auc - 0.02, auc + 0.02], "grade": grade, "top_decile_lift": lift,
-            "auc_gain_vs_rule": gain, "gain_ci_low": low, "gain_ci_high": high, "gains": GAINS}
-
-
 FULL = {
     "data_quality": METRICS["data_quality"],
     "requirement_analysis": {**METRICS["requirement_analysis"],
@@ -115,9 +128,7 @@ FULL = {
                                               "Can't lose them": 74, "Loyal": 880},
                              "rfm_segment_share_revenue": {"Champions": 0.31, "Hibernating": 0.08, "At risk": 0.12,
                                                            "Can't lose them": 0.04, "Loyal": 0.3}},
-    "behavior_prediction": {"logit": _model(0.91, "A"), "decision_tree": _model(0.89, "A"),
-                            "random_forest": _model(0.90, "A"), "n_test": 1250, "base_rate": 0.41,
-                            "label_source": "horizon", **RULE},
+    "behavior_prediction": _prediction(_model(0.91, "A"), _model(0.89, "A"), _model(0.90, "A")),
     "recommendation": METRICS["recommendation"],
     "customer_journey": {"period": "month", "cohorts": 23, "retention": {"period_1": 0.36, "period_3": 0.32},
                          "retention_curve": [0.36, 0.35, 0.32, 0.31, 0.30],
@@ -171,9 +182,7 @@ def test_index_shows_a_png_chart_with_alt_text_for_each_stage_with_data(tmp_path
 
 def test_retention_curve_replaces_the_missing_funnel_and_absent_data_gives_no_chart(tmp_path):
     journey = {k: v for k, v in FULL["customer_journey"].items() if k != "funnel"}
-    prediction = {k: ({**v, "gains": None} if isinstance(v, dict) and "auc" in v else v)
-                  for k, v in FULL["behavior_prediction"].items()}
-    metrics = {**FULL, "customer_journey": journey, "behavior_prediction": prediction,
+    metrics = {**FULL, "customer_journey": journey, "behavior_prediction": {"skipped": "too few buyers"},
                "customer_value": {"skipped": "no amounts"}}
     charts = _charts(_index(tmp_path, metrics))
     assert set(charts) == {"rfm", "retention"}
@@ -262,6 +271,22 @@ def test_hostile_names_are_escaped_in_alt_text(tmp_path):
     assert "<script>" not in page and soup.find("script") is None and soup.find("b") is None
     charts = _charts(soup)
     assert hostile in charts["rfm"]["alt"] and f"<b>{hostile}" in charts["funnel"]["alt"]
+
+
+def test_the_index_reads_each_entry_through_its_stage_model():
+    """An entry the stage models do not accept (a misspelt or missing figure) is an error, not a silent blank."""
+    import pytest
+    from pydantic import ValidationError
+
+    rows = dict((k, v) for k, _, v in headline_figures(FULL)["behavior_prediction"])
+    assert rows == {"logit.auc": 0.91, "decision_tree.auc": 0.89, "random_forest.auc": 0.9,
+                    "logit.top_decile_lift": 2.2, "base_rate": 0.41}
+    assert dict((k, v) for k, _, v in headline_figures(FULL)["data_quality"])["rows_removed"] == 410
+    for stage, typo in (("behavior_prediction", "base_rte"), ("requirement_analysis", "median_order"),
+                        ("data_quality", "row_kept")):
+        entry = {**FULL[stage], typo: 1}
+        with pytest.raises(ValidationError):
+            findings({**FULL, stage: entry}, "en")
 
 
 def test_stage_curves_for_the_index():

@@ -9,7 +9,7 @@ import pandas as pd
 from cxnb.constants import COL_CUSTOMER, COL_TIMESTAMP
 from cxnb.errors import DataError, StageSkipped
 from cxnb.guards import check_population
-from cxnb.i18n import t
+from cxnb.i18n import Message, t
 from cxnb.profile import customer_profiles, share_columns
 
 PROFILE_FEATURES = ["days_since_last_order", "frequency", "avg_order_value", "tenure_days"]
@@ -19,16 +19,15 @@ BINARY_DEFAULTS = ({"0", "1"}, {"0.0", "1.0"}, {"false", "true"}, {"no", "yes"})
 @dataclass
 class PredictionData:
     """Labelled customers (``frame`` of raw features, ``y`` 0/1) and the customers to score; its text (outcome,
-    notes) and everything fitted on it read in ``language``."""
+    who is scored, notes) as messages, translated where shown."""
 
     frame: pd.DataFrame
     y: pd.Series
     label_source: str
-    outcome: str
+    outcome: Message
     score_frame: pd.DataFrame
-    scored: str
-    notes: list[str] = field(default_factory=list)
-    language: str = "en"
+    scored: Message
+    notes: list[Message] = field(default_factory=list)
 
 
 def resolve_label_source(label: str, label_column: str | None, has_transactions: bool, language: str = "en") -> str:
@@ -81,13 +80,13 @@ def horizon_labels(transactions: pd.DataFrame, cutoff, horizon_days: int) -> pd.
     return pd.Series(ids.isin(buyers).astype("int64"), index=ids, name="label")
 
 
-def profile_features(profiles: pd.DataFrame, language: str = "en") -> tuple[pd.DataFrame, list[str]]:
+def profile_features(profiles: pd.DataFrame) -> tuple[pd.DataFrame, list[Message]]:
     """Recency, frequency, average order value, tenure and category shares (one share left out as reference)."""
     shares = share_columns(profiles)
     cols = [COL_CUSTOMER] + [c for c in PROFILE_FEATURES if c in profiles.columns] + shares[1:]
-    notes = [t("bp.note.total_spend", language)]
+    notes = [Message("bp.note.total_spend")]
     if shares:
-        notes.append(t("bp.note.reference_share", language, category=shares[0].removeprefix("share_")))
+        notes.append(Message("bp.note.reference_share", category=shares[0].removeprefix("share_")))
     return profiles[cols].copy(), notes
 
 
@@ -106,55 +105,55 @@ def _merge(profile: pd.DataFrame | None, attributes: pd.DataFrame | None, ids: p
 
 
 def horizon_dataset(transactions: pd.DataFrame, cutoff, horizon_days: int, items: pd.DataFrame | None = None,
-                    customers: pd.DataFrame | None = None, language: str = "en") -> PredictionData:
+                    customers: pd.DataFrame | None = None) -> PredictionData:
     """Features from history strictly before ``cutoff``; label = bought in the ``horizon_days`` after it."""
     cutoff = pd.Timestamp(cutoff)
     y = horizon_labels(transactions, cutoff, horizon_days)
-    past, notes = profile_features(customer_profiles(transactions, items, as_of=cutoff), language)
-    notes.insert(0, t("bp.note.label_horizon", language, start=cutoff.date(), days=horizon_days, customers=f"{len(y):,}",
-                      end=(cutoff + pd.Timedelta(days=horizon_days - 1)).date(),
-                      last=(cutoff - pd.Timedelta(days=1)).date()))
+    past, notes = profile_features(customer_profiles(transactions, items, as_of=cutoff))
+    notes.insert(0, Message("bp.note.label_horizon", start=cutoff.date(), days=horizon_days, customers=f"{len(y):,}",
+                            end=(cutoff + pd.Timedelta(days=horizon_days - 1)).date(),
+                            last=(cutoff - pd.Timedelta(days=1)).date()))
     attributes = _attributes(customers, [])
     frame = _merge(past, attributes, y.index)
-    now, _ = profile_features(customer_profiles(transactions, items), language)
+    now, _ = profile_features(customer_profiles(transactions, items))
     score_frame = _merge(now, attributes, pd.Index(now[COL_CUSTOMER]))
     end = cutoff + pd.Timedelta(days=horizon_days)
     last = transactions[COL_TIMESTAMP].max()
     if last < end - pd.Timedelta(days=1):
-        notes.append(t("bp.note.data_end", language, last=last.date(), end=end.date()))
-    outcome = t("bp.outcome.horizon", language, days=horizon_days)
-    scored = t("bp.scored.horizon", language, customers=f"{len(score_frame):,}", last=last.date(), days=horizon_days)
-    return PredictionData(frame, y.reset_index(drop=True), "horizon", outcome, score_frame, scored, notes, language)
+        notes.append(Message("bp.note.data_end", last=last.date(), end=end.date()))
+    outcome = Message("bp.outcome.horizon", days=horizon_days)
+    scored = Message("bp.scored.horizon", customers=f"{len(score_frame):,}", last=last.date(), days=horizon_days)
+    return PredictionData(frame, y.reset_index(drop=True), "horizon", outcome, score_frame, scored, notes)
 
 
 def given_dataset(customers: pd.DataFrame, label: str, positive=None, transactions: pd.DataFrame | None = None,
-                  items: pd.DataFrame | None = None, language: str = "en") -> PredictionData:
+                  items: pd.DataFrame | None = None) -> PredictionData:
     """Label from a customers-table column; features from the other attributes (and the profile, if any)."""
     if label not in customers.columns:
         raise DataError(f"data.customers.label '{label}' is not a column of the customers table; the columns are: "
                         f"{', '.join(customers.columns)}.")
     y_all = binary_label(customers[label], label, positive)
-    notes = [t("bp.note.label_given", language, label=label, value=repr(positive))]
+    notes = [Message("bp.note.label_given", label=label, value=repr(positive))]
     profile = None
     if transactions is not None and not transactions.empty:
-        profile, profile_notes = profile_features(customer_profiles(transactions, items), language)
+        profile, profile_notes = profile_features(customer_profiles(transactions, items))
         notes += profile_notes
     score_frame = _merge(profile, _attributes(customers, [label]), pd.Index(customers[COL_CUSTOMER]))
     known = y_all.notna().to_numpy()
     if not known.all():
-        notes.append(t("bp.note.given_missing", language, missing=f"{int((~known).sum()):,}", label=label))
+        notes.append(Message("bp.note.given_missing", missing=f"{int((~known).sum()):,}", label=label))
     frame = score_frame[known].reset_index(drop=True)
     y = y_all[known].astype("int64").reset_index(drop=True)
-    shown = positive if positive is not None else t("bp.outcome.default_positive", language)
-    outcome = t("bp.outcome.given", language, label=label, value=shown)
-    scored = t("bp.scored.given", language, customers=f"{len(score_frame):,}", label=label, value=shown)
-    return PredictionData(frame, y.rename("label"), "given", outcome, score_frame, scored, notes, language)
+    shown = positive if positive is not None else Message("bp.outcome.default_positive")
+    outcome = Message("bp.outcome.given", label=label, value=shown)
+    scored = Message("bp.scored.given", customers=f"{len(score_frame):,}", label=label, value=shown)
+    return PredictionData(frame, y.rename("label"), "given", outcome, score_frame, scored, notes)
 
 
-def outcome_summary(data: PredictionData) -> str:
+def outcome_summary(data: PredictionData) -> Message:
     """One Markdown line for the report: what is predicted, for how many customers, how many are positive."""
-    return t("bp.outcome_line", data.language, outcome=data.outcome, customers=f"{len(data.y):,}",
-             positive=f"{data.y.mean():.1%}", source=t(f"bp.source.{data.label_source}", data.language))
+    return Message("bp.outcome_line", outcome=data.outcome, customers=f"{len(data.y):,}",
+                   positive=f"{data.y.mean():.1%}", source=Message(f"bp.source.{data.label_source}"))
 
 
 def check_prediction_inputs(run) -> str:
@@ -165,13 +164,12 @@ def check_prediction_inputs(run) -> str:
 
 
 def dataset_from_run(run) -> PredictionData:
-    """The labelled customers of a run, as configured in its parameter file, with text in the report language."""
+    """The labelled customers of a run, as configured in its parameter file."""
     source = check_prediction_inputs(run)
-    language = run.params.language
     if source == "horizon":
         check_population(run.transactions()[COL_CUSTOMER].nunique(), run.params)
         return horizon_dataset(run.transactions(), run.cutoff, run.params.analysis.horizon_days, run.items(),
-                               run.customers(), language)
+                               run.customers())
     check_population(len(run.customers()), run.params)
     cfg = run.params.data.customers
-    return given_dataset(run.customers(), cfg.label, cfg.positive, run.transactions(), run.items(), language)
+    return given_dataset(run.customers(), cfg.label, cfg.positive, run.transactions(), run.items())

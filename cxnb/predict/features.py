@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 
 from cxnb.constants import COL_CUSTOMER
-from cxnb.i18n import t
-from cxnb.profile import feature_label
+from cxnb.i18n import Joined, Message, text_of
+from cxnb.profile import feature_name
 
 MAX_LEVELS = 20
 MIN_LEVEL_COUNT = 10
@@ -19,9 +19,9 @@ LOG_PROFILE = ("frequency", "monetary", "avg_order_value", "n_items", "units", "
 PROFILE_COLUMNS = ("days_since_last_order", "tenure_days", "mean_interpurchase_days", *LOG_PROFILE)
 
 
-def readable(column: str, language: str = "en") -> str:
-    """A plain-language name for a feature column."""
-    return feature_label(column, language)
+def readable(column: str) -> Message | str:
+    """A plain-language name for a feature column (a message for profile columns)."""
+    return feature_name(column)
 
 
 def _as_number(values: pd.Series) -> pd.Series | None:
@@ -53,17 +53,16 @@ class FeatureEncoder:
     """Numeric columns imputed with the median; categoricals one-hot against their most common level.
 
     Fitted on training customers only (scikit-learn style ``fit``/``transform``); the output keeps
-    natural units so tree rules read in days, orders and currency. Labels and notes read in ``language``.
+    natural units so tree rules read in days, orders and currency. Labels and notes are messages.
     """
 
     max_levels: int = MAX_LEVELS
     min_level_count: int = MIN_LEVEL_COUNT
-    language: str = "en"
     numeric_: dict[str, float] = field(default_factory=dict)
     levels_: dict[str, list[str]] = field(default_factory=dict)
     reference_: dict[str, str] = field(default_factory=dict)
-    labels_: dict[str, str] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
+    labels_: dict[str, Message | str] = field(default_factory=dict)
+    notes: list[Message] = field(default_factory=list)
 
     def fit(self, frame: pd.DataFrame) -> FeatureEncoder:
         """Learn column kinds, medians, levels and reference levels from ``frame``."""
@@ -73,7 +72,7 @@ class FeatureEncoder:
             if number is not None:
                 self._fit_numeric(col, number, frame[col])
             elif _looks_like_date(frame[col]):
-                self.notes.append(t("bp.note.dates", self.language, column=col))
+                self.notes.append(Message("bp.note.dates", column=col))
             else:
                 self._fit_categorical(col, frame[col].astype("string").fillna("missing"), n)
         return self
@@ -81,29 +80,29 @@ class FeatureEncoder:
     def _fit_numeric(self, col: str, number: pd.Series, raw: pd.Series) -> None:
         median = float(number.median()) if number.notna().any() else 0.0
         self.numeric_[col] = median
-        self.labels_[col] = readable(col, self.language)
+        self.labels_[col] = readable(col)
         missing = int(number.isna().sum())
         if missing:
             key = "bp.note.filled_median" if pd.api.types.is_numeric_dtype(raw) else "bp.note.filled_median_text"
-            self.notes.append(t(key, self.language, column=col, missing=f"{missing:,}", median=f"{median:.4g}"))
+            self.notes.append(Message(key, column=col, missing=f"{missing:,}", median=f"{median:.4g}"))
 
     def _fit_categorical(self, col: str, values: pd.Series, n: int) -> None:
         counts = values.value_counts()
         if len(counts) > self.max_levels or len(counts) > 0.5 * n:
-            self.notes.append(t("bp.note.too_many_levels", self.language, column=col, levels=f"{len(counts):,}"))
+            self.notes.append(Message("bp.note.too_many_levels", column=col, levels=f"{len(counts):,}"))
             return
         rare = counts[counts < self.min_level_count]
         if len(rare) and len(counts) > 2:
             counts = values.where(~values.isin(rare.index), "other").value_counts()
             key = "bp.note.rare_into_other" if counts["other"] >= self.min_level_count else "bp.note.rare_into_reference"
-            levels = t("bp.list_sep", self.language).join(map(str, rare.index))
-            self.notes.append(t(key, self.language, column=col, n=self.min_level_count, levels=levels))
+            levels = Joined(map(str, rare.index), "bp.list_sep")
+            self.notes.append(Message(key, column=col, n=self.min_level_count, levels=levels))
         ordered = sorted(counts.index, key=lambda lv: (-counts[lv], str(lv)))
         self.reference_[col] = ordered[0]
         self.levels_[col] = sorted((lv for lv in ordered[1:] if counts[lv] >= self.min_level_count), key=str)
         for level in self.levels_[col]:
-            self.labels_[f"{col}={level}"] = t("bp.feature.level", self.language, column=col, level=level,
-                                               reference=ordered[0])
+            self.labels_[f"{col}={level}"] = Message("bp.feature.level", column=col, level=level,
+                                                     reference=ordered[0])
 
     @property
     def columns(self) -> list[str]:
@@ -131,6 +130,10 @@ class FeatureEncoder:
 
     def fit_transform(self, frame: pd.DataFrame) -> pd.DataFrame:
         return self.fit(frame).transform(frame)
+
+    def labels(self, language: str = "en") -> dict[str, str]:
+        """Every output column's readable name in ``language``."""
+        return {col: text_of(label, language) for col, label in self.labels_.items()}
 
 
 def log_columns(X: pd.DataFrame) -> list[str]:

@@ -13,7 +13,7 @@ from sklearn.linear_model import LogisticRegression
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
 from threadpoolctl import threadpool_limits
 
-from cxnb.i18n import t
+from cxnb.i18n import Joined, Message, t
 from cxnb.predict.features import binary_columns, log_columns
 
 COLLINEAR_R2 = 1 - 1e-8
@@ -35,7 +35,7 @@ class LogitModel:
     method: str
     table: pd.DataFrame
     vif: pd.DataFrame
-    notes: list[str] = field(default_factory=list)
+    notes: list[Message] = field(default_factory=list)
     result: object = None
 
     def design(self, X: pd.DataFrame) -> pd.DataFrame:
@@ -144,12 +144,12 @@ def _separating(result, Z: pd.DataFrame) -> list[str]:
     return list(big[big > SEPARATION_COEF].sort_values(ascending=False).index) or [big.idxmax()]
 
 
-def coefficient_table(params: pd.Series, result, Z: pd.DataFrame, labels: dict[str, str], units: dict[str, str],
+def coefficient_table(params: pd.Series, result, Z: pd.DataFrame, units: dict[str, Message],
                       y: pd.Series) -> pd.DataFrame:
-    """Coefficient, odds ratio with 95% CI, p-value and average marginal effect per feature."""
+    """Coefficient, odds ratio with 95% CI, p-value and average marginal effect per feature (``unit``: the size
+    of one step, a message)."""
     terms = list(Z.columns)
-    table = pd.DataFrame({"term": terms, "feature": [labels.get(t, t) for t in terms],
-                          "unit": [units[t] for t in terms], "coef": params[terms].to_numpy()})
+    table = pd.DataFrame({"term": terms, "unit": [units[t] for t in terms], "coef": params[terms].to_numpy()})
     table["odds_ratio"] = np.exp(table["coef"])
     if result is not None:
         ci = result.conf_int().loc[terms]
@@ -165,71 +165,71 @@ def coefficient_table(params: pd.Series, result, Z: pd.DataFrame, labels: dict[s
     return table.loc[order].reset_index(drop=True)
 
 
-def _units(X: pd.DataFrame, logged: list[str], binary: list[str], scale: pd.Series, language: str) -> dict[str, str]:
+def _units(X: pd.DataFrame, logged: list[str], binary: list[str], scale: pd.Series) -> dict[str, Message]:
     units = {}
     for col in X.columns:
         if col in binary:
-            units[col] = t("bp.unit.flag" if "=" not in col else "bp.unit.level", language)
+            units[col] = Message("bp.unit.flag" if "=" not in col else "bp.unit.level")
         elif col in logged:
-            units[col] = t("bp.unit.log_sd", language, factor=f"{np.exp(scale[col]):.3g}")
+            units[col] = Message("bp.unit.log_sd", factor=f"{np.exp(scale[col]):.3g}")
         else:
-            units[col] = t("bp.unit.sd", language, size=f"{scale[col]:.3g}")
+            units[col] = Message("bp.unit.sd", size=f"{scale[col]:.3g}")
     return units
 
 
-def fit_logit(X: pd.DataFrame, y: pd.Series, labels: dict[str, str] | None = None, log_transform: bool = True,
-              seed: int = 0, with_vif: bool = True, language: str = "en") -> LogitModel:
+def fit_logit(X: pd.DataFrame, y: pd.Series, labels: dict[str, Message | str] | None = None,
+              log_transform: bool = True, seed: int = 0, with_vif: bool = True) -> LogitModel:
     """Fit a statsmodels Logit on natural-unit features ``X``; checks and fallbacks are stated in ``notes``
-    (in ``language``)."""
+    (messages naming the features by ``labels``)."""
     with threadpool_limits(1, user_api="blas"):  # many small solves: BLAS threads only add contention
-        return _fit_logit(X, y, labels or {}, log_transform, seed, with_vif, language)
+        return _fit_logit(X, y, labels or {}, log_transform, seed, with_vif)
 
 
-def _fit_logit(X: pd.DataFrame, y: pd.Series, labels: dict[str, str], log_transform: bool, seed: int,
-               with_vif: bool, language: str) -> LogitModel:
+def _fit_logit(X: pd.DataFrame, y: pd.Series, labels: dict[str, Message | str], log_transform: bool, seed: int,
+               with_vif: bool) -> LogitModel:
     notes = []
 
-    def names(cols) -> str:
-        return t("bp.list_sep", language).join(labels.get(c, c) for c in cols)
+    def names(cols) -> Joined:
+        return Joined((labels.get(c, c) for c in cols), "bp.list_sep")
 
     constant = [c for c in X.columns if X[c].nunique() <= 1]
     if constant:
-        notes.append(t("bp.note.dropped_constant", language, columns=names(constant)))
+        notes.append(Message("bp.note.dropped_constant", columns=names(constant)))
     X = X.drop(columns=constant)
     logged = log_columns(X) if log_transform else []
     if logged:
-        notes.append(t("bp.note.log_transformed", language, columns=names(logged)))
+        notes.append(Message("bp.note.log_transformed", columns=names(logged)))
     center, scale = _scaling(X, logged)
     Z = _standardize(X, logged, center, scale)
     collinear = collinear_columns(Z)
     if collinear:
-        notes.append(t("bp.note.dropped_collinear", language, columns=names(collinear)))
+        notes.append(Message("bp.note.dropped_collinear", columns=names(collinear)))
         Z = Z.drop(columns=collinear)
     severe = severe_vif_columns(Z)
     if severe:
-        notes.append(t("bp.note.dropped_severe_vif", language, vif=f"{SEVERE_VIF:g}", columns=names(severe)))
+        notes.append(Message("bp.note.dropped_severe_vif", vif=f"{SEVERE_VIF:g}", columns=names(severe)))
         Z = Z.drop(columns=severe)
     columns = list(Z.columns)
     vif = vif_table(Z) if with_vif and columns else pd.DataFrame(columns=["term", "vif"])
     high = vif[vif["vif"] > HIGH_VIF]
     if len(high):
-        notes.append(t("bp.note.high_vif", language, vif=f"{HIGH_VIF:g}", columns=names(high["term"])))
+        notes.append(Message("bp.note.high_vif", vif=f"{HIGH_VIF:g}", columns=names(high["term"])))
     events = int(min(y.sum(), len(y) - y.sum()))
     if events < MIN_EVENTS_PER_FEATURE * max(len(columns), 1):
-        notes.append(t("bp.note.few_events", language, events=f"{events:,}", features=len(columns),
-                       per_feature=MIN_EVENTS_PER_FEATURE))
+        notes.append(Message("bp.note.few_events", events=f"{events:,}", features=len(columns),
+                             per_feature=MIN_EVENTS_PER_FEATURE))
     result, problem = _mle(y, Z)
     if problem:
         culprits = _separating(result, Z)
         key = "bp.note.mle_failed_driven" if culprits else "bp.note.mle_failed"
-        notes.append(t(key, language, problem=t(f"bp.problem.{problem}", language), columns=names(culprits)))
+        notes.append(Message(key, problem=Message(f"bp.problem.{problem}"), columns=names(culprits)))
         params, result, method = _regularized(y, Z, seed), None, "regularized"
     else:
         params, method = pd.Series(result.params, index=["const", *columns]), "mle"
-    units = _units(X[columns], logged, binary_columns(X[columns]), scale, language)
-    table = coefficient_table(params, result, Z, labels, units, y)
+    units = _units(X[columns], logged, binary_columns(X[columns]), scale)
+    table = coefficient_table(params, result, Z, units, y)
     return LogitModel(columns, [c for c in logged if c in columns], center[columns], scale[columns], params,
-                      method, table, vif.assign(feature=[labels.get(t, t) for t in vif["term"]]), notes, result)
+                      method, table, vif, notes, result)
 
 
 def top_reasons(model: LogitModel, X: pd.DataFrame, labels: dict[str, str], n: int = 3,

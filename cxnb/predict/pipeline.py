@@ -1,4 +1,5 @@
-"""The whole stage on plain DataFrames: split, fit the three models, evaluate, score customers."""
+"""The behaviour-prediction stage: ``check(run)``, ``run_stage(run, config)`` computed once and typed metrics; the
+fit itself on plain DataFrames (``predict_behavior``): split, fit the three models, evaluate."""
 
 from __future__ import annotations
 
@@ -11,19 +12,18 @@ from sklearn.model_selection import train_test_split
 from cxnb.config import PredictionConfig
 from cxnb.constants import COL_CUSTOMER
 from cxnb.errors import StageSkipped
-from cxnb.i18n import t
+from cxnb.i18n import Joined, Message, t
 from cxnb.predict.baselines import (
     LEAK_AUC,
     RecencyRule,
     fit_recency_rule,
     grade,
-    grade_sentence,
     leaking_columns,
     paired_auc_gain,
     recency_values,
     rule_scores,
 )
-from cxnb.predict.data import PredictionData
+from cxnb.predict.data import PredictionData, check_prediction_inputs, dataset_from_run
 from cxnb.predict.evaluate import (
     bootstrap_sample_size,
     calibration_table,
@@ -35,25 +35,25 @@ from cxnb.predict.evaluate import (
     majority_baseline,
 )
 from cxnb.predict.features import FeatureEncoder
-from cxnb.predict.logit import LogitModel, fit_logit, top_reasons
+from cxnb.predict.logit import LogitModel, fit_logit
+from cxnb.predict.metrics import MODELS, PredictionMetrics
 from cxnb.predict.trees import (
+    CV_FOLDS,
     TreeModel,
     fit_forest,
     fit_tree,
     forest_importance,
     forest_size,
     importance_sample,
-    tree_rules,
 )
 
-MODELS = ("logit", "decision_tree", "random_forest")
 MIN_CLASS = 25
-CV_FOLDS = 5
 
 
 @dataclass
 class PredictionResult:
-    """Everything the report shows: fitted models, held-out predictions, metrics and notes."""
+    """Everything the report shows, computed once: fitted models, held-out predictions, scores and notes (messages,
+    translated where shown)."""
 
     data: PredictionData
     encoder: FeatureEncoder
@@ -68,110 +68,73 @@ class PredictionResult:
     threshold: float
     scores: dict[str, dict]
     baseline: dict
-    notes: list[str] = field(default_factory=list)
+    notes: list[Message] = field(default_factory=list)
     seed: int = 0
     rule: RecencyRule | None = None
     rule_scores: dict | None = None
     excluded: list[str] = field(default_factory=list)
     leaks: dict[str, float] = field(default_factory=dict)
     samples: dict[str, int] = field(default_factory=dict)
+    _importance: pd.DataFrame | None = field(default=None, repr=False)
 
     @property
-    def labels(self) -> dict[str, str]:
+    def labels(self) -> dict[str, Message | str]:
+        """Each feature column's readable name (a message for profile columns)."""
         return self.encoder.labels_
-
-    @property
-    def language(self) -> str:
-        return self.data.language
-
-    def model_name(self, model: str) -> str:
-        """The readable name of ``model`` (one of ``MODELS``) in the report language."""
-        return t(f"bp.model.{model}", self.language)
 
     @property
     def base_rate(self) -> float:
         return float(self.y_train.mean())
 
-    def metrics_table(self) -> pd.DataFrame:
-        """One row per model (and the majority baseline) with the held-out and CV figures."""
-        rows = [{"model": self.model_name(m), **self.scores[m]} for m in MODELS]
-        if self.rule:
-            rows.append({"model": t("bp.model.recency_rule", self.language, rule=self.rule.describe(self.language)),
-                         **self.rule_scores})
-        rows.append({"model": t("bp.model.baseline", self.language), **self.baseline})
-        table = pd.DataFrame(rows)
-        table["auc_ci"] = [f"{c[0]:.3f}–{c[1]:.3f}" if isinstance(c, list) else "" for c in table["auc_ci"]]
-        return table
-
-    def metrics(self) -> dict:
-        """The ``behavior_prediction`` entry of metrics.json."""
-        return {**{m: {**self.scores[m], "gains": gains_at(self.y_test, self.test_prob[m])} for m in MODELS},
-                "n_train": len(self.y_train), "n_test": len(self.y_test),
-                "base_rate": self.base_rate, "label_source": self.data.label_source,
-                "threshold": self.threshold, "logit_method": self.logit.method,
-                "recency_rule_days": self.rule.days if self.rule else None,
-                "recency_rule_direction": self.rule.direction if self.rule else None,
-                "recency_rule_auc": self.rule_scores["auc"] if self.rule else None,
-                "recency_rule_auc_ci": self.rule_scores["auc_ci"] if self.rule else None,
-                "excluded_features": self.excluded, "leaking_features": self.leaks, "samples": self.samples}
-
-    def grade_frame(self) -> pd.DataFrame:
-        """One row per model: held-out AUC with its interval, the AUC gain over the recency rule with its paired
-        bootstrap interval, and the grade."""
-        rows = []
-        for m in MODELS:
-            s = self.scores[m]
-            gain = s["auc_gain_vs_rule"] is not None
-            interval = t("bp.gain_interval", self.language, low=f"{s['gain_ci_low']:+.3f}",
-                         high=f"{s['gain_ci_high']:+.3f}") if gain else ""
-            rows.append({"model": self.model_name(m), "auc": s["auc"],
-                         "auc_ci": f"{s['auc_ci'][0]:.3f}–{s['auc_ci'][1]:.3f}",
-                         "auc_gain_vs_rule": s["auc_gain_vs_rule"] if gain else np.nan, "gain_ci": interval,
-                         "grade": s["grade"]})
-        return pd.DataFrame(rows)
-
-    def grade_intro(self) -> str:
-        """What the models are graded against: the recency rule with its N and held-out AUC (or guessing only)."""
-        if not self.rule:
-            return t("bp.grade_intro_no_rule", self.language)
-        low, high = self.rule_scores["auc_ci"]
-        return t("bp.grade_intro", self.language, rule=self.rule.describe(self.language), days=self.rule.days,
-                 auc=f"{self.rule_scores['auc']:.3f}", low=f"{low:.3f}", high=f"{high:.3f}",
-                 j=f"{self.rule.youden_j:.2f}")
-
-    def grade_sentences(self) -> list[str]:
-        """One sentence per model: its grade and the evidence for it."""
-        rule_auc = self.rule_scores["auc"] if self.rule else None
-        return [grade_sentence(self.model_name(m), self.scores[m], self.rule, rule_auc, self.language)
-                for m in MODELS]
-
-    def majority_note(self) -> str | None:
-        """Said when predicting the majority has a higher accuracy or F1 than a model: expected on imbalanced
-        labels, AUC and lift are the figures to read."""
-        beaten = [self.model_name(m) for m in MODELS
-                  if any(self.baseline[k] > self.scores[m][k] for k in ("accuracy", "f1"))]
-        if not beaten:
-            return None
-        return t("bp.majority_beats", self.language, models=t("bp.list_sep", self.language).join(beaten),
-                 base=f"{self.base_rate:.1%}")
-
-    def rules(self) -> pd.DataFrame:
-        """The decision tree's leaves as plain-language rules (training customers)."""
-        return tree_rules(self.tree, self.X_train, self.y_train, self.labels, self.data.outcome, self.language)
+    def metrics(self) -> PredictionMetrics:
+        """The stage's typed metrics.json entry."""
+        models = {m: {**self.scores[m], "gains": gains_at(self.y_test, self.test_prob[m])} for m in MODELS}
+        rule = self.rule
+        return PredictionMetrics(
+            **models, n_train=len(self.y_train), n_test=len(self.y_test), base_rate=self.base_rate,
+            label_source=self.data.label_source, threshold=self.threshold, logit_method=self.logit.method,
+            recency_rule_days=rule.days if rule else None, recency_rule_direction=rule.direction if rule else None,
+            recency_rule_auc=self.rule_scores["auc"] if rule else None,
+            recency_rule_auc_ci=self.rule_scores["auc_ci"] if rule else None,
+            excluded_features=self.excluded, leaking_features=self.leaks, samples=self.samples)
 
     def importance(self) -> pd.DataFrame:
-        """Random-forest permutation importance on the held-out customers."""
-        return forest_importance(self.forest, self.X_test, self.y_test, self.labels, self.seed)
+        """Random-forest permutation importance on the held-out customers (computed on first use)."""
+        if self._importance is None:
+            self._importance = forest_importance(self.forest, self.X_test, self.y_test, self.seed)
+        return self._importance
 
     def gains(self) -> pd.DataFrame:
-        """Cumulative gains and lift per model on the held-out customers (long format)."""
-        return pd.concat([gains_table(self.y_test, self.test_prob[m]).assign(model=self.model_name(m))
-                          for m in MODELS], ignore_index=True)
+        """Cumulative gains and lift per model (key in ``model``) on the held-out customers (long format)."""
+        return pd.concat([gains_table(self.y_test, self.test_prob[m]).assign(model=m) for m in MODELS],
+                         ignore_index=True)
 
     def calibration(self) -> pd.DataFrame:
-        """Calibration curve per model on the held-out customers (long format)."""
-        return pd.concat([calibration_table(self.y_test, self.test_prob[m]).assign(model=self.model_name(m))
-                          for m in MODELS], ignore_index=True)
+        """Calibration curve per model (key in ``model``) on the held-out customers (long format)."""
+        return pd.concat([calibration_table(self.y_test, self.test_prob[m]).assign(model=m) for m in MODELS],
+                         ignore_index=True)
+
+    def scores_frame(self) -> pd.DataFrame:
+        """Every customer to score: id, probability (logistic regression) and decile (1 = highest)."""
+        frame = self.data.score_frame
+        prob = self.logit.predict_proba(self.encoder.transform(frame))
+        decile = pd.qcut(pd.Series(-prob).rank(method="first"), 10, labels=False) + 1
+        return pd.DataFrame({COL_CUSTOMER: frame[COL_CUSTOMER].to_numpy(), "probability": prob,
+                             "decile": decile.to_numpy()})
+
+
+def check(run) -> None:
+    """Raise StageSkipped (reason in the report language) when the run has no label to predict."""
+    check_prediction_inputs(run)
+
+
+def run_stage(run, config: PredictionConfig | None = None) -> PredictionResult:
+    """The labelled customers of the run, the three models fitted and evaluated once."""
+    check(run)
+    config = config or run.params.analysis.prediction
+    data = dataset_from_run(run)
+    check_classes(data.y, data.outcome.text(run.params.language), CV_FOLDS, run.params.language)
+    return predict_behavior(data, config)
 
 
 def check_classes(y: pd.Series, outcome: str, folds: int = CV_FOLDS, language: str = "en") -> None:
@@ -201,18 +164,18 @@ def _sklearn_fit_predict(make):
 
 def predict_behavior(data: PredictionData, config: PredictionConfig | None = None) -> PredictionResult:
     """Split (stratified, seeded), fit logit / decision tree / random forest, evaluate on held-out and by CV;
-    notes and labels read in ``data.language``."""
+    what was adjusted on the way is said in the notes (messages)."""
     config = config or PredictionConfig()
-    seed, language = config.seed, data.language
-    check_classes(data.y, data.outcome, CV_FOLDS, language)
+    seed = config.seed
+    check_classes(data.y, data.outcome.text())
     train, test, y_train, y_test = train_test_split(data.frame, data.y, test_size=config.test_fraction,
                                                     stratify=data.y, random_state=seed)
     train_recency, test_recency = recency_values(train), recency_values(test)
-    excluded, leaks, exclusion_notes = feature_exclusions(train, y_train, config, language)
+    excluded, leaks, exclusion_notes = feature_exclusions(train, y_train, config)
     frame, train, test = (f.drop(columns=excluded) for f in (data.frame, train, test))
-    encoder = FeatureEncoder(language=language).fit(train)
+    encoder = FeatureEncoder().fit(train)
     X_train, X_test = encoder.transform(train), encoder.transform(test)
-    logit = fit_logit(X_train, y_train, encoder.labels_, config.log_transform, seed, language=language)
+    logit = fit_logit(X_train, y_train, encoder.labels_, config.log_transform, seed)
     tree = fit_tree(X_train, y_train, seed=seed)
     forest = fit_forest(X_train, y_train, seed)
     test_prob = pd.DataFrame({"logit": logit.predict_proba(X_test), "decision_tree": tree.predict_proba(X_test),
@@ -233,11 +196,11 @@ def predict_behavior(data: PredictionData, config: PredictionConfig | None = Non
         scores[name].update(auc_gain_vs_rule=gain[0], gain_ci_low=gain[1], gain_ci_high=gain[2],
                             grade=grade(scores[name]["auc_ci"], gain[0], gain[1]))
     how = "bp.note.threshold_auto" if config.threshold == "auto" else "bp.note.threshold_param"
-    notes = [*data.notes, *exclusion_notes, *encoder.notes, *logit.notes, t(how, language, threshold=f"{threshold:.3f}"),
-             t("bp.note.tree_depth", language, depth=tree.depth, folds=CV_FOLDS)]
+    notes = [*data.notes, *exclusion_notes, *encoder.notes, *logit.notes, Message(how, threshold=f"{threshold:.3f}"),
+             Message("bp.note.tree_depth", depth=tree.depth, folds=CV_FOLDS)]
     samples = diagnostic_samples(len(data.y), len(y_train), len(y_test))
     if samples:
-        notes.append(sample_note(samples, len(data.y), len(y_train), len(y_test), seed, language))
+        notes.append(sample_note(samples, len(data.y), len(y_train), len(y_test), seed))
     return PredictionResult(data, encoder, logit, tree, forest, X_train, y_train, X_test, y_test, test_prob,
                             threshold, scores, majority_baseline(y_train, y_test), notes, seed, rule, rule_test,
                             excluded, leaks, samples)
@@ -252,26 +215,26 @@ def diagnostic_samples(n: int, n_train: int, n_test: int) -> dict[str, int]:
     return {step: size for step, (size, total) in used.items() if size < total}
 
 
-def sample_note(samples: dict[str, int], n: int, n_train: int, n_test: int, seed: int, language: str = "en") -> str:
+def sample_note(samples: dict[str, int], n: int, n_train: int, n_test: int, seed: int) -> Message:
     """The one sentence saying which checks used a sample and how large, and that the models use everyone."""
     parts = []
     if "cv" in samples:
-        parts.append(t("bp.sample.cv", language, n=f"{samples['cv']:,}"))
+        parts.append(Message("bp.sample.cv", n=f"{samples['cv']:,}"))
     if "bootstrap" in samples:
-        parts.append(t("bp.sample.bootstrap", language, n=f"{samples['bootstrap']:,}", total=f"{n_test:,}"))
+        parts.append(Message("bp.sample.bootstrap", n=f"{samples['bootstrap']:,}", total=f"{n_test:,}"))
     if "importance" in samples:
-        parts.append(t("bp.sample.importance", language, n=f"{samples['importance']:,}",
-                       repeats=importance_sample(n_test)[1]))
+        parts.append(Message("bp.sample.importance", n=f"{samples['importance']:,}",
+                             repeats=importance_sample(n_test)[1]))
     values = {"customers": f"{n:,}", "seed": seed, "train": f"{n_train:,}", "trees": forest_size(n_train)[0],
               "per_tree": f"{samples.get('forest_tree', 0):,}"}
     if not parts:
-        return t("bp.note.sampled_forest_only", language, **values)
-    forest = t("bp.note.sampled_forest", language, **values) if "forest_tree" in samples else ""
-    return t("bp.note.sampled", language, **values, forest=forest, parts=t("bp.sample.sep", language).join(parts))
+        return Message("bp.note.sampled_forest_only", **values)
+    forest = Message("bp.note.sampled_forest", **values) if "forest_tree" in samples else ""
+    return Message("bp.note.sampled", **values, forest=forest, parts=Joined(parts, "bp.sample.sep"))
 
 
-def feature_exclusions(train: pd.DataFrame, y_train: pd.Series, config: PredictionConfig,
-                       language: str = "en") -> tuple[list[str], dict[str, float], list[str]]:
+def feature_exclusions(train: pd.DataFrame, y_train: pd.Series,
+                       config: PredictionConfig) -> tuple[list[str], dict[str, float], list[Message]]:
     """Raw columns left out of the models (``exclude``, and likely leaks: a single-feature AUC of at least
     ``LEAK_AUC`` on the training customers, unless in ``keep``), the leaks found, and a note for each."""
     encoder = FeatureEncoder().fit(train)
@@ -281,38 +244,13 @@ def feature_exclusions(train: pd.DataFrame, y_train: pd.Series, config: Predicti
     notes = []
     for col, auc in leaks.items():
         key = "bp.note.leak_kept" if col in config.keep else "bp.note.leak_excluded"
-        notes.append(t(key, language, column=col, auc=f"{auc:.3f}", threshold=f"{LEAK_AUC:g}"))
+        notes.append(Message(key, column=col, auc=f"{auc:.3f}", threshold=f"{LEAK_AUC:g}"))
         if col not in config.keep and col not in excluded:
             excluded.append(col)
     chosen = [c for c in config.exclude if c in columns]
     if chosen:
-        notes.append(t("bp.note.excluded", language, columns=t("bp.list_sep", language).join(chosen)))
+        notes.append(Message("bp.note.excluded", columns=Joined(chosen, "bp.list_sep")))
     unknown = [c for c in dict.fromkeys([*config.exclude, *config.keep]) if c not in columns]
     if unknown:
-        notes.append(t("bp.note.unknown_features", language, columns=t("bp.list_sep", language).join(unknown)))
+        notes.append(Message("bp.note.unknown_features", columns=Joined(unknown, "bp.list_sep")))
     return excluded, leaks, notes
-
-
-def score_customers(result: PredictionResult, n_reasons: int = 3) -> pd.DataFrame:
-    """Scored customer list (logistic regression): id, probability, decile (1 = highest), top reasons (in the
-    report language; the column names stay English, they are the export contract)."""
-    frame = result.data.score_frame
-    X = result.encoder.transform(frame)
-    prob = result.logit.predict_proba(X)
-    decile = pd.qcut(pd.Series(-prob).rank(method="first"), 10, labels=False) + 1
-    reasons = top_reasons(result.logit, X, result.labels, n_reasons, result.language)
-    out = pd.DataFrame({COL_CUSTOMER: frame[COL_CUSTOMER].to_numpy(), "probability": prob,
-                        "decile": decile.to_numpy(), "top_reasons": reasons.to_numpy()})
-    return out.sort_values(["decile", "probability"], ascending=[True, False], ignore_index=True)
-
-
-def decile_summary(scores: pd.DataFrame) -> pd.DataFrame:
-    """Customers and mean / min / max probability per score decile (1 = most likely)."""
-    g = scores.groupby("decile")["probability"]
-    return pd.DataFrame({"customers": g.size(), "mean_probability": g.mean(), "lowest": g.min(),
-                         "highest": g.max()}).reset_index()
-
-
-def notes_markdown(notes: list[str]) -> str:
-    """The notes as a Markdown bullet list for the report."""
-    return "\n".join(f"- {n}" for n in notes)

@@ -1,4 +1,5 @@
-"""Charts of the behaviour prediction report (seaborn/matplotlib), titled and labelled in the report language."""
+"""Charts of the behaviour prediction report (seaborn/matplotlib), functions of the fitted result, titled and
+labelled in the report language."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ import seaborn as sns
 from sklearn.tree import plot_tree
 
 from cxnb.i18n import t
+from cxnb.predict.tables import effects_frame, importance_frame, named_models
 
 
-def plot_gains_lift(gains, base_rate: float, language: str = "en"):
+def plot_gains_lift(result, language: str = "en"):
     """Cumulative gains (left) and lift (right) against the share of customers targeted."""
+    gains, base_rate = named_models(result.gains(), language), result.base_rate
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
     sns.lineplot(gains, x="share_targeted", y="gain", hue="model", ax=left)
     left.plot([0, 1], [0, 1], ls="--", color="grey", label=t("bp.chart.random_targeting", language))
@@ -27,8 +30,9 @@ def plot_gains_lift(gains, base_rate: float, language: str = "en"):
     return fig
 
 
-def plot_calibration(calibration, language: str = "en"):
+def plot_calibration(result, language: str = "en"):
     """Observed rate against predicted probability; the diagonal is perfect calibration."""
+    calibration = named_models(result.calibration(), language)
     fig, ax = plt.subplots(figsize=(5.5, 5))
     sns.lineplot(calibration, x="predicted", y="observed", hue="model", marker="o", ax=ax)
     ax.plot([0, 1], [0, 1], ls="--", color="grey", label=t("bp.chart.perfect", language))
@@ -38,9 +42,9 @@ def plot_calibration(calibration, language: str = "en"):
     return fig
 
 
-def plot_odds_ratios(table, top: int = 15, language: str = "en"):
+def plot_odds_ratios(result, top: int = 15, language: str = "en"):
     """Odds ratios with 95% CI of the strongest effects, on a log scale."""
-    shown = table.head(top).iloc[::-1]
+    shown = effects_frame(result, language).head(top).iloc[::-1]
     fig, ax = plt.subplots(figsize=(8, 0.35 * len(shown) + 1.2))
     has_ci = shown["or_ci_low"].notna()
     ax.errorbar(shown["odds_ratio"], range(len(shown)), fmt="o",
@@ -58,9 +62,10 @@ def plot_odds_ratios(table, top: int = 15, language: str = "en"):
     return fig
 
 
-def plot_decision_tree(tree, labels: dict[str, str], max_depth: int = 2, language: str = "en"):
+def plot_decision_tree(result, max_depth: int = 2, language: str = "en"):
     """The first levels (root + ``max_depth``) of the fitted decision tree, with readable feature names and
     node text (samples, value, class, true/false) in ``language``."""
+    tree, labels = result.tree.model, result.encoder.labels(language)
     depth = min(tree.get_depth(), max_depth)
     fig, ax = plt.subplots(figsize=(2.6 * 2 ** depth + 1, 1.9 * depth + 2))
     nodes = plot_tree(tree, max_depth=max_depth, feature_names=[labels.get(c, c) for c in tree.feature_names_in_],
@@ -76,9 +81,9 @@ def plot_decision_tree(tree, labels: dict[str, str], max_depth: int = 2, languag
     return fig
 
 
-def plot_importance(importance, top: int = 15, language: str = "en"):
+def plot_importance(result, top: int = 15, language: str = "en"):
     """Permutation importance of the random forest (AUC lost when a feature is shuffled)."""
-    shown = importance.head(top)
+    shown = importance_frame(result, language).head(top)
     fig, ax = plt.subplots(figsize=(8, 0.35 * len(shown) + 1.2))
     sns.barplot(shown, x="auc_drop", y="feature", color=sns.color_palette()[0], ax=ax)
     ax.errorbar(shown["auc_drop"], range(len(shown)), xerr=shown["auc_drop_sd"], fmt="none", color="black")

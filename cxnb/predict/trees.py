@@ -151,8 +151,7 @@ def importance_sample(n: int) -> tuple[int, int]:
     return IMPORTANCE_MAX_CUSTOMERS, SAMPLED_IMPORTANCE_REPEATS
 
 
-def forest_importance(forest: RandomForestClassifier, X: pd.DataFrame, y: pd.Series, labels: dict[str, str],
-                      seed: int = 0) -> pd.DataFrame:
+def forest_importance(forest: RandomForestClassifier, X: pd.DataFrame, y: pd.Series, seed: int = 0) -> pd.DataFrame:
     """Permutation importance on held-out customers (a seeded stratified sample, see ``importance_sample``): the AUC
     lost when a feature is shuffled."""
     size, repeats = importance_sample(len(X))
@@ -160,6 +159,5 @@ def forest_importance(forest: RandomForestClassifier, X: pd.DataFrame, y: pd.Ser
     if keep is not None:
         X, y = X.iloc[keep], y.iloc[keep]
     result = permutation_importance(forest, X, y, scoring="roc_auc", n_repeats=repeats, random_state=seed, n_jobs=1)
-    table = pd.DataFrame({"term": X.columns, "feature": [labels.get(c, c) for c in X.columns],
-                          "auc_drop": result.importances_mean, "auc_drop_sd": result.importances_std})
+    table = pd.DataFrame({"term": X.columns, "auc_drop": result.importances_mean, "auc_drop_sd": result.importances_std})
     return table.sort_values("auc_drop", ascending=False, ignore_index=True)
