@@ -99,3 +99,44 @@ def demo_run(tmp_path_factory):
     from cxnb.context import open_run
 
     return open_run(ROOT / "params" / "demo.yaml", tmp_path_factory.mktemp("demo_run"))
+
+
+def segmentation_entry(**fields) -> dict:
+    """A complete ``segmentation`` entry of metrics.json, ``fields`` set and the rest filled in, validated."""
+    from cxnb.segment.metrics import SegmentationMetrics
+
+    sizes = fields.get("sizes", {"0": 100, "1": 300})
+    entry = {"k": len(sizes), "k_chosen_by": "silhouette", "k_range": [2, 6], "k_range_requested": [3, 10],
+             "silhouette": 0.4, "structure": "clear", "stability_ari": 0.9, "stability_ari_seeds": None,
+             "stability_ari_bootstrap": None, "sizes": sizes, "names": {s: s for s in sizes},
+             "features": ["frequency"], "log_features": [], "pca_components": 0,
+             "customers": sum(sizes.values())} | fields
+    return SegmentationMetrics.model_validate(entry).as_json()
+
+
+def journey_entry(**fields) -> dict:
+    """A complete ``customer_journey`` entry (funnel steps given by name and customers), validated."""
+    from cxnb.journey.metrics import JourneyMetrics
+
+    step = {"step_conversion": None, "overall_conversion": None, "overall_ci_low": None, "overall_ci_high": None,
+            "median_hours_from_start": None, "ever_customers": 0, "events": 0}
+    if fields.get("funnel"):
+        fields["funnel"] = [step | {"ever_customers": s["customers"], "events": s["customers"]} | s
+                            for s in fields["funnel"]]
+    entry = {"period": "month", "last_period_partial": False, "cohorts": 0, "retention": {}} | fields
+    return JourneyMetrics.model_validate(entry).as_json()
+
+
+def value_entry(**fields) -> dict:
+    """A complete ``customer_value`` entry, ``fields`` set and the rest filled in, validated."""
+    from cxnb.value.metrics import ValueMetrics
+
+    score = {"predicted": 100.0, "actual": 100.0, "error_share": 0.0, "rmse": 1.0, "mae": 1.0}
+    entry = {"model": "bg_nbd", "model_name": "BG/NBD", "models_compared": ["bg_nbd"],
+             "calibration_end": "2024-06-30", "holdout_start": "2024-07-01", "holdout_days": 180,
+             "backtest_customers": 1000, "holdout": {"bg_nbd": score}, "holdout_revenue": {"bg_nbd": score},
+             "beats_past_rate": True, "p_active_shown": False, "p_active_auc": {}, "calibration_parameters": {},
+             "parameters": {}, "spend_parameters": {}, "spend_customers": 1000, "spend_frequency_correlation": None,
+             "customers": 5000, "horizon_days": 365, "clv_months": 12, "discount_rate": 0.01,
+             "expected_purchases": 1.0, "total_clv": 500000.0, "mean_clv": 100.0, "concentration": None} | fields
+    return ValueMetrics.model_validate(entry).as_json()

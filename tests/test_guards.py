@@ -38,7 +38,7 @@ from cxnb.segment import (
     standardized_centroids,
 )
 from cxnb.summary import findings, headline_figures
-from tests.conftest import ROOT, write_params
+from tests.conftest import ROOT, segmentation_entry, write_params
 
 MAPPING = "{customer_id: CustomerID, timestamp: InvoiceDate, amount: Amount}"
 OWN_CATALOGUES = ("segmentation", "summary", "requirement_analysis", "behavior_prediction", "recommendation")
@@ -221,8 +221,8 @@ def test_index_sentences_never_describe_small_groups():
                                         "rfm_segments": {"Champions": 1, "Hibernating": 11}, "median_orders": 2.0,
                                         "median_days_since_last_order": 3.0, "median_monetary": 40.0,
                                         "rfm_segment_share_revenue": {"Champions": 1.0, "Hibernating": 0.0}},
-               "segmentation": {"k": 2, "silhouette": 0.5, "customers": 12, "sizes": {"A": 11, "B": 1},
-                                "names": {"A": "A", "B": "B"}}}
+               "segmentation": segmentation_entry(k=2, silhouette=0.5, customers=12, sizes={"A": 11, "B": 1},
+                                                  names={"A": "A", "B": "B"})}
     said = " ".join(sum(findings(metrics, "en", min_group_size=10).values(), []))
     assert "Champions" not in said and "100%" not in said and "1 customers" not in said
     assert 'largest is "A" with 92%' in said
@@ -249,7 +249,7 @@ def test_no_impossible_figures_in_sentences():
 
     metrics = {"recommendation": recommendation_entry(decision, popularity={"precision": 0.0},
                                                       item_cf={"precision": 0.02}),
-               "segmentation": {"k": 2, "silhouette": float("nan"), "stability_ari": 0.9}}
+               "segmentation": segmentation_entry(k=2, silhouette=float("nan"), stability_ari=0.9)}
     said = " ".join(sum(findings(metrics, "en").values(), []))
     assert "∞" not in said and "inf" not in said and "0.020 vs 0.000, +2.0 percentage points" in said
     assert all(k != "silhouette" for k, _, _ in headline_figures(metrics)["segmentation"])

@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from cxnb.summary import findings, format_value, headline_figures
-from tests.conftest import recommendation_entry
+from tests.conftest import journey_entry, recommendation_entry, segmentation_entry, value_entry
 
 GAINS = {"share_targeted": [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0],
          "gain": [0.12, 0.22, 0.41, 0.57, 0.69, 0.79, 0.87, 0.93, 0.97, 0.99, 1.0]}
@@ -40,7 +40,7 @@ METRICS = {
     "behavior_prediction": _prediction(_model(0.84, "A", None, None, None, lift=3.1),
                                        _model(0.80, "A", None, None, None, lift=2.5),
                                        _model(0.86, "A", None, None, None, lift=3.3), base_rate=0.265, **NO_RULE),
-    "segmentation": {"k": 4, "silhouette": 0.41, "stability_ari": 0.95, "sizes": {"0": 100, "1": 300}},
+    "segmentation": segmentation_entry(k=4, silhouette=0.41, stability_ari=0.95, sizes={"0": 100, "1": 300}),
     "recommendation": recommendation_entry(
         {"verdict": "better", "model": "item_cf", "k": 10, "difference": 0.041, "ci_low": 0.02, "ci_high": 0.06,
          "n_customers": 900, "personal": 0.141, "baseline": 0.10},
@@ -113,9 +113,10 @@ def test_segment_structure_is_stated_when_the_clusters_are_weak():
 
     base = {"k": 3, "silhouette": 0.31, "sizes": {"A": 500, "B": 400, "C": 300}, "names": {}, "customers": 1200,
             "stability_ari": 0.9}
-    weak = findings({"segmentation": {**base, "structure": "weak"}}, "en")["segmentation"]
+    weak = findings({"segmentation": segmentation_entry(**base, structure="weak")}, "en")["segmentation"]
     assert any("only weak natural clusters" in s for s in weak)
-    clear = findings({"segmentation": {**base, "structure": "clear", "silhouette": 0.61}}, "zh")["segmentation"]
+    clear = findings({"segmentation": segmentation_entry(**{**base, "structure": "clear", "silhouette": 0.61})},
+                     "zh")["segmentation"]
     assert not any("自然分群" in s for s in clear)
 
 
@@ -130,14 +131,14 @@ FULL = {
                                                            "Can't lose them": 0.04, "Loyal": 0.3}},
     "behavior_prediction": _prediction(_model(0.91, "A"), _model(0.89, "A"), _model(0.90, "A")),
     "recommendation": METRICS["recommendation"],
-    "customer_journey": {"period": "month", "cohorts": 23, "retention": {"period_1": 0.36, "period_3": 0.32},
-                         "retention_curve": [0.36, 0.35, 0.32, 0.31, 0.30],
-                         "funnel": [{"name": "view", "customers": 9000}, {"name": "cart", "customers": 5900},
-                                    {"name": "purchase", "customers": 4500}]},
-    "customer_value": {"customers": 5000, "horizon_days": 365, "concentration": 0.64, "mean_clv": 120.5,
-                       "concentration_curve": {"share_customers": GAINS["share_targeted"],
-                                               "share_value": [0.25, 0.41, 0.64, 0.78, 0.87, 0.92, 0.96, 0.98,
-                                                               0.99, 1.0, 1.0]}},
+    "customer_journey": journey_entry(period="month", cohorts=23, retention={"period_1": 0.36, "period_3": 0.32},
+                                      retention_curve=[0.36, 0.35, 0.32, 0.31, 0.30],
+                                      funnel=[{"name": "view", "customers": 9000}, {"name": "cart", "customers": 5900},
+                                              {"name": "purchase", "customers": 4500}]),
+    "customer_value": value_entry(customers=5000, horizon_days=365, concentration=0.64, mean_clv=120.5,
+                                  concentration_curve={"share_customers": GAINS["share_targeted"],
+                                                       "share_value": [0.25, 0.41, 0.64, 0.78, 0.87, 0.92, 0.96,
+                                                                       0.98, 0.99, 1.0, 1.0]}),
 }
 
 
@@ -181,7 +182,7 @@ def test_index_shows_a_png_chart_with_alt_text_for_each_stage_with_data(tmp_path
 
 
 def test_retention_curve_replaces_the_missing_funnel_and_absent_data_gives_no_chart(tmp_path):
-    journey = {k: v for k, v in FULL["customer_journey"].items() if k != "funnel"}
+    journey = {**FULL["customer_journey"], "funnel": None}
     metrics = {**FULL, "customer_journey": journey, "behavior_prediction": {"skipped": "too few buyers"},
                "customer_value": {"skipped": "no amounts"}}
     charts = _charts(_index(tmp_path, metrics))
@@ -198,15 +199,18 @@ def test_no_chart_and_no_action_for_a_client_under_min_group_size(tmp_path):
 
 
 def test_charts_leave_out_groups_under_min_group_size(tmp_path):
-    from cxnb.summary_charts import gains_points, rfm_rows
+    from cxnb.predict.metrics import PredictionMetrics
+    from cxnb.profile.metrics import NeedsMetrics
+    from cxnb.summary.charts import gains_points, rfm_rows
 
     charts = _charts(_index(tmp_path, FULL, min_group_size=500))
     alt = charts["rfm"]["alt"]
     assert "Champions" in alt and "At risk" not in alt and "Can't lose them" not in alt
-    assert [r[0] for r in rfm_rows(FULL["requirement_analysis"], 500)] == ["Hibernating", "Loyal", "Champions"]
-    shares = gains_points(FULL["behavior_prediction"], 100)[1]
+    assert [r[0] for r in rfm_rows(NeedsMetrics.model_validate(FULL["requirement_analysis"]), 500)] == ["Hibernating", "Loyal", "Champions"]
+    prediction = PredictionMetrics.model_validate(FULL["behavior_prediction"])
+    shares = gains_points(prediction, 100)[1]
     assert shares[:3] == [0.0, 0.1, 0.2]  # the top 5% of 1,250 held-out customers is 62, under 100
-    assert gains_points(FULL["behavior_prediction"], 300) is None  # not even the top 20% (250) could be shown
+    assert gains_points(prediction, 300) is None  # not even the top 20% (250) could be shown
     assert "gains" not in _charts(_index(tmp_path, FULL, min_group_size=300))
     assert "At risk" not in " ".join(_actions(_index(tmp_path, FULL, min_group_size=500)))
 
@@ -253,9 +257,9 @@ def test_no_action_for_a_skipped_stage_or_missing_evidence(tmp_path):
     from cxnb.summary import actions
 
     metrics = {"data_quality": METRICS["data_quality"], "recommendation": {"skipped": "no item ids"},
-               "behavior_prediction": {"skipped": "too few buyers"}, "customer_value": {"concentration": None}}
+               "behavior_prediction": {"skipped": "too few buyers"}, "customer_value": value_entry(concentration=None)}
     assert actions(metrics, "en") == []
-    spread = actions({"customer_value": {"concentration": 0.3, "horizon_days": 365}}, "en")
+    spread = actions({"customer_value": value_entry(concentration=0.3, horizon_days=365)}, "en")
     assert spread == ["Treat the customer base broadly: predicted value is spread out, the top 20% of customers hold "
                       "only 30% of the value predicted for the next 365 days."]
 
@@ -264,8 +268,8 @@ def test_hostile_names_are_escaped_in_alt_text(tmp_path):
     hostile = '"><script>alert(1)</script>'
     needs = {**FULL["requirement_analysis"], "rfm_segments": {hostile: 900, "Champions": 700},
              "rfm_segment_share_revenue": {hostile: 0.2, "Champions": 0.3}}
-    journey = {**FULL["customer_journey"], "funnel": [{"name": "view", "customers": 900},
-                                                       {"name": f"<b>{hostile}", "customers": 400}]}
+    journey = journey_entry(**{**FULL["customer_journey"], "funnel": [{"name": "view", "customers": 900},
+                                                                      {"name": f"<b>{hostile}", "customers": 400}]})
     soup = _index(tmp_path, {**FULL, "requirement_analysis": needs, "customer_journey": journey})
     page = (tmp_path / "index.html").read_text(encoding="utf-8")
     assert "<script>" not in page and soup.find("script") is None and soup.find("b") is None

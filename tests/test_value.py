@@ -246,9 +246,11 @@ def test_value_config_defaults_and_unknown_keys(tmp_path):
 
 
 def test_index_findings_for_customer_value():
-    m = {"customer_value": {"concentration": 0.62, "horizon_days": 365, "mean_clv": 30.19, "model": "bg_nbd",
-                            "model_name": "BG/NBD", "holdout": {"bg_nbd": {"predicted": 1653.4, "actual": 1882.0,
-                                                                            "error_share": -0.1215}}}}
+    from tests.conftest import value_entry
+
+    held = {"predicted": 1653.4, "actual": 1882.0, "error_share": -0.1215, "rmse": 1.0, "mae": 1.0}
+    m = {"customer_value": value_entry(concentration=0.62, horizon_days=365, mean_clv=30.19, model="bg_nbd",
+                                       model_name="BG/NBD", holdout={"bg_nbd": held})}
     said = findings(m, "en", currency="USD")["customer_value"]
     assert said[0].startswith("The top 20% of customers hold 62%") and "$30.19" in said[0]
     assert "expected 1,653 repeat purchases, customers made 1,882 (-12%)" in said[1]

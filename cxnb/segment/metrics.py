@@ -17,7 +17,7 @@ class SegmentationMetrics(StageMetrics):
     k_chosen_by: str
     k_range: list[int]
     k_range_requested: list[int]
-    silhouette: float
+    silhouette: float | None  # None: not computable (one segment holds every customer)
     structure: str
     stability_ari: float
     stability_ari_seeds: float | None

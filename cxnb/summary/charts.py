@@ -9,6 +9,11 @@ import io
 from dataclasses import dataclass
 
 from cxnb.i18n import t
+from cxnb.journey.metrics import JourneyMetrics
+from cxnb.predict.metrics import PredictionMetrics
+from cxnb.profile.metrics import NeedsMetrics
+from cxnb.summary.entries import typed_entries
+from cxnb.value.metrics import ValueMetrics
 
 FIGSIZE = (5.6, 3.5)
 DPI = 130
@@ -44,19 +49,12 @@ def segment_label(name: str, language: str = "en") -> str:
     return rfm_label(name, language) if name in known else str(name)
 
 
-def best_model(m: dict) -> str | None:
-    """The prediction model the summary speaks of: the highest AUC among models not graded C, else among all."""
-    models = {k: v for k, v in m.items() if isinstance(v, dict) and isinstance(v.get("auc"), (int, float))}
-    usable = {k: v for k, v in models.items() if v.get("grade") != "C"} or models
-    return max(usable, key=lambda k: usable[k]["auc"]) if usable else None
-
-
-def rfm_rows(m: dict, min_group_size: int = 1) -> list[tuple[str, int, float, float | None]]:
+def rfm_rows(m: NeedsMetrics, min_group_size: int = 1) -> list[tuple[str, int, float, float | None]]:
     """(segment, customers, share of customers, share of revenue) of the RFM segments with at least
     ``min_group_size`` customers, largest first (at most ``MAX_SEGMENTS``)."""
-    total = m.get("customers")
-    revenue = m.get("rfm_segment_share_revenue") or {}
-    sizes = {k: v for k, v in (m.get("rfm_segments") or {}).items() if isinstance(v, int) and v >= min_group_size}
+    total = m.customers
+    revenue = m.rfm_segment_share_revenue or {}
+    sizes = {k: v for k, v in m.rfm_segments.items() if v >= min_group_size}
     if not total or not sizes:
         return []
     ordered = sorted(sizes, key=lambda k: -sizes[k])[:MAX_SEGMENTS]
@@ -71,36 +69,31 @@ def _shows_the_top(points: list[tuple[float, float]]) -> bool:
     return len(points) >= 2 and points[0][0] <= TOP
 
 
-def gains_points(m: dict, min_group_size: int = 1) -> tuple[str, list[float], list[float]] | None:
+def gains_points(m: PredictionMetrics, min_group_size: int = 1) -> tuple[str, list[float], list[float]] | None:
     """(best model, shares targeted, gains) of the best model's cumulative gains curve, from (0, 0); points
     that target fewer than ``min_group_size`` held-out customers are left out (no curve without the top 20%)."""
-    best = best_model(m)
-    gains = (m.get(best) or {}).get("gains") if best else None
-    if not gains:
-        return None
-    n = m.get("n_test") or 0
-    kept = [(s, g) for s, g in zip(gains["share_targeted"], gains["gain"], strict=True) if s * n >= min_group_size]
+    best = m.best_model()
+    gains = getattr(m, best).gains
+    kept = [(s, g) for s, g in zip(gains.share_targeted, gains.gain, strict=True) if s * m.n_test >= min_group_size]
     if not _shows_the_top(kept):
         return None
     return best, [0.0] + [s for s, _ in kept], [0.0] + [g for _, g in kept]
 
 
-def funnel_steps(j: dict, min_group_size: int = 1) -> list[tuple[str, int]]:
+def funnel_steps(j: JourneyMetrics, min_group_size: int = 1) -> list[tuple[str, int]]:
     """(step, customers) of the funnel steps reached by at least ``min_group_size`` customers."""
-    steps = [(str(s["name"]), int(s["customers"])) for s in (j.get("funnel") or [])
-             if isinstance(s.get("customers"), int) and s["customers"] >= min_group_size]
+    steps = [(s.name, s.customers) for s in (j.funnel or []) if s.customers >= min_group_size]
     return steps if len(steps) >= 2 else []
 
 
-def value_points(v: dict, min_group_size: int = 1) -> tuple[list[float], list[float]] | None:
+def value_points(v: ValueMetrics, min_group_size: int = 1) -> tuple[list[float], list[float]] | None:
     """(shares of customers, shares of predicted value) of the concentration curve, from (0, 0); points that
     describe fewer than ``min_group_size`` customers are left out."""
-    curve = v.get("concentration_curve")
-    if not curve:
+    curve = v.concentration_curve
+    if curve is None:
         return None
-    n = v.get("customers") or 0
-    kept = [(s, x) for s, x in zip(curve["share_customers"], curve["share_value"], strict=True)
-            if s * n >= min_group_size]
+    kept = [(s, x) for s, x in zip(curve.share_customers, curve.share_value, strict=True)
+            if s * v.customers >= min_group_size]
     if not _shows_the_top(kept):
         return None
     return [0.0] + [s for s, _ in kept], [0.0] + [x for _, x in kept]
@@ -132,7 +125,7 @@ def _note(ax, x: float, y: float, text: str) -> None:
                 arrowprops={"arrowstyle": "-", "color": "#555", "lw": 0.8})
 
 
-def rfm_chart(m: dict, language: str, min_group_size: int = 1) -> Chart | None:
+def rfm_chart(m: NeedsMetrics, language: str, min_group_size: int = 1) -> Chart | None:
     """Share of customers next to share of revenue per RFM segment."""
     import numpy as np
 
@@ -160,14 +153,14 @@ def rfm_chart(m: dict, language: str, min_group_size: int = 1) -> Chart | None:
     return Chart("rfm", t("summary.chart.rfm_title", language), alt, _png(fig))
 
 
-def gains_chart(m: dict, language: str, min_group_size: int = 1) -> Chart | None:
+def gains_chart(m: PredictionMetrics, language: str, min_group_size: int = 1) -> Chart | None:
     """The cumulative gains curve of the best model against random targeting."""
     points = gains_points(m, min_group_size)
     if points is None:
         return None
     best, shares, gains = points
-    model, grade = t(f"summary.model.{best}", language), m[best].get("grade", "–")
-    who = t("summary.chart.who_given" if m.get("label_source") == "given" else "summary.chart.who_buyers", language)
+    model, grade = t(f"summary.model.{best}", language), getattr(m, best).grade
+    who = t("summary.chart.who_given" if m.label_source == "given" else "summary.chart.who_buyers", language)
     fig, ax = _axes()
     ax.plot(shares, gains, marker="o", ms=4, lw=2, label=t("summary.chart.gains_model", language, model=model,
                                                             grade=grade))
@@ -184,7 +177,7 @@ def gains_chart(m: dict, language: str, min_group_size: int = 1) -> Chart | None
     return Chart("gains", t("summary.chart.gains_title", language), alt, _png(fig))
 
 
-def funnel_chart(j: dict, language: str, min_group_size: int = 1) -> Chart | None:
+def funnel_chart(j: JourneyMetrics, language: str, min_group_size: int = 1) -> Chart | None:
     """Customers reaching each funnel step, with the share of the first step."""
     steps = funnel_steps(j, min_group_size)
     if not steps:
@@ -209,13 +202,13 @@ def funnel_chart(j: dict, language: str, min_group_size: int = 1) -> Chart | Non
     return Chart("funnel", t("summary.chart.funnel_title", language), alt, _png(fig))
 
 
-def retention_chart(j: dict, language: str, min_group_size: int = 1) -> Chart | None:
+def retention_chart(j: JourneyMetrics, language: str, min_group_size: int = 1) -> Chart | None:
     """The average retention curve, 1 to 12 periods after the first purchase (cohorts are already at least
     ``min_group_size`` customers)."""
-    curve = [x for x in (j.get("retention_curve") or []) if x is not None]
+    curve = [x for x in (j.retention_curve or []) if x is not None]
     if len(curve) < 2:
         return None
-    unit = t(f"cj.period.{j.get('period', 'month')}", language)
+    unit = t(f"cj.period.{j.period}", language)
     offsets = list(range(1, len(curve) + 1))
     fig, ax = _axes()
     ax.plot(offsets, curve, marker="o", ms=4, lw=2)
@@ -227,7 +220,7 @@ def retention_chart(j: dict, language: str, min_group_size: int = 1) -> Chart | 
     return Chart("retention", t("summary.chart.retention_title", language), alt, _png(fig))
 
 
-def value_chart(v: dict, language: str, min_group_size: int = 1) -> Chart | None:
+def value_chart(v: ValueMetrics, language: str, min_group_size: int = 1) -> Chart | None:
     """Share of the predicted value held by the top x% of customers, against an even spread."""
     points = value_points(v, min_group_size)
     if points is None:
@@ -252,13 +245,13 @@ def headline_charts(metrics: dict, language: str = "en", min_group_size: int = 1
     retention curve without one) and the value concentration, without groups under ``min_group_size``."""
     from cxnb.viz import set_theme
 
-    stage = lambda name: {} if "skipped" in metrics.get(name, {}) else metrics.get(name, {})  # noqa: E731
-    journey = stage("customer_journey")
-    makers = [(rfm_chart, stage("requirement_analysis")), (gains_chart, stage("behavior_prediction")),
-              (funnel_chart if funnel_steps(journey, min_group_size) else retention_chart, journey),
-              (value_chart, stage("customer_value"))]
-    if not any(m for _, m in makers):
+    entries = typed_entries(metrics)
+    journey = entries.get("customer_journey")
+    makers = [(rfm_chart, entries.get("requirement_analysis")), (gains_chart, entries.get("behavior_prediction")),
+              (funnel_chart if journey is not None and funnel_steps(journey, min_group_size) else retention_chart,
+               journey), (value_chart, entries.get("customer_value"))]
+    if all(m is None for _, m in makers):
         return []
     set_theme()
-    charts = (make(m, language, min_group_size) for make, m in makers if m)
+    charts = (make(m, language, min_group_size) for make, m in makers if m is not None)
     return [c for c in charts if c is not None]
