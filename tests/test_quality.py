@@ -23,7 +23,7 @@ def test_a_last_month_the_data_does_not_cover_is_marked_partial():
     assert not whole["partial"].any() and len(whole) == 5
     from cxnb.viz import set_theme
 
-    set_theme()  # as every notebook does: the CJK font for Chinese labels
+    set_theme()  # as open_run does for every notebook: the CJK font for Chinese labels
     fig = dq.plot_activity(cut, "zh")
     labels = [text.get_text() for ax in fig.axes if ax.get_legend() for text in ax.get_legend().get_texts()]
     assert labels == ["最后一个月：不完整（数据在月底前结束）"] * 2
