@@ -4,21 +4,17 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
 import html
 import json
 import os
 import re
 import shutil
 import signal
-import subprocess
-import sys
 import tempfile
 import threading
 import time
 import uuid
 from collections.abc import Callable
-from importlib import metadata
 from pathlib import Path
 
 import nbformat
@@ -28,9 +24,17 @@ from cxnb.constants import STAGES
 from cxnb.context import EXPORTS_DIR, METRICS_DIR, repo_root
 from cxnb.data import DATA_DIR, QUALITY_FILE
 from cxnb.errors import CxnbError, OutputError, RunFailed, Terminated
+from cxnb.kernels import (
+    KERNEL_LOG,
+    ensure_kernel,
+    ipc_kernel_manager,
+    quiet_libraries,
+    remove_stale_sockets,
+    stop_kernels,
+)
+from cxnb.manifest import git_commit, input_hashes, inputs_fingerprint, versions
 from cxnb.pages import decorate_run, page_info
 from cxnb.reportdir import (
-    alive,
     check_writable_parent,
     client_lock,
     make_temp_dir,
@@ -43,154 +47,11 @@ from cxnb.reportdir import (
 from cxnb.summary import write_index
 from cxnb.workbook import write_workbook
 
-KERNEL_NAME = "cxnb"
-INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 REMOVED_TAGS = {"injected-parameters", "parameters", "analyst-only"}
-MANIFEST_PACKAGES = ("cxnb", "pandas", "numpy", "duckdb", "scikit-learn", "statsmodels", "scipy", "matplotlib",
-                     "seaborn", "papermill", "nbconvert", "pyarrow", "pydantic")
-
-
-KERNEL_LOG = ".kernel.log"
-SOCKET_PREFIX = "cxnb-kernel-"
-_KERNELS: dict[subprocess.Popen, str] = {}  # kernels this process started and has not shut down -> socket prefix
-
-
-QUIETED_LOGGERS = ("papermill", "nbclient", "traitlets", "asyncio")
-
-
-@contextlib.contextmanager
-def _quiet_libraries():
-    """The libraries' own log lines (nbclient's "Kernel died while waiting for execute reply." when Ctrl-C reaches
-    the kernel too, asyncio's "Task exception was never retrieved") stay off the terminal during a run: the
-    runner reports every failure itself, in one line."""
-    import logging
-
-    loggers = [logging.getLogger(name) for name in QUIETED_LOGGERS]
-    levels = [logger.level for logger in loggers]
-    for logger in loggers:
-        logger.setLevel(logging.CRITICAL)
-    try:
-        yield
-    finally:
-        for logger, level in zip(loggers, levels, strict=True):
-            logger.setLevel(level)
-
-
-def _ipc_kernel_manager(log_path: Path):
-    """A kernel manager using local IPC sockets (no TCP ports, no plain-text-over-TCP warning) whose kernel writes
-    its own messages (e.g. ``[IPKernelApp] ERROR | KeyboardInterrupt caught in kernel.``, which jupyter_client's
-    shutdown provokes by interrupting the kernel before asking it to stop) to ``log_path``, not the terminal."""
-    from jupyter_client.manager import AsyncKernelManager
-
-    class IpcKernelManager(AsyncKernelManager):
-        def __init__(self, **kwargs):
-            # A unique socket path per kernel: runs at the same time must never share sockets.
-            # The owner's pid is in the name, so the next run can remove what a run killed with kill -9 left.
-            ip = str(Path(tempfile.gettempdir()) / f"{SOCKET_PREFIX}{os.getpid()}-{uuid.uuid4().hex}")
-            super().__init__(transport="ipc", ip=ip, **kwargs)
-
-        async def start_kernel(self, **kw):
-            # Charts go into the notebook even where the shell sets another backend (MPLBACKEND=Agg on CI).
-            env = dict(kw.pop("env", None) or os.environ)
-            env["MPLBACKEND"] = INLINE_BACKEND
-            with log_path.open("ab") as log:
-                await super().start_kernel(env=env, stdout=log, stderr=log, **kw)
-            process = getattr(self.provisioner, "process", None)
-            if process is not None:
-                _KERNELS[process] = self.ip
-
-        async def shutdown_kernel(self, now: bool = False, restart: bool = False):
-            process = getattr(self.provisioner, "process", None)
-            try:
-                await super().shutdown_kernel(now=now, restart=restart)
-            finally:
-                _KERNELS.pop(process, None)
-
-    return IpcKernelManager
-
-
-def _stop_kernels() -> None:
-    """Kill the kernels an interrupted run left behind, so none writes into a folder being removed, and remove
-    their sockets."""
-    for process, sockets in list(_KERNELS.items()):
-        if process.poll() is None:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(process.pid, signal.SIGKILL)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                process.wait(timeout=10)
-        for socket in Path(sockets).parent.glob(f"{Path(sockets).name}-*"):
-            socket.unlink(missing_ok=True)
-        _KERNELS.pop(process, None)
-
-
-def _remove_stale_sockets() -> None:
-    """Remove the kernel sockets of runs whose process is gone (killed with kill -9)."""
-    for socket in Path(tempfile.gettempdir()).glob(f"{SOCKET_PREFIX}*-*-[0-9]"):
-        pid = socket.name.removeprefix(SOCKET_PREFIX).split("-")[0]
-        if pid.isdigit() and socket.is_socket() and socket.lstat().st_uid == os.getuid() and not alive(int(pid)):
-            socket.unlink(missing_ok=True)
 
 
 def notebooks_dir() -> Path:
     return repo_root() / "notebooks"
-
-
-def ensure_kernel() -> str:
-    """Install (or repair) the ``cxnb`` Jupyter kernel so notebooks run on this very Python; returns its name."""
-    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
-
-    try:
-        spec = KernelSpecManager().get_kernel_spec(KERNEL_NAME)
-        if Path(spec.argv[0]).resolve() == Path(sys.executable).resolve():
-            return KERNEL_NAME
-    except NoSuchKernel:
-        pass
-    from ipykernel.kernelspec import install
-
-    install(kernel_name=KERNEL_NAME, display_name="cxnb (.venv)", prefix=sys.prefix)
-    return KERNEL_NAME
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def _git_commit() -> str | None:
-    try:
-        out = subprocess.run(["git", "-C", str(repo_root()), "rev-parse", "HEAD"], capture_output=True, text=True,
-                             timeout=5)
-        return out.stdout.strip() or None
-    except (OSError, subprocess.SubprocessError):
-        return None
-
-
-def _input_hashes(params: Params) -> dict:
-    from cxnb.urls import mask_url
-
-    hashes = {}
-    for name, cfg in params.tables().items():
-        kind = cfg.kind()
-        if kind == "file":
-            path = params.source_path(name)
-            files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-            hashes[name] = {str(p): _sha256(p) for p in files}
-        elif kind == "sql":
-            hashes[name] = {"source": mask_url(cfg.source), "table": cfg.table, "query": cfg.query}
-        else:
-            hashes[name] = {"source": cfg.source}
-    return hashes
-
-
-def _versions() -> dict:
-    out = {"python": sys.version.split()[0]}
-    for pkg in MANIFEST_PACKAGES:
-        with contextlib.suppress(metadata.PackageNotFoundError):
-            out[pkg] = metadata.version(pkg)
-    return out
 
 
 def render_html(executed: Path, target: Path, with_code: bool, language: str = "en") -> None:
@@ -257,7 +118,7 @@ def execute_stage(stage: str, params_path: Path, run_dir: Path, kernel: str, kee
     try:
         pm.execute_notebook(str(source), str(output), parameters={"params": str(params_path), "run_dir": str(run_dir)},
                             kernel_name=kernel, cwd=str(notebooks_dir()), progress_bar=False, log_output=False,
-                            kernel_manager_class=_ipc_kernel_manager(run_dir / KERNEL_LOG))
+                            kernel_manager_class=ipc_kernel_manager(run_dir / KERNEL_LOG))
     except PapermillExecutionError as exc:
         if exc.ename == "StageSkipped":
             return exc.evalue
@@ -357,14 +218,6 @@ def params_file(path: str | Path) -> Path:
     return path.resolve()
 
 
-def _inputs_fingerprint(params: Params, hashes: dict) -> str:
-    """sha256 over the content hashes of the inputs (not their paths: a moved folder is the same data)."""
-    tables = params.tables()
-    content = {name: sorted(found.values()) if tables[name].kind() == "file" else found
-               for name, found in hashes.items()}
-    return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
-
-
 def _report_target(params: Params, out: str | Path | None) -> Path:
     """The report folder of a run, after checking that its name fits the file system."""
     target = Path(out).resolve() if out else (repo_root() / "reports").resolve() / params.client
@@ -443,15 +296,15 @@ def run_report(params_path: str | Path, out: str | Path | None = None, only: lis
         raise CxnbError(f"--only: unknown stage '{unknown[0]}'; the stages are {', '.join(STAGES)}.")
     try:
         target = _report_target(params, out)
-        inputs = _input_hashes(params)
-        inputs_hash = _inputs_fingerprint(params, inputs)
+        inputs = input_hashes(params)
+        inputs_hash = inputs_fingerprint(params, inputs)
         checks = (target, params, params_path, out is not None, only, inputs_hash, id_map)
         _check_target(*checks)
         check_writable_parent(target)
         kernel = ensure_kernel()
         target.parent.mkdir(parents=True, exist_ok=True)
-        with _Signals() as signals, _quiet_libraries(), client_lock(target, params.client):
-            _remove_stale_sockets()
+        with _Signals() as signals, quiet_libraries(), client_lock(target, params.client):
+            remove_stale_sockets()
             if remove_stale(target):
                 say(f"removed temporary folders of '{params.client}' left by a run that was killed")
             _check_target(*checks)
@@ -468,7 +321,7 @@ def run_report(params_path: str | Path, out: str | Path | None = None, only: lis
                 swap_in(tmp, target)
             finally:
                 signals.ignore()
-                _stop_kernels()
+                stop_kernels()
                 if tmp.exists():
                     shutil.rmtree(tmp, ignore_errors=True)
     except (OSError, duckdb.IOException) as exc:
@@ -519,6 +372,6 @@ def _run_stages(params: Params, params_path: Path, tmp: Path, stages: list[str],
     _write_json(tmp / "manifest.json", {
         "client": params.client, "params_file": str(params_path), "params": params.model_dump(mode="json"),
         "params_hash": params.params_hash(), "inputs_sha256": inputs,
-        "versions": _versions(), "git_commit": _git_commit(), "stages_run": stages,
+        "versions": versions(), "git_commit": git_commit(), "stages_run": stages,
         "seconds": {**timings, "total": round(time.time() - started, 2)}, "with_code": with_code,
     })

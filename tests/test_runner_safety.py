@@ -25,7 +25,7 @@ import nbformat
 import pytest
 
 from cxnb import data as data_module
-from cxnb import report
+from cxnb import kernels, report
 from cxnb.cli import main
 from cxnb.demo import generate_demo
 from cxnb.reportdir import MARKER, client_lock, read_marker
@@ -153,7 +153,7 @@ def _temp_folders(w: World) -> list[Path]:
 
 def _kernel_running(w: World) -> Callable[[], bool]:
     """True once a run's notebook kernel has started (its log exists in the run's temporary folder)."""
-    return lambda: any((p / report.KERNEL_LOG).exists() for p in _temp_folders(w))
+    return lambda: any((p / kernels.KERNEL_LOG).exists() for p in _temp_folders(w))
 
 
 def _finish(proc: subprocess.Popen) -> tuple[int, str]:
@@ -402,7 +402,7 @@ def test_successful_run_prints_nothing_from_the_kernel(world):
     '[IPKernelApp] ERROR | KeyboardInterrupt caught in kernel.' at shutdown) go to its log, which is not kept."""
     code, err = _finish(world.subprocess_run("--out", world.report, "--only", "data_quality"))
     assert (code, err) == (0, "")
-    assert not (world.report / report.KERNEL_LOG).exists()
+    assert not (world.report / kernels.KERNEL_LOG).exists()
 
 
 def test_kernel_log_lines_go_to_the_log_file(tmp_path, capfd):
@@ -410,7 +410,7 @@ def test_kernel_log_lines_go_to_the_log_file(tmp_path, capfd):
     log = tmp_path / "kernel.log"
 
     async def run_kernel():
-        km = report._ipc_kernel_manager(log)(kernel_name=report.ensure_kernel())
+        km = kernels.ipc_kernel_manager(log)(kernel_name=kernels.ensure_kernel())
         await km.start_kernel()
         kc = km.client()
         kc.start_channels()
@@ -425,7 +425,7 @@ def test_kernel_log_lines_go_to_the_log_file(tmp_path, capfd):
     assert "cxnb-probe from the kernel" in log.read_text()
     captured = capfd.readouterr()
     assert "cxnb-probe" not in captured.err + captured.out
-    assert not report._KERNELS
+    assert not kernels._KERNELS
 
 
 @pytest.mark.slow
@@ -446,7 +446,7 @@ def test_kill_9_leaves_a_temp_folder_the_next_run_removes(world):
 
 
 def _sockets_of(pid: int) -> list[Path]:
-    return list(Path(tempfile.gettempdir()).glob(f"{report.SOCKET_PREFIX}{pid}-*"))
+    return list(Path(tempfile.gettempdir()).glob(f"{kernels.SOCKET_PREFIX}{pid}-*"))
 
 
 def _kernels_of(parent: int) -> list[int]:
