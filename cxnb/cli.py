@@ -134,7 +134,7 @@ def validation_summary(quality: dict) -> str:
         if info.get("pii_dropped"):
             lines.append("  PII columns dropped: " + ", ".join(d["column"] for d in info["pii_dropped"]))
     from cxnb.quality import data_warnings
-    lines += [f"warning: {w}" for w in data_warnings(quality)]
+    lines += [f"warning: {w}" for w in data_warnings(quality, keys=True)]
     zone = quality.get("timezone")
     lines.append(f"time zone: {zone}" if zone else "time zone: as given in the data (unix times read as UTC)")
     return "\n".join(lines)

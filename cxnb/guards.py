@@ -66,9 +66,15 @@ def parameter_notes(params: Params, quality: dict) -> list[dict]:
     return notes
 
 
-def parameter_note_text(note: dict, language: str = "en") -> str:
-    """The sentence for one of ``parameter_notes``, in ``language``."""
+# The parameter keys behind each note: named to the analyst (validate), never in the client's report.
+NOTE_KEYS = {"too_few_customers": "privacy.min_group_size",
+             "k_range_clamped": "analysis.segmentation.k_range, privacy.min_group_size"}
+
+
+def parameter_note_text(note: dict, language: str = "en", keys: bool = False) -> str:
+    """The sentence for one of ``parameter_notes``, in ``language``; ``keys`` adds the parameter keys behind it."""
     values = dict(note["values"])
     if "customers" in values:
         values["customers"] = customers_text(values["customers"], language)
-    return t(f"dq.param.{note['note']}", language, **values)
+    text = t(f"dq.param.{note['note']}", language, **values)
+    return f"{text} [{NOTE_KEYS[note['note']]}]" if keys and note["note"] in NOTE_KEYS else text

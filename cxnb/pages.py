@@ -13,24 +13,29 @@ from bs4 import BeautifulSoup
 
 from cxnb.i18n import t
 
-NAV_STYLE = """
-.cxnb-nav { position: sticky; top: 0; z-index: 10; background: #1f3b57; padding: 0.45em 1em; display: flex;
-            flex-wrap: wrap; gap: 0.3em 1.2em; font-family: system-ui, "cxnb CJK", "Noto Sans CJK SC", sans-serif; }
-.cxnb-nav a { color: #fff; text-decoration: none; font-size: 0.95em; }
-.cxnb-nav a[aria-current="page"] { font-weight: bold; border-bottom: 2px solid #fff; }
-.cxnb-toc { margin: 1em auto; max-width: 70em; padding: 0.6em 1.2em; border: 1px solid #ddd; border-radius: 6px;
-            font-family: system-ui, "cxnb CJK", "Noto Sans CJK SC", sans-serif; }
-.cxnb-toc ol { margin: 0.3em 0; } .cxnb-toc a { text-decoration: none; }
-.cxnb-footer { margin: 2em auto 1em; max-width: 70em; padding: 0.8em 1.2em; border-top: 1px solid #ccc;
-               color: #555; font-size: 0.9em; font-family: system-ui, "cxnb CJK", "Noto Sans CJK SC", sans-serif; }
-body, table, th, td { font-family: system-ui, -apple-system, "Segoe UI", "cxnb CJK", "Noto Sans CJK SC", "PingFang SC",
-  "Microsoft YaHei", sans-serif; }
-:root { --jp-content-font-family: system-ui, -apple-system, "Segoe UI", "cxnb CJK", "Noto Sans CJK SC", sans-serif;
-        --jp-ui-font-family: system-ui, -apple-system, "Segoe UI", "cxnb CJK", "Noto Sans CJK SC", sans-serif; }
-img { max-width: 100%; height: auto; }
-.cxnb-methods { margin: 2em 0 1em; padding: 0.4em 1em; border: 1px solid #ddd; border-radius: 6px; }
-.cxnb-methods > summary { cursor: pointer; font-weight: bold; font-size: 1.1em; padding: 0.3em 0; }
-.jp-OutputArea-output { overflow-x: auto; }
+# The embedded CJK face comes first in every font list. Behind system-ui it was only a fallback, and Chromium
+# drew the text it laid out while the face was still loading (top bar, contents, title, first headings) with the
+# system font's empty boxes, and kept them once it had loaded. Its unicode-range (CJK only) leaves Latin letters
+# and digits to the system font.
+SANS = ('"cxnb CJK", system-ui, -apple-system, "Segoe UI", "Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", '
+        'sans-serif')
+MONO = '"cxnb CJK", menlo, consolas, "DejaVu Sans Mono", monospace'
+NAV_STYLE = f"""
+.cxnb-nav {{ position: sticky; top: 0; z-index: 10; background: #1f3b57; padding: 0.45em 1em; display: flex;
+            flex-wrap: wrap; gap: 0.3em 1.2em; font-family: {SANS}; }}
+.cxnb-nav a {{ color: #fff; text-decoration: none; font-size: 0.95em; }}
+.cxnb-nav a[aria-current="page"] {{ font-weight: bold; border-bottom: 2px solid #fff; }}
+.cxnb-toc {{ margin: 1em auto; max-width: 70em; padding: 0.6em 1.2em; border: 1px solid #ddd; border-radius: 6px;
+            font-family: {SANS}; }}
+.cxnb-toc ol {{ margin: 0.3em 0; }} .cxnb-toc a {{ text-decoration: none; }}
+.cxnb-footer {{ margin: 2em auto 1em; max-width: 70em; padding: 0.8em 1.2em; border-top: 1px solid #ccc;
+               color: #555; font-size: 0.9em; font-family: {SANS}; }}
+body, table, th, td {{ font-family: {SANS}; }}
+:root {{ --jp-content-font-family: {SANS}; --jp-ui-font-family: {SANS}; --jp-code-font-family: {MONO}; }}
+img {{ max-width: 100%; height: auto; }}
+.cxnb-methods {{ margin: 2em 0 1em; padding: 0.4em 1em; border: 1px solid #ddd; border-radius: 6px; }}
+.cxnb-methods > summary {{ cursor: pointer; font-weight: bold; font-size: 1.1em; padding: 0.3em 0; }}
+.jp-OutputArea-output {{ overflow-x: auto; }}
 """
 
 
@@ -140,6 +145,8 @@ def _alt_text(soup: BeautifulSoup, language: str) -> None:
 
 
 CJK_FAMILY = "cxnb CJK"
+CJK_FIRST = 0x2E80  # CJK radicals onwards: ideographs, kana, hangul, full-width punctuation
+CJK_RANGE = f"U+{CJK_FIRST:X}-10FFFF"
 
 
 def cjk_font_face(text: str) -> str:
@@ -153,7 +160,7 @@ def cjk_font_face(text: str) -> str:
 
     from cxnb.viz import CJK_FONT_FILE
 
-    chars = "".join(sorted({c for c in text if ord(c) > 0x2E7F}))
+    chars = "".join(sorted({c for c in text if ord(c) >= CJK_FIRST}))
     if not chars:
         return ""
     options = subset.Options()
@@ -164,7 +171,8 @@ def cjk_font_face(text: str) -> str:
     buffer = io.BytesIO()
     subset.save_font(font, buffer, options)
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
-    return f"@font-face {{ font-family: '{CJK_FAMILY}'; src: url(data:font/otf;base64,{data}) format('opentype'); }}"
+    return (f"@font-face {{ font-family: '{CJK_FAMILY}'; src: url(data:font/otf;base64,{data}) format('opentype'); "
+            f"unicode-range: {CJK_RANGE}; }}")
 
 
 def decorate(page: str, info: PageInfo, stage: str | None) -> str:

@@ -40,11 +40,29 @@ def set_theme() -> None:
     })
 
 
+# Segment colours: hues far apart (no two oranges), all dark enough for a label on white; 'other' is grey.
+SEGMENT_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#d62728", "#8c564b", "#e7298a", "#bcbd22", "#17becf"]
+OTHER_COLOUR = "#8c8c8c"
+
+
 def segment_palette(names) -> dict:
-    """One fixed colour per segment name, the same in every chart of a report."""
-    names = list(dict.fromkeys(names))
-    colours = sns.color_palette(PALETTE, n_colors=max(len(names), 1))
-    return dict(zip(names, colours, strict=False))
+    """One colour per segment name, in the order given (the segment table's), grey for the 'other' group: every
+    segment chart of a report calls this with the same names and so colours each segment the same way."""
+    from cxnb.i18n import t
+
+    others = {t("common.other", lang) for lang in ("en", "zh")}
+    names = [n for n in dict.fromkeys(names) if n not in others]
+    colours = SEGMENT_COLOURS if len(names) <= len(SEGMENT_COLOURS) else sns.color_palette("husl", len(names))
+    palette = {name: mpl.colors.to_rgb(colour) for name, colour in zip(names, colours, strict=False)}
+    return palette | {other: mpl.colors.to_rgb(OTHER_COLOUR) for other in others}
+
+
+def colour_segment_labels(labels, palette: dict) -> None:
+    """Tick labels naming a segment drawn in that segment's colour (bold), as in the segment map."""
+    for label in labels:
+        if label.get_text() in palette:
+            label.set_color(palette[label.get_text()])
+            label.set_fontweight("bold")
 
 
 def table(df, formats: dict | None = None, precision: int = 2, index: bool = False):

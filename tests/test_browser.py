@@ -7,6 +7,7 @@ CXNB_REQUIRE_BROWSER=1 (set by .ci/run, which installs them)."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -15,6 +16,7 @@ import pytest
 
 pytestmark = pytest.mark.slow
 WIDTH = 1280
+CJK = re.compile(r"[\u2e80-\U0010ffff]")
 
 
 def _browser():
@@ -87,6 +89,27 @@ def test_every_page_of_the_demo_report_works_in_a_browser(browser, demo_report):
     assert all(t.startswith("Demo Retail — ") for t in titles), titles
 
 
+def _cjk_drawn_without_the_embedded_font(driver) -> list[str]:
+    """Rendered text with Chinese characters that Chromium drew (at least partly) with a system font instead of
+    the embedded one: on a machine without CJK fonts those characters are empty boxes ("tofu")."""
+    root = driver.execute_cdp_cmd("DOM.getDocument", {"depth": -1})["root"]
+    driver.execute_cdp_cmd("CSS.enable", {})
+    found, stack = [], [root]
+    while stack:
+        node = stack.pop()
+        children = node.get("children", [])
+        stack.extend(children)
+        text = "".join(c.get("nodeValue", "") for c in children if c.get("nodeType") == 3)
+        wanted = len(CJK.findall(text))
+        if not wanted:
+            continue
+        fonts = driver.execute_cdp_cmd("CSS.getPlatformFontsForNode", {"nodeId": node["nodeId"]})["fonts"]
+        embedded = sum(f["glyphCount"] for f in fonts if f["isCustomFont"])
+        if fonts and embedded < wanted:  # no fonts: not rendered (the title, a collapsed section)
+            found.append(f"{text.strip()[:30]!r} ({', '.join(f['postScriptName'] for f in fonts)})")
+    return found
+
+
 def test_chinese_pages_carry_a_font_with_their_glyphs(browser, zh_demo_report):
     for page in _pages(zh_demo_report):
         problems = _check_page(browser, page)
@@ -97,3 +120,5 @@ def test_chinese_pages_carry_a_font_with_their_glyphs(browser, zh_demo_report):
         assert loaded >= 1, f"{page.name}: no CJK font face loaded"
         covered = browser.execute_script("return document.fonts.check(\"16px 'cxnb CJK'\", document.body.innerText)")
         assert covered, f"{page.name}: some characters are not in the embedded font"
+        tofu = _cjk_drawn_without_the_embedded_font(browser)
+        assert not tofu, f"{page.name}: Chinese drawn without the embedded font (tofu): {tofu[:8]}"

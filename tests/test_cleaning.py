@@ -284,14 +284,15 @@ def test_matching_ids_give_no_warning(tmp_path, capsys):
 
 PARAMETER_NOTES = {
     "k_range [2, 3000]": ("analysis: {segmentation: {k_range: [2, 3000]}}\n",
-                          "analysis.segmentation.k_range [2, 3000] is narrowed to [2, 6]: with 60 customers"),
+                          "The number of segments tried is narrowed from 2–3000 to 2–6: with 60 customers"),
     "k_range [20, 3000], min_group_size 2": (
         "analysis: {segmentation: {k_range: [20, 3000]}}\nprivacy: {min_group_size: 2}\n",
-        "k_range [20, 3000] is narrowed to [15, 15]: with 60 customers and privacy.min_group_size 2, no more "
-        "segments can be fitted and reported (and never more than 15)"),
+        "narrowed from 20–3000 to 15–15: with 60 customers and at least 2 customers in every group the report "
+        "shows, no more segments can be fitted and reported (and never more than 15). "
+        "[analysis.segmentation.k_range, privacy.min_group_size]"),
     "min_group_size above the customers": ("privacy: {min_group_size: 500}\n",
-                                           "The data holds only 60 customers, fewer than privacy.min_group_size "
-                                           "(500): the stage reports show no figures"),
+                                           "The data holds only 60 customers, fewer than the smallest group this "
+                                           "report shows (500): the stage reports show no figures"),
 }
 
 
@@ -306,6 +307,7 @@ def test_parameters_the_data_narrows_are_stated_by_validate(case, tmp_path, caps
 
     q = prepare(load_params(params), tmp_path / "run")
     assert data_warnings(q, "zh") and all("{" not in w for w in data_warnings(q, "zh"))
+    assert not any("privacy." in w or "analysis." in w for w in data_warnings(q, "en") + data_warnings(q, "zh"))
 
 
 def test_a_fitting_range_says_nothing(tmp_path, capsys):

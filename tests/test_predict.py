@@ -309,14 +309,14 @@ def test_planted_leaking_column_is_excluded_and_named_unless_kept():
     result = predict_behavior(data)
     assert "refund_code" not in result.encoder.columns and "refund_code" not in result.logit.columns
     assert result.excluded == ["refund_code"]
-    assert any("'refund_code'" in n and "left out" in n and "analysis.prediction.keep" in n for n in _texts(result.notes))
+    assert any("'refund_code'" in n and "left out" in n and "keep it in the models" in n for n in _texts(result.notes))
     assert result.scores["logit"]["grade"] == "C"  # without the leak nothing is left to predict with
     kept = predict_behavior(data, PredictionConfig(keep=["refund_code"], exclude=["plan", "nope"]))
     assert "refund_code" in kept.encoder.columns and not any(c.startswith("plan") for c in kept.encoder.columns)
     assert kept.scores["logit"]["auc"] > 0.95
     notes = _texts(kept.notes)
     assert any("'refund_code'" in n and "kept" in n for n in notes)
-    assert any("exclude" in n and "plan" in n for n in notes)
+    assert any("Left out of the models" in n and "plan" in n for n in notes)
     assert any("nope" in n for n in notes)
 
 
@@ -567,3 +567,38 @@ def test_sampled_run_is_deterministic_for_a_seed(monkeypatch, recency_data):
     pd.testing.assert_frame_equal(first.importance(), second.importance())
     other = predict_behavior(recency_data, PredictionConfig(keep=["days_since_last_order"], seed=4))
     assert other.metrics().random_forest.auc_cv_mean != first.metrics().random_forest.auc_cv_mean
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_the_decision_tree_drawing_has_no_overlapping_boxes_and_says_what_it_shows(language):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from sklearn.tree import DecisionTreeClassifier
+
+    from cxnb.predict.plots import plot_tree_levels
+    from cxnb.viz import set_theme
+
+    set_theme()
+    rng = np.random.default_rng(3)
+    X = pd.DataFrame({"share of spend on household and garden goods": rng.random(4000),
+                      "days since last order": rng.integers(0, 400, 4000), "channel=app": rng.integers(0, 2, 4000),
+                      "orders": rng.integers(1, 30, 4000)})
+    y = (0.6 * X["channel=app"] + 0.6 * X["share of spend on household and garden goods"] + X["orders"] / 60
+         + 0.3 * rng.random(4000) > 0.9).astype(int)
+    tree = DecisionTreeClassifier(max_depth=5, min_samples_leaf=20, random_state=0).fit(X, y)
+    labels = {"share of spend on household and garden goods": "家居与园艺消费占比" if language == "zh" else
+              "share of spend on household and garden goods"}
+    fig = plot_tree_levels(tree, labels, max_depth=3, language=language)
+    fig.canvas.draw()  # places the boxes around their text
+    renderer = fig.canvas.get_renderer()
+    boxes = [text.get_bbox_patch().get_window_extent(renderer) for text in fig.axes[0].texts
+             if text.get_bbox_patch() is not None and "\n" in text.get_text()]
+    assert len(boxes) == 15  # root + 2 + 4 + 8: every node of the first four levels
+    overlaps = [(i, j) for i in range(len(boxes)) for j in range(i) if boxes[i].overlaps(boxes[j])]
+    assert not overlaps, overlaps
+    axes_box = fig.axes[0].get_window_extent(renderer)
+    assert all(axes_box.x0 <= b.x0 and b.x1 <= axes_box.x1 for b in boxes)  # nothing cut at the edges
+    text = " ".join(t.get_text().replace("\n", " ") for t in fig.axes[0].texts)
+    assert "channel" in text and labels[X.columns[0]] in text and "%" in text
+    assert "value" not in text and "samples" not in text  # scikit-learn's own node text is gone

@@ -14,13 +14,15 @@ def plot_distributions(profiles: pd.DataFrame, language: str = "en"):
     import matplotlib.pyplot as plt
     import seaborn as sns
 
-    cols = [("days_since_last_order", t("ra.hist_recency", language), False),
-            ("frequency", t("ra.hist_frequency", language), True), ("monetary", t("ra.hist_monetary", language), True)]
+    cols = [("days_since_last_order", "ra.hist_recency", False), ("frequency", "ra.hist_frequency", True),
+            ("monetary", "ra.hist_monetary", True)]
     cols = [c for c in cols if profiles[c[0]].notna().any()]
     fig, axes = plt.subplots(1, len(cols), figsize=(4.2 * len(cols), 3.8))
-    for ax, (col, title, log) in zip(np.atleast_1d(axes), cols, strict=True):
+    for ax, (col, key, log) in zip(np.atleast_1d(axes), cols, strict=True):
         sns.histplot(profiles[col].clip(lower=1e-9) if log else profiles[col], ax=ax, log_scale=log, bins=40)
-        ax.set(title=title, xlabel="", ylabel=t("ra.axis_customers", language))
+        ax.set(title=t(key, language), xlabel=t(f"{key}_x", language), ylabel=t("ra.axis_customers", language))
+        if log:  # 1, 10, 100, 1,000 rather than 10⁰, 10¹, ...
+            ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 1 else f"{v:g}"))
     fig.tight_layout()
     return fig
 

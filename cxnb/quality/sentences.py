@@ -18,9 +18,10 @@ def id_overlap_warning(quality: dict, language: str = "en") -> str | None:
              without=f"{overlap['customer_rows_without_purchases']:,}")
 
 
-def data_warnings(quality: dict, language: str = "en") -> list[str]:
+def data_warnings(quality: dict, language: str = "en", keys: bool = False) -> list[str]:
     """What validate and the data-quality report must say before any figure: customer and purchase tables that
-    share few ids, and parameters narrowed or left without figures by the size of the data."""
+    share few ids, and parameters narrowed or left without figures by the size of the data (``keys``: with the
+    parameter keys behind them, for the analyst)."""
     from cxnb.guards import parameter_note_text
 
     out = []
@@ -33,5 +34,5 @@ def data_warnings(quality: dict, language: str = "en") -> list[str]:
         earliest, latest = quality["tables"]["transactions"]["plausible_range"]
         out.append(t("dq.events_implausible", language, n=f"{events:,}", earliest=earliest, latest=latest))
     overlap = id_overlap_warning(quality, language)
-    return out + ([overlap] if overlap else []) + [parameter_note_text(n, language)
+    return out + ([overlap] if overlap else []) + [parameter_note_text(n, language, keys)
                                                    for n in quality.get("parameter_notes", [])]

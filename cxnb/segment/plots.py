@@ -13,6 +13,7 @@ from cxnb.i18n import t
 from cxnb.profile import feature_label
 from cxnb.segment.model import Segmentation, _sample_rows
 from cxnb.segment.naming import _standardized
+from cxnb.viz import colour_segment_labels, segment_palette
 
 SCATTER_POINTS = 4_000
 
@@ -44,6 +45,7 @@ def plot_centroid_heatmap(centroids: pd.DataFrame, names: pd.DataFrame, language
                 cbar_kws={"label": t("seg.chart.heatmap_bar", language)}, ax=ax)
     ax.set(xlabel="", ylabel="", title=t("seg.chart.heatmap_title", language))
     ax.tick_params(axis="x", rotation=20)
+    colour_segment_labels(ax.get_xticklabels(), segment_palette(names["label"]))
     return fig
 
 
@@ -75,7 +77,8 @@ def plot_segment_value(summary: pd.DataFrame, language: str = "en"):
     long = summary.melt(id_vars="label", value_vars=cols, var_name="measure", value_name="share")
     long["measure"] = long["measure"].map({c: t(f"seg.chart.{c}", language) for c in cols})
     fig, ax = plt.subplots(figsize=(9, 0.5 * len(summary) * len(cols) + 1.5))
-    sns.barplot(long, y="label", x="share", hue="measure", ax=ax)
+    sns.barplot(long, y="label", x="share", hue="measure", palette=["#4d4d4d", "#b3b3b3"][:len(cols)], ax=ax)
+    colour_segment_labels(ax.get_yticklabels(), segment_palette(summary["label"]))
     ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
     ax.set(xlabel=t("seg.chart.value_x", language), ylabel="", title=t("seg.chart.value_title", language))
     ax.legend(title="")
