@@ -88,7 +88,8 @@ def run_one(n: int) -> dict:
     """Generate (or reuse) the log, run every stage, and read the seconds per stage from the manifest."""
     log = generate_log(n, "parquet")
     out = ROOT / "reports" / f"bench-{n // 1_000_000}m"  # outside the data folder, which a run never writes into
-    env = {**os.environ, "CXNB_SECRET": "bench-secret", "MPLBACKEND": "Agg"}
+    # PYTHONPATH: the runner and its kernels import this checkout's cxnb, not the one the venv was installed from
+    env = {**os.environ, "CXNB_SECRET": "bench-secret", "MPLBACKEND": "Agg", "PYTHONPATH": str(ROOT)}
     started = time.time()
     proc = subprocess.Popen([str(ROOT / ".venv" / "bin" / "cxnb"), "run", str(params_file(log, n)), "--out", str(out),
                              "--quiet"], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
