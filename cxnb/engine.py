@@ -8,6 +8,7 @@ transactions table: ``customer_id`` and ``timestamp``, and optionally ``order_id
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 import warnings
@@ -102,7 +103,8 @@ def duckdb_connection() -> duckdb.DuckDBPyConnection:
     spill = Path(tempfile.gettempdir()) / f"cxnb-duckdb-{os.getpid()}"
     con = duckdb.connect(config={"memory_limit": os.environ.get(MEMORY_LIMIT_ENV, DEFAULT_MEMORY_LIMIT),
                                  "temp_directory": spill.as_posix(), "preserve_insertion_order": True})
-    con.execute("SET enable_progress_bar = false")  # a long COPY would draw a bar on the terminal
+    with contextlib.suppress(duckdb.Error):  # in Jupyter without ipywidgets DuckDB refuses the setting (and draws none)
+        con.execute("SET enable_progress_bar = false")  # a long COPY would draw a bar on the terminal
     return con
 
 
