@@ -5,7 +5,9 @@ a customers table of one row per customer (region, channel) so every stage runs.
 the process tree (the runner and each notebook kernel) is sampled every half second for its resident memory.
 
     .venv/bin/python benchmarks/bench_report.py              # 1M and 10M lines; writes report.json, report.png
-    .venv/bin/python benchmarks/bench_report.py 1000000      # only the sizes given
+    .venv/bin/python benchmarks/bench_report.py 1000000      # only the sizes given (others kept from report.json)
+
+``rest`` is the run's time outside the stages: the index page, page decoration and the Excel workbook.
 """
 
 from __future__ import annotations
@@ -88,7 +90,8 @@ def run_one(n: int) -> dict:
     """Generate (or reuse) the log, run every stage, and read the seconds per stage from the manifest."""
     log = generate_log(n, "parquet")
     out = ROOT / "reports" / f"bench-{n // 1_000_000}m"  # outside the data folder, which a run never writes into
-    env = {**os.environ, "CXNB_SECRET": "bench-secret", "MPLBACKEND": "Agg"}
+    # PYTHONPATH: the runner and its kernels import this checkout's cxnb, not the one the venv was installed from
+    env = {**os.environ, "CXNB_SECRET": "bench-secret", "MPLBACKEND": "Agg", "PYTHONPATH": str(ROOT)}
     started = time.time()
     proc = subprocess.Popen([str(ROOT / ".venv" / "bin" / "cxnb"), "run", str(params_file(log, n)), "--out", str(out),
                              "--quiet"], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
@@ -100,8 +103,18 @@ def run_one(n: int) -> dict:
            "peak_kernel_rss_mb": round(max((v for (k, _), v in mem.peaks.items() if k == "kernel"), default=0) / 2**20)}
     manifest = out / "manifest.json"
     if proc.returncode == 0 and manifest.exists():
-        row["seconds"] = json.loads(manifest.read_text())["seconds"]
+        seconds = json.loads(manifest.read_text())["seconds"]
+        stages = sum(v for k, v in seconds.items() if k != "total")
+        row["seconds"] = {**{k: v for k, v in seconds.items() if k != "total"},
+                          "rest": round(seconds["total"] - stages, 2), "total": seconds["total"]}
     return row
+
+
+def merged(rows: list[dict]) -> list[dict]:
+    """``rows`` with the sizes of an earlier ``report.json`` that were not run again, by lines."""
+    earlier = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.exists() else []
+    fresh = {r["lines"] for r in rows}
+    return sorted([r for r in earlier if r["lines"] not in fresh] + rows, key=lambda r: r["lines"])
 
 
 def plot(rows: list[dict], target: Path) -> None:
@@ -148,7 +161,7 @@ def markdown(rows: list[dict]) -> str:
 
 def main(argv: list[str]) -> None:
     sizes = [int(a) for a in argv] or SIZES
-    rows = [run_one(n) for n in sizes]
+    rows = merged([run_one(n) for n in sizes])
     RESULTS.write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
     plot(rows, HERE / "report.png")
     print("Whole `cxnb run` (all stages, HTML included) on the synthetic Parquet logs with a customers table; "

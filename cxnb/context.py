@@ -11,7 +11,6 @@ from pathlib import Path
 import pandas as pd
 
 from cxnb.config import Params, load_params, resolve_cutoff
-from cxnb.constants import COL_TIMESTAMP
 from cxnb.data.base import DATA_DIR, QUALITY_FILE
 from cxnb.errors import CxnbError, StageSkipped
 from cxnb.i18n import Text
@@ -92,10 +91,38 @@ class Run:
         """What preparing the data found and removed (see ``cxnb.data.prepare``)."""
         return json.loads((self.run_dir / DATA_DIR / QUALITY_FILE).read_text(encoding="utf-8"))
 
+    def aggregate(self, name: str) -> pd.DataFrame:
+        """An aggregate table of the prepared lines (``customers_end``, ``customers_cutoff``, ``items``,
+        ``customer_items``, ``months``; see ``cxnb.data.aggregates``), computed by prepare, read once."""
+        from cxnb.data.aggregates import AGGREGATES, AGGREGATES_DIR, KEYS, aggregate_expressions
+        from cxnb.engine import from_duckdb
+
+        if name not in AGGREGATES:
+            raise KeyError(f"no aggregate table {name!r}; there are {', '.join(AGGREGATES)}")
+        key = ("aggregate", name)
+        if key not in self._cache:
+            if not self.has("transactions"):
+                raise StageSkipped("the client has no transactions, so there are no aggregates of them")
+            path = self.run_dir / DATA_DIR / AGGREGATES_DIR / f"{name}.parquet"
+            if path.exists():
+                self._cache[key] = pd.read_parquet(path)
+            else:  # data prepared by an older version: computed here, not stored
+                eng = from_duckdb(self.path("transactions"))
+                self._cache[key] = eng.frame(aggregate_expressions(eng.table, self.cutoff)[name], KEYS[name])
+        return self._cache[key]
+
     @cached_property
     def last_timestamp(self) -> pd.Timestamp | None:
-        tx = self.transactions()
-        return None if tx is None or tx.empty else tx[COL_TIMESTAMP].max()
+        """Time of the last prepared transaction line (from the per-customer aggregate, not the lines)."""
+        if not self.has("transactions"):
+            return None
+        from cxnb.data.aggregates import AGGREGATES_DIR
+        from cxnb.engine import from_duckdb, last_timestamp
+
+        path = self.run_dir / DATA_DIR / AGGREGATES_DIR / "customers_end.parquet"
+        last = (pd.read_parquet(path, columns=["last_order"])["last_order"].max() if path.exists()
+                else last_timestamp(from_duckdb(self.path("transactions"))))
+        return None if pd.isna(last) else pd.Timestamp(last)
 
     @cached_property
     def cutoff(self) -> pd.Timestamp | None:

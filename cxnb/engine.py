@@ -8,6 +8,7 @@ transactions table: ``customer_id`` and ``timestamp``, and optionally ``order_id
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 import warnings
@@ -97,10 +98,14 @@ def _run_bound(expr: ibis.Table) -> pd.DataFrame:
 # ----------------------------------------------------------------------------- backends
 
 def duckdb_connection() -> duckdb.DuckDBPyConnection:
-    """DuckDB kept to CXNB_MEMORY_LIMIT (default 1GB), spilling to a per-process temporary folder beyond it."""
+    """DuckDB kept to CXNB_MEMORY_LIMIT (default 1GB), spilling to a per-process temporary folder beyond it, with
+    no progress bar."""
     spill = Path(tempfile.gettempdir()) / f"cxnb-duckdb-{os.getpid()}"
-    return duckdb.connect(config={"memory_limit": os.environ.get(MEMORY_LIMIT_ENV, DEFAULT_MEMORY_LIMIT),
-                                  "temp_directory": spill.as_posix(), "preserve_insertion_order": True})
+    con = duckdb.connect(config={"memory_limit": os.environ.get(MEMORY_LIMIT_ENV, DEFAULT_MEMORY_LIMIT),
+                                 "temp_directory": spill.as_posix(), "preserve_insertion_order": True})
+    with contextlib.suppress(duckdb.Error):  # in Jupyter without ipywidgets DuckDB refuses the setting (and draws none)
+        con.execute("SET enable_progress_bar = false")  # a long COPY would draw a bar on the terminal
+    return con
 
 
 def from_duckdb(transactions, con: duckdb.DuckDBPyConnection | None = None) -> Engine:

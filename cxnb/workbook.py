@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pandas as pd
 
-EXCEL_MAX_ROWS = 1_048_575  # a sheet holds 1,048,576 rows, one of them the header
+SHEET_ROWS = 100_000  # rows of an export a sheet keeps (the CSV keeps them all; Excel's own limit is 1,048,575):
+# every cell is a Python call, and the ~15M cells of a 1M-line run took over a minute (benchmarks/results.md)
+NUMBER_PROBE = 1_000  # non-empty cells of a column tried first: one that is not a number keeps it text
 SHEET_NAME_LENGTH = 31
 WORKBOOK_NAME = "exports.xlsx"
 
@@ -47,18 +49,22 @@ def _data_rows(csv: Path) -> int:
 
 
 def _write_sheet(book, name: str, df: pd.DataFrame) -> None:
-    """One export as a sheet, written row by row (constant memory): bold frozen header, numbers as numbers."""
+    """One export as a sheet, written row by row (constant memory): bold frozen header, numbers as numbers,
+    every other cell as text (each column's writer chosen once, not per cell); empty cells left blank."""
     ws = book.add_worksheet(name)
     ws.freeze_panes(1, 0)
     ws.write_row(0, 0, [str(c) for c in df.columns], book.add_format({"bold": True}))
+    writers = [ws.write_number if pd.api.types.is_numeric_dtype(df[c]) else ws.write_string for c in df.columns]
     columns = [df[c].astype(object).where(df[c].notna(), None).tolist() for c in df.columns]
     for r, row in enumerate(zip(*columns, strict=True), start=1):
-        ws.write_row(r, 0, row)
+        for c, value in enumerate(row):
+            if value is not None:
+                writers[c](r, c, value)
 
 
 def write_workbook(exports_dir: Path) -> Path | None:
     """Write ``exports/exports.xlsx`` with one sheet per CSV export (header frozen; text never turned into a
-    formula, link or number; an export longer than a sheet keeps its first rows and says so in a ``notes``
+    formula, link or number; an export longer than ``SHEET_ROWS`` keeps its first rows and says so in a ``notes``
     sheet); returns its path, or None without exports."""
     import xlsxwriter
 
@@ -73,11 +79,10 @@ def write_workbook(exports_dir: Path) -> Path | None:
     notes = []
     with xlsxwriter.Workbook(str(path), options) as book:
         for csv in csvs:
-            df = pd.read_csv(csv, encoding="utf-8-sig", dtype=str, keep_default_na=False, nrows=EXCEL_MAX_ROWS + 1)
-            if len(df) > EXCEL_MAX_ROWS:
-                notes.append([csv.name, f"first {EXCEL_MAX_ROWS:,} of {_data_rows(csv):,} rows; the CSV holds them "
-                                        "all"])
-                df = df.iloc[:EXCEL_MAX_ROWS]
+            df = pd.read_csv(csv, encoding="utf-8-sig", dtype=str, keep_default_na=False, nrows=SHEET_ROWS + 1)
+            if len(df) > SHEET_ROWS:
+                notes.append([csv.name, f"first {SHEET_ROWS:,} of {_data_rows(csv):,} rows; the CSV holds them all"])
+                df = df.iloc[:SHEET_ROWS]
             df = df.apply(_typed).rename(columns=_unquoted).apply(_unquoted_column)
             name = sheet_name(csv.name, taken)
             taken.add(name)
@@ -90,10 +95,12 @@ def write_workbook(exports_dir: Path) -> Path | None:
 def _typed(column: pd.Series) -> pd.Series:
     """A CSV column read as text, turned back into numbers when every non-empty cell is a number."""
     filled = column[column != ""]
+    if pd.to_numeric(filled.head(NUMBER_PROBE), errors="coerce").isna().any():
+        return column.replace("", None)
     numbers = pd.to_numeric(filled, errors="coerce")
     leading_zero = filled.str.match(r"^-?0\d").any()  # codes such as 00123 stay text
     if len(filled) and numbers.notna().all() and not leading_zero:
-        out = pd.to_numeric(column.replace("", None), errors="coerce")
+        out = numbers.reindex(column.index)
         integral = (out.dropna() % 1 == 0).all() and not filled.str.contains(r"[.eE]").any()
         return out.astype("Int64") if integral else out
     return column.replace("", None)

@@ -52,3 +52,15 @@ def test_sheet_names_are_unique_and_short():
     taken = {"a" * 31}
     assert sheet_name("a" * 40 + ".csv", taken) == "a" * 29 + "~2"
     assert sheet_name("x:y?.csv", set()) == "x_y_"
+
+
+def test_a_long_export_keeps_its_first_rows_with_blanks_and_says_so_in_notes(tmp_path, monkeypatch):
+    monkeypatch.setattr("cxnb.workbook.SHEET_ROWS", 3)
+    run = _run(tmp_path)
+    run.export(pd.DataFrame({"customer_id": list("abcde"), "clv": [5.5, None, 3.0, 2.0, 1.0]}), "customer_value")
+    wb = load_workbook(write_workbook(tmp_path / "exports"))
+    assert wb.sheetnames == ["customer_value", "notes"]
+    rows = list(wb["customer_value"].iter_rows(values_only=True))
+    assert rows == [("customer_id", "clv"), ("a", 5.5), ("b", None), ("c", 3)]
+    assert list(wb["notes"].iter_rows(values_only=True))[1] == ("customer_value.csv",
+                                                                 "first 3 of 5 rows; the CSV holds them all")

@@ -1,4 +1,5 @@
-"""prepare(): read, type, clean, pseudonymize and write the prepared Parquet and quality.json once per run."""
+"""prepare(): read, type, clean, pseudonymize and write the prepared Parquet, its aggregate tables
+(``cxnb.data.aggregates``) and quality.json once per run."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from cxnb.config import Params
+from cxnb.config import Params, resolve_cutoff
 from cxnb.constants import (
     COL_AMOUNT,
     COL_CUSTOMER,
@@ -18,6 +19,7 @@ from cxnb.constants import (
     COL_ORDER,
     PURCHASE,
 )
+from cxnb.data.aggregates import write_aggregates
 from cxnb.data.base import DATA_DIR, EVENTS_TABLE, QUALITY_FILE, _lit, _q, _where, _write_parquet
 from cxnb.data.cleaning import (
     _drop_pii,
@@ -220,6 +222,8 @@ def _prepare(params: Params, run_dir: Path, scratch: Path, id_map_path: str | Pa
             info["summary"] = _transaction_summary(con, per_customer, f"final_{table}", final_cols)
         elif table == "customers":
             info["summary"] = _customer_summary(con, f"final_{table}")
+    if "transactions" in typed:
+        write_aggregates(out / "transactions.parquet", out, lambda last: resolve_cutoff(params, last))
     if events:
         write_events(con, events, clean, out / f"{EVENTS_TABLE}.parquet")
     if "transactions" in typed and COL_ITEM in _raw_columns(con, clean):

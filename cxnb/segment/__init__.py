@@ -6,7 +6,9 @@ explained variance, so that one-off quirks such as a single-category basket do n
 and ``KMeans``. ``assign_segments(profiles, model)`` places new customers in the fitted segments.
 
 Choosing k fits every candidate on a seeded sample of at most ``SELECTION_SAMPLE`` customers and computes the
-silhouette on at most ``SILHOUETTE_SAMPLE`` of them, so the cost stays linear in the number of customers.
+silhouette on at most ``SILHOUETTE_SAMPLE`` of them; the chosen k's ``N_INIT`` starts run on at most
+``FINAL_SAMPLE`` customers and one refit from the best of them on all (samples seeded by ``seed``), so the cost
+stays linear in the number of customers. K-means runs on one native thread (``model.one_thread``).
 
 The stage: ``check(run)``, ``run_stage(run, config) -> SegmentationResult``, ``result.metrics()`` (typed).
 One module per concern: ``inputs`` (what is segmented), ``model`` (preprocessing, choice of k, fit; no

@@ -36,11 +36,17 @@ def default_features(profiles: pd.DataFrame) -> list[str]:
     return [c for c in candidates if profiles[c].nunique(dropna=True) > 1]
 
 
+NUMBER_PROBE = 1_000  # non-missing values of a text column tried first: one that is not a number rules it out
+
+
 def numeric_attributes(customers: pd.DataFrame) -> pd.DataFrame:
     """The customer table with text columns whose every value is a number converted to numbers."""
     out = customers.copy()
     for col in out.columns.drop(COL_CUSTOMER, errors="ignore"):
         if pd.api.types.is_numeric_dtype(out[col]):
+            continue
+        probe = out[col].dropna().head(NUMBER_PROBE)
+        if pd.to_numeric(probe, errors="coerce").isna().any():
             continue
         values = pd.to_numeric(out[col], errors="coerce")
         if values.notna().any() and values.notna().sum() == out[col].notna().sum():

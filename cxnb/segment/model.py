@@ -13,6 +13,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.metrics import adjusted_rand_score, silhouette_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
+from threadpoolctl import threadpool_limits
 
 from cxnb.constants import COL_CUSTOMER, SEED
 from cxnb.errors import CxnbError, StageSkipped
@@ -34,7 +35,7 @@ N_INIT = 10
 SELECTION_SAMPLE = 25_000  # customers each candidate k is fitted on (plenty for the silhouette and the elbow)
 
 
-SILHOUETTE_SAMPLE = 10_000
+SILHOUETTE_SAMPLE = 5_000  # of the selection sample; the silhouette costs the square of its customers
 
 
 NEAR_BEST = 0.9  # k values within this share of the best silhouette are compared on stability
@@ -59,6 +60,15 @@ MAX_K = 15  # more segments than this cannot be named and acted on, and choosing
 
 
 STANDARDIZED_STEPS = 3  # log1p, impute, scale
+
+
+FINAL_SAMPLE = 25_000  # customers the chosen k is fitted on (n_init starts); one pass on everyone then refines it
+
+
+def one_thread():
+    """Native threads (OpenMP, BLAS) held to one: k-means on a shared 2-core machine ran 10x slower on two
+    spin-waiting threads than on one (25,000 x 5 features, k=6: 4.2 s against 0.4 s, benchmarks/results.md)."""
+    return threadpool_limits(1)
 
 
 @dataclass
@@ -163,8 +173,8 @@ def structure_strength(silhouette: float) -> str:
 
 
 def _ordered_by_size(km: KMeans, x: np.ndarray, random_state: int) -> KMeans:
-    """The same clustering with clusters numbered from largest to smallest."""
-    order = np.argsort(-np.bincount(km.labels_, minlength=km.n_clusters), kind="stable")
+    """The same clustering refitted on ``x`` from its centres, clusters numbered from largest to smallest in ``x``."""
+    order = np.argsort(-np.bincount(km.predict(x), minlength=km.n_clusters), kind="stable")
     return KMeans(km.n_clusters, init=km.cluster_centers_[order], n_init=1, random_state=random_state).fit(x)
 
 
@@ -203,6 +213,14 @@ def fit_segments(features: pd.DataFrame, k: int | str = "auto", k_range=(3, 10),
     raises CxnbError (``check_k``)."""
     used = usable_k_range(k_range, len(features), min_group_size)
     check_k(k, len(features), min_group_size)
+    with one_thread():
+        return _fit_segments(features, k, k_range, used, random_state, min_group_size)
+
+
+def _fit_segments(features: pd.DataFrame, k: int | str, k_range, used: tuple[int, int], random_state: int,
+                  min_group_size: int) -> Segmentation:
+    """:func:`fit_segments` once its k range is checked: the chosen k's ``N_INIT`` starts on a seeded sample of
+    at most ``FINAL_SAMPLE`` customers, then refined on all of them (clusters numbered by size)."""
     prep = preprocessing(features)
     x = prep.transform(features)
     k_values = sorted(set(range(used[0], used[1] + 1)) | ({int(k)} if k != "auto" else set()))
@@ -211,7 +229,9 @@ def fit_segments(features: pd.DataFrame, k: int | str = "auto", k_range=(3, 10),
         near = scores.loc[scores["silhouette"] >= NEAR_BEST * scores["silhouette"].max(), "k"]
         scores = scores.merge(choice_stability(x, near, random_state), left_on="k", right_index=True, how="left")
     chosen = choose_k(scores) if k == "auto" else int(k)
-    km = _ordered_by_size(KMeans(chosen, n_init=N_INIT, random_state=random_state).fit(x), x, random_state)
+    start = KMeans(chosen, n_init=N_INIT, random_state=random_state).fit(
+        x[_sample_rows(len(x), FINAL_SAMPLE, random_state)])
+    km = _ordered_by_size(start, x, random_state)
     model = Pipeline([*prep.steps, ("kmeans", km)])
     labels = pd.Series(km.labels_ + 1, index=features.index, name="segment")
     return Segmentation(model, list(features.columns), skewed_features(features), chosen,

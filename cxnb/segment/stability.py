@@ -9,7 +9,7 @@ from sklearn.metrics import adjusted_rand_score
 
 from cxnb.constants import SEED
 from cxnb.i18n import t
-from cxnb.segment.model import N_INIT, Segmentation, _sample_rows
+from cxnb.segment.model import N_INIT, Segmentation, _sample_rows, one_thread
 
 STABILITY_SAMPLE = 20_000
 
@@ -26,6 +26,11 @@ STABILITY_KINDS = {"other seed": "seg.kind.other_seed", "bootstrap": "seg.kind.b
 def segment_stability(features: pd.DataFrame, seg: Segmentation, runs: int = STABILITY_RUNS,
                       random_state: int = SEED) -> pd.DataFrame:
     """Adjusted Rand index of refits with other seeds and on bootstrap samples against the fitted segments."""
+    with one_thread():
+        return _stability(features, seg, runs, random_state)
+
+
+def _stability(features: pd.DataFrame, seg: Segmentation, runs: int, random_state: int) -> pd.DataFrame:
     rows = _sample_rows(len(features), STABILITY_SAMPLE, random_state)
     x = seg.model[:-1].transform(features.iloc[rows])
     reference = seg.model[-1].predict(x)
