@@ -80,3 +80,11 @@ def table(df, formats: dict | None = None, precision: int = 2, index: bool = Fal
 def heat_table(df, fmt: str = "{:.0%}", cmap: str = "Blues"):
     """A matrix of shares shaded by value (one colour scale for the whole table), escaped like :func:`table`."""
     return table(df, formats=dict.fromkeys(df.columns, fmt), index=True).background_gradient(axis=None, cmap=cmap)
+
+
+def percent_axes(*axes) -> None:
+    """Ticks of shares (0–1) shown as percentages (0%, 20%, …) on each given matplotlib axis."""
+    from matplotlib.ticker import PercentFormatter
+
+    for axis in axes:
+        axis.set_major_formatter(PercentFormatter(1.0, decimals=0))

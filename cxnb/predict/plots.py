@@ -11,6 +11,7 @@ import seaborn as sns
 
 from cxnb.i18n import t
 from cxnb.predict.tables import effects_frame, importance_frame, named_models
+from cxnb.viz import percent_axes
 
 
 def plot_gains_lift(result, language: str = "en"):
@@ -27,6 +28,7 @@ def plot_gains_lift(result, language: str = "en"):
     right.axhline(1, ls="--", color="grey")
     right.set(xlabel=t("bp.chart.share_targeted", language), ylabel=t("bp.chart.lift", language),
               title=t("bp.chart.lift_title", language, base_rate=f"{base_rate:.1%}"))
+    percent_axes(left.xaxis, left.yaxis, right.xaxis)
     fig.tight_layout()
     return fig
 
@@ -39,6 +41,7 @@ def plot_calibration(result, language: str = "en"):
     ax.plot([0, 1], [0, 1], ls="--", color="grey", label=t("bp.chart.perfect", language))
     ax.set(xlabel=t("bp.chart.predicted", language), ylabel=t("bp.chart.observed", language),
            title=t("bp.chart.calibration_title", language), xlim=(0, 1), ylim=(0, 1))
+    percent_axes(ax.xaxis, ax.yaxis)
     ax.legend(fontsize=9, title=t("bp.chart.legend_model", language), title_fontsize=9)
     return fig
 
