@@ -76,7 +76,7 @@ def test_ids_sentence_follows_the_setting(tmp_path):
     on, off = _params(tmp_path), _params(tmp_path, "pseudonymize_ids: false")
     assert "pseudonym" in ids_note(on)
     assert "as given by the client" in ids_note(off) and not PSEUDONYM_WORDS.search(ids_note(off))
-    assert "privacy.pseudonymize_ids is off" in ids_note(off)
+    assert "pseudonymisation is switched off" in ids_note(off) and "privacy." not in ids_note(off)
 
 
 def test_no_unconditional_pseudonym_claim_in_stage_texts():
@@ -115,7 +115,7 @@ def test_huge_k_range_is_clamped_stated_and_recorded():
     assert seg.k_range == (2, 9) and seg.k_range_requested == (2, 3000)  # 180 customers // 20
     assert seg.scores["k"].max() == 9 and seg.k == 3
     said = explain_k_choice(seg)
-    assert "k_range [2, 3000] was narrowed to [2, 9]" in said and "180 customers" in said
+    assert "narrowed from 2–3000 to 2–9" in said and "180 customers" in said
     stability = segment_stability(features, seg, runs=1)
     names = name_segments(standardized_centroids(features, seg))
     m = segmentation_metrics(seg, stability, segment_summary(seg.labels, names, 20)).as_json()
@@ -136,7 +136,7 @@ def test_range_above_what_fits_is_clamped_from_below_too():
 
 def test_min_group_size_above_the_customers_skips_with_the_reason(tmp_path):
     params = _params(tmp_path, "min_group_size: 10")
-    with pytest.raises(StageSkipped, match=r"only 5 customers, fewer than privacy.min_group_size \(10\)"):
+    with pytest.raises(StageSkipped, match=r"only 5 customers, fewer than the smallest group this report shows \(10\)"):
         check_population(5, params)
     with pytest.raises(StageSkipped, match=r"only 1 customer, fewer"):
         check_population(1, params)
@@ -235,7 +235,7 @@ def test_client_under_the_threshold_gets_no_figures():
                                 "revenue": 123.45, "first_date": "2021-01-01", "last_date": "2021-06-01"}}
     said = findings(metrics, "en", min_group_size=10)
     assert said["data_quality"] == [
-        "The data covers only 1 customer, fewer than privacy.min_group_size (10): too few to report on without "
+        "The data covers only 1 customer, fewer than the smallest group this report shows (10): too few to report on without "
         "identifying someone, so the report shows no figures about them."]
     figures = headline_figures(metrics, "en", min_group_size=10)
     assert [k for k, _, _ in figures["data_quality"]] == ["customers"]
