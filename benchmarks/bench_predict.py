@@ -27,7 +27,7 @@ from cxnb.predict import PredictionData, horizon_labels, pipeline, predict_behav
 
 PROPENSITY = {"intercept": -0.6, "log_frequency": 0.9, "recency_months": -0.45, "channel_app": 0.9}
 INNER = ("feature_exclusions", "fit_logit", "fit_tree", "fit_forest", "evaluate", "cv_auc", "fit_recency_rule",
-         "rule_scores", "paired_auc_gain")
+         "rule_scores", "paired_auc_gains")
 TIMES: dict[str, float] = defaultdict(float)
 
 

@@ -602,3 +602,27 @@ def test_the_decision_tree_drawing_has_no_overlapping_boxes_and_says_what_it_sho
     text = " ".join(t.get_text().replace("\n", " ") for t in fig.axes[0].texts)
     assert "channel" in text and labels[X.columns[0]] in text and "%" in text
     assert "value" not in text and "samples" not in text  # scikit-learn's own node text is gone
+
+
+def test_paired_gains_of_several_models_equal_one_call_per_model():
+    from cxnb.predict.baselines import paired_auc_gains
+
+    rng = np.random.default_rng(5)
+    y = rng.random(3_000) < 0.3
+    probs = {name: y * shift + rng.random(3_000) for name, shift in (("a", 0.2), ("b", 0.5), ("c", 0.0))}
+    baseline = y * 0.1 + rng.random(3_000)
+    together = paired_auc_gains(y, probs, baseline, seed=2, n_resamples=300, max_customers=2_000)
+    for name, prob in probs.items():
+        assert together[name] == paired_auc_gain(y, prob, baseline, seed=2, n_resamples=300, max_customers=2_000)
+    assert together["b"][0] > together["a"][0] > 0 > together["c"][0]
+    assert all(low <= gain <= high for gain, low, high in together.values())
+
+
+def test_text_columns_parse_as_numbers_value_by_value():
+    from cxnb.predict.features import _as_number
+
+    values = pd.Series([" 1", "2.5", None, "", "3", "x"] * 5 + ["4"] * 100, dtype=object)
+    parsed = _as_number(values)
+    assert parsed.dtype == "float64" and parsed.index.equals(values.index)
+    assert parsed.iloc[:6].tolist()[:2] == [1.0, 2.5] and parsed.iloc[[2, 3, 5]].isna().all()
+    assert _as_number(pd.Series(["web", "app", "3"] * 10)) is None

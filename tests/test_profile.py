@@ -142,3 +142,15 @@ def test_the_stage_suppresses_every_group_under_the_privacy_threshold(demo_run):
     assert set(result.taste.index) <= set(result.summary["rfm_segment"])
     assert not set(taste_table(result.taste, "zh").index) & set(result.taste.index) - {OTHER}
     assert result.metrics().rfm_segments == dict(zip(result.summary["rfm_segment"], result.summary["customers"], strict=True))
+
+
+def test_segment_names_of_arrays_match_the_rules_and_reject_scores_out_of_range():
+    import numpy as np
+
+    from cxnb.profile.rfm import rfm_segment_names
+
+    r, f = np.repeat(np.arange(1, 6), 5), np.tile(np.arange(1, 6), 5)
+    assert rfm_segment_names(r, f) == [rfm_segment_name(a, b) for a, b in zip(r, f, strict=True)]
+    assert rfm_segment_names(np.array([], dtype=int), np.array([], dtype=int)) == []
+    with pytest.raises(ValueError, match="1..5"):
+        rfm_segment_names(np.array([0]), np.array([3]))

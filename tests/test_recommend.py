@@ -792,3 +792,31 @@ def test_cold_start_scores_the_test_customers_without_history_of_the_evaluation_
     entry = cold.as_json()
     assert set(entry) == {"n_customers", "popularity", "category"} and "precision@10" in entry["category"]
     assert rec.ColdStart.model_validate(entry).as_json() == entry
+
+
+def test_interactions_by_half_life_share_counts_and_give_the_lists_of_separate_builds(demo):
+    from cxnb.recommend.interactions import with_object_ids
+    from cxnb.recommend.models import fit_model
+
+    tx = with_object_ids(demo[1])
+    users = pd.unique(tx["customer_id"])[:300]
+    built = {}
+    for half_life in (None, 30.0, 365.0):
+        hyper = {"similarity": "cosine", "half_life_days": half_life}
+        shared = fit_model("item_cf", hyper, tx, built=built)
+        alone = fit_model("item_cf", hyper, tx)
+        assert shared.interactions_.cooccurrence is built[None].cooccurrence
+        assert (shared.interactions_.matrix != alone.interactions_.matrix).nnz == 0
+        assert abs(shared.similarity_ - alone.similarity_).max() == 0
+        pd.testing.assert_frame_equal(shared.recommend(users, 10), alone.recommend(users, 10))
+
+
+def test_pairs_in_marks_exactly_the_pairs_a_merge_finds():
+    from cxnb.recommend.splits import pairs_in
+
+    rng = np.random.default_rng(3)
+    left = _pairs(rng.choice(list("abcdefg"), 400).astype(object), rng.choice(list("uvwxyz"), 400).astype(object))
+    right = _pairs(rng.choice(list("abcdeh"), 50).astype(object), rng.choice(list("uvwq"), 50).astype(object))
+    merged = left.reset_index().merge(right.drop_duplicates(), on=["customer_id", "item_id"])["index"]
+    assert np.array_equal(np.flatnonzero(pairs_in(left, right)), np.sort(merged.to_numpy()))
+    assert not pairs_in(left, right.iloc[:0]).any()

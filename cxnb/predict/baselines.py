@@ -98,21 +98,37 @@ def paired_auc_gain(y: np.ndarray, prob: np.ndarray, baseline: np.ndarray, seed:
     """AUC(prob) − AUC(baseline) on the same customers and its percentile interval from a paired bootstrap
     (positives and negatives resampled separately; at most ``max_customers`` customers, default
     ``evaluate.MAX_BOOTSTRAP_CUSTOMERS`` as for every bootstrap interval, sampled with ``seed``)."""
-    y, prob, baseline = np.asarray(y, dtype=bool), np.asarray(prob, dtype="float64"), np.asarray(baseline, "float64")
-    gain = float(rank_auc(y, prob) - rank_auc(y, baseline))
+    return paired_auc_gains(y, {"model": prob}, baseline, seed, n_resamples, max_customers, level)["model"]
+
+
+def paired_auc_gains(y: np.ndarray, probs: dict[str, np.ndarray], baseline: np.ndarray, seed: int = 0,
+                     n_resamples: int = N_BOOTSTRAP, max_customers: int | None = None,
+                     level: float = 0.95) -> dict[str, tuple[float, float, float]]:
+    """:func:`paired_auc_gain` of each model in ``probs`` against the same baseline: the resamples and the
+    baseline's AUC on them are drawn once (the same numbers as one call per model)."""
+    y, baseline = np.asarray(y, dtype=bool), np.asarray(baseline, "float64")
+    probs = {name: np.asarray(prob, dtype="float64") for name, prob in probs.items()}
+    base_auc = rank_auc(y, baseline)
+    gain = {name: float(rank_auc(y, prob) - base_auc) for name, prob in probs.items()}
     rng = np.random.default_rng(seed)
     keep = bootstrap_positions(len(y), rng, max_customers)
     if keep is not None:
-        y, prob, baseline = y[keep], prob[keep], baseline[keep]
+        y, baseline = y[keep], baseline[keep]
+        probs = {name: prob[keep] for name, prob in probs.items()}
     n_pos, n_neg = int(y.sum()), int((~y).sum())
-    model, rule = _pair_positions(prob, y), _pair_positions(baseline, y)
-    gains = []
+    models, rule = {name: _pair_positions(prob, y) for name, prob in probs.items()}, _pair_positions(baseline, y)
+    gains = {name: [] for name in probs}
     for size in np.diff(np.r_[np.arange(0, n_resamples, BOOTSTRAP_BATCH), n_resamples]):
         pos = rng.multinomial(n_pos, np.full(n_pos, 1 / n_pos), size)
         neg = rng.multinomial(n_neg, np.full(n_neg, 1 / n_neg), size)
-        gains.append(_weighted_auc(pos, neg, model) - _weighted_auc(pos, neg, rule))
-    low, high = np.percentile(np.concatenate(gains), [50 * (1 - level), 50 * (1 + level)])
-    return gain, float(low), float(high)
+        rule_auc = _weighted_auc(pos, neg, rule)
+        for name, positions in models.items():
+            gains[name].append(_weighted_auc(pos, neg, positions) - rule_auc)
+    out = {}
+    for name, draws in gains.items():
+        low, high = np.percentile(np.concatenate(draws), [50 * (1 - level), 50 * (1 + level)])
+        out[name] = (gain[name], float(low), float(high))
+    return out
 
 
 def grade(auc_interval: list[float], gain: float | None, gain_low: float | None) -> str:

@@ -28,14 +28,17 @@ def _as_number(values: pd.Series) -> pd.Series | None:
     """The values as floats when (nearly) all non-blank ones are numbers, else None."""
     if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
         return values.astype("float64")
-    text = values.astype("string").str.strip()
-    present = text.notna() & (text != "")
+    codes, uniques = pd.factorize(values)  # each distinct value parsed once (missing ones: code -1)
+    text = pd.Series(uniques, dtype=values.dtype).astype("string").str.strip()
+    present_level = (text.notna() & (text != "")).to_numpy()
+    present = np.append(present_level, False)[codes]
     if not present.any():
         return None
-    parsed = pd.to_numeric(text.where(present), errors="coerce")
-    if parsed[present].notna().mean() < NUMERIC_PARSE_SHARE:
+    parsed_level = pd.to_numeric(text.where(present_level), errors="coerce").astype("float64").to_numpy()
+    parsed = np.append(parsed_level, np.nan)[codes]
+    if (~np.isnan(parsed[present])).mean() < NUMERIC_PARSE_SHARE:
         return None
-    return parsed.astype("float64")
+    return pd.Series(parsed, index=values.index, name=values.name)
 
 
 def _looks_like_date(values: pd.Series) -> bool:

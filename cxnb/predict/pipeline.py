@@ -19,7 +19,7 @@ from cxnb.predict.baselines import (
     fit_recency_rule,
     grade,
     leaking_columns,
-    paired_auc_gain,
+    paired_auc_gains,
     recency_values,
     rule_scores,
 )
@@ -191,8 +191,10 @@ def predict_behavior(data: PredictionData, config: PredictionConfig | None = Non
         scores[name].update(auc_cv_mean=mean, auc_cv_sd=sd)
     rule = fit_recency_rule(train_recency, y_train.to_numpy()) if train_recency is not None else None
     rule_test = rule_scores(rule, test_recency, y_test, seed) if rule else None
+    probs = {name: test_prob[name] for name in MODELS}
+    gains = paired_auc_gains(y_test, probs, rule.score(test_recency), seed) if rule else {}
     for name in MODELS:
-        gain = paired_auc_gain(y_test, test_prob[name], rule.score(test_recency), seed) if rule else (None,) * 3
+        gain = gains.get(name, (None,) * 3)
         scores[name].update(auc_gain_vs_rule=gain[0], gain_ci_low=gain[1], gain_ci_high=gain[2],
                             grade=grade(scores[name]["auc_ci"], gain[0], gain[1]))
     how = "bp.note.threshold_auto" if config.threshold == "auto" else "bp.note.threshold_param"

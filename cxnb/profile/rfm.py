@@ -87,8 +87,22 @@ def rfm_scores(profiles: pd.DataFrame) -> pd.DataFrame:
     out["rfm_code"] = out["r_score"].astype(str) + out["f_score"].astype(str) + (
         out["m_score"].astype(str) if has_money else ""
     )
-    out["rfm_segment"] = [rfm_segment_name(r, f) for r, f in zip(out["r_score"], out["f_score"], strict=True)]
+    out["rfm_segment"] = rfm_segment_names(out["r_score"].to_numpy(), out["f_score"].to_numpy())
     return out
+
+
+def _segment_grid() -> np.ndarray:
+    """5 x 5 array of segment names, indexed by (R score - 1, F score - 1)."""
+    return np.array([[rfm_segment_name(r, f) for f in range(1, RFM_LEVELS + 1)] for r in range(1, RFM_LEVELS + 1)],
+                    dtype=object)
+
+
+def rfm_segment_names(r: np.ndarray, f: np.ndarray) -> list[str]:
+    """Names of the RFM segments of these R and F scores (1..5), looked up in the 5 x 5 grid of the rules."""
+    r, f = np.asarray(r, dtype="int64"), np.asarray(f, dtype="int64")
+    if len(r) and (min(r.min(), f.min()) < 1 or max(r.max(), f.max()) > RFM_LEVELS):
+        raise ValueError(f"RFM scores must lie in 1..{RFM_LEVELS}")
+    return _segment_grid()[r - 1, f - 1].tolist()
 
 
 def rfm_segment_name(r: int, f: int) -> str:

@@ -22,7 +22,7 @@ def cold_start_metrics(evaluation: Evaluation, categories: pd.Series | None, see
         return ColdStart(n_customers=0)
     n_customers = int(cold[COL_CUSTOMER].nunique())
     cold, n_sampled = sample_customers(cold, seed)
-    inter = build_interactions(train)
+    inter = evaluation.interactions if evaluation.interactions is not None else build_interactions(train)
     scores = {}
     for name in ["popularity"] + (["category"] if categories is not None else []):
         recs = make_model(name, {}, categories).fit(inter).recommend(cold[COL_CUSTOMER].unique(), k, exclude_seen=False)

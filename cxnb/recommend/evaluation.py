@@ -11,8 +11,8 @@ import pandas as pd
 from cxnb.config import RecommendationConfig
 from cxnb.constants import COL_CATEGORY, COL_CUSTOMER, COL_ITEM
 from cxnb.recommend import defaults
-from cxnb.recommend.interactions import with_object_ids
-from cxnb.recommend.models import Reason, available_models, fit_model, hyperparameter_grid
+from cxnb.recommend.interactions import Interactions, with_object_ids
+from cxnb.recommend.models import Reason, available_models, built_interactions, fit_model, hyperparameter_grid
 from cxnb.recommend.ranking import beyond_accuracy_metrics, ranking_metrics
 from cxnb.recommend.splits import relevant_items, split_transactions, stratified_split, time_cutoff
 
@@ -112,6 +112,7 @@ class Evaluation:
     test: pd.DataFrame
     skipped: dict[str, Reason] = field(default_factory=dict)  # configured models left out, and why
     info: dict = field(default_factory=dict)
+    interactions: Interactions | None = None  # the purchases of ``train`` (no decay), for the cold start
 
     @property
     def best_model(self) -> str:
@@ -155,7 +156,7 @@ def evaluate(train: pd.DataFrame, test: pd.DataFrame, cutoff: pd.Timestamp | Non
         "n_users_evaluated": int(len(users)), "n_users_eligible": int(n_eligible), "n_users_sampled": n_sampled,
         "exclude_seen": config.exclude_seen, "cutoff": cutoff}
     return Evaluation(k, config.split, pd.DataFrame(rows).set_index("model"), chosen, validation, recs, fitted,
-                      relevant, train, test, skipped, info)
+                      relevant, train, test, skipped, info, built_interactions(train, None, built))
 
 
 def _split_info(train: pd.DataFrame, test: pd.DataFrame) -> dict:

@@ -96,8 +96,11 @@ def _with_reason_kinds(model: Recommender, out: pd.DataFrame, item_names: pd.Ser
     because = out["because_item_id"]
     label = because.map(names).where(because.isin(names.index), because)
     fallback = model.name if model.name in FALLBACK_REASONS else "popularity"
-    verbs = np.where(_was_bought(model.interactions_, out[COL_CUSTOMER], because), verb, "viewed")
-    return out.assign(because=label, reason_kind=np.where(label.notna().to_numpy(), verbs, fallback))
+    has_item = label.notna().to_numpy()
+    bought = np.ones(len(out), dtype=bool)  # looked up only where there is an item to name
+    bought[has_item] = _was_bought(model.interactions_, out[COL_CUSTOMER][has_item], because[has_item])
+    verbs = np.where(bought, verb, "viewed")
+    return out.assign(because=label, reason_kind=np.where(has_item, verbs, fallback))
 
 
 def _was_bought(inter: Interactions, customer_ids: pd.Series, item_ids: pd.Series) -> np.ndarray:

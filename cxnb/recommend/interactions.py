@@ -66,6 +66,27 @@ class Interactions:
         """1 where the customer bought the item (what ``exclude_seen`` leaves out)."""
         return self.bought if self.bought is not None else self.binary
 
+    @cached_property
+    def cooccurrence(self) -> sp.csr_matrix:
+        """Item x item co-occurrence counts BᵀB of :attr:`binary` (CSR, sorted indices)."""
+        binary = self.binary
+        return (binary.T @ binary).tocsr().sorted_indices()
+
+    def same_cells(self, other: Interactions) -> bool:
+        """Whether both matrices hold the same cells of the same customers and items (weights aside)."""
+        a, b = self.matrix, other.matrix
+        return (self.strength is None and other.strength is None and a.shape == b.shape
+                and self.users.equals(other.users) and self.items.equals(other.items)
+                and np.array_equal(a.indptr, b.indptr) and np.array_equal(a.indices, b.indices))
+
+    def sharing_counts_of(self, other: Interactions) -> Interactions:
+        """This, reusing ``other``'s binary matrix and co-occurrence counts when both hold the same cells
+        (purchases only): decayed weights change neither."""
+        if self.same_cells(other):
+            for name in ("binary", "cooccurrence"):
+                self.__dict__[name] = getattr(other, name)
+        return self
+
     def rows(self, customer_ids) -> np.ndarray:
         """Row positions of these customers; -1 for customers without history."""
         return self.users.get_indexer(pd.Index(customer_ids))
@@ -98,15 +119,38 @@ def behaviour_events(events: pd.DataFrame | None, weights: dict[str, float] | No
     return out.assign(**{COL_TIMESTAMP: pd.to_datetime(out[COL_TIMESTAMP])})
 
 
+@dataclass
+class LineCodes:
+    """Each line's row and column in the interactions matrix, and the sorted customer and item ids behind them."""
+
+    rows: np.ndarray
+    users: pd.Index
+    cols: np.ndarray
+    items: pd.Index
+
+
+def line_codes(lines: pd.DataFrame, items: pd.Index | None = None) -> LineCodes:
+    """Row (sorted customer ids, missing last) and column (``items``, default the sorted item ids) of each line;
+    -1 for an item not in ``items``."""
+    # Sorted ids, so ties between items break the same way whatever order the lines come in.
+    rows, users = _sorted_codes(lines[COL_CUSTOMER], COL_CUSTOMER)
+    if items is None:
+        cols, items = _sorted_codes(lines[COL_ITEM], COL_ITEM)
+    else:
+        cols = items.get_indexer(lines[COL_ITEM])
+    return LineCodes(rows, users, cols, items)
+
+
 def build_interactions(transactions: pd.DataFrame, value: str = "auto", half_life_days: float | None = None,
                        now: pd.Timestamp | None = None, items: pd.Index | None = None,
-                       events: pd.DataFrame | None = None, event_weights: dict[str, float] | None = None
-                       ) -> Interactions:
+                       events: pd.DataFrame | None = None, event_weights: dict[str, float] | None = None,
+                       codes: LineCodes | None = None) -> Interactions:
     """Sum of line weights per customer and item, each decayed by 0.5 per ``half_life_days`` before ``now``.
 
     ``items`` fixes the columns (lines of other items are dropped); by default every item in the data. With
     ``events`` (see :func:`behaviour_events`) and ``event_weights`` purchase lines weigh ``purchase`` times their
-    own weight and each behaviour event its type's weight.
+    own weight and each behaviour event its type's weight. ``codes``: :func:`line_codes` of ``transactions``
+    computed before (with the same ``items``; ignored with events), to skip the id look-ups.
     """
     behaviour = behaviour_events(events, event_weights)
     with_events = not behaviour.empty
@@ -120,12 +164,9 @@ def build_interactions(transactions: pd.DataFrame, value: str = "auto", half_lif
         times = pd.to_datetime(lines[COL_TIMESTAMP])
         age_days = ((now or times.max()) - times).dt.total_seconds() / 86_400
         weights = weights * np.power(0.5, age_days.clip(lower=0) / half_life_days)
-    # Sorted ids, so ties between items break the same way whatever order the lines come in.
-    rows, users = _sorted_codes(lines[COL_CUSTOMER], COL_CUSTOMER)
-    if items is None:
-        cols, items = _sorted_codes(lines[COL_ITEM], COL_ITEM)
-    else:
-        cols = items.get_indexer(lines[COL_ITEM])
+    if codes is None or with_events:
+        codes = line_codes(lines, items)
+    rows, users, cols, items = codes.rows, codes.users, codes.cols, codes.items
     keep = (cols >= 0) & (weights.to_numpy() > 0)
     shape = (len(users), len(items))
     matrix = sp.csr_matrix((weights.to_numpy()[keep], (rows[keep], cols[keep])), shape=shape)

@@ -15,16 +15,21 @@ def cooccurrence_similarity(binary: sp.csr_matrix, kind: str = "jaccard") -> sp.
     """Item x item similarity from co-occurrence counts C = BᵀB: cosine c/√(cᵢcⱼ), jaccard c/(cᵢ+cⱼ-c), lift c/(cᵢcⱼ)."""
     if kind not in SIMILARITIES:
         raise ValueError(f"similarity must be one of {', '.join(SIMILARITIES)}, not {kind!r}")
-    co = (binary.T @ binary).tocoo()
-    diag = np.asarray(binary.sum(axis=0)).ravel()
-    ci, cj = diag[co.row], diag[co.col]
+    return similarity_from_counts((binary.T @ binary).tocsr(), np.asarray(binary.sum(axis=0)).ravel(), kind)
+
+
+def similarity_from_counts(co: sp.csr_matrix, diag: np.ndarray, kind: str = "jaccard") -> sp.csr_matrix:
+    """:func:`cooccurrence_similarity` from the co-occurrence counts ``co`` (CSR) and the items' totals ``diag``."""
+    co = co if co.has_sorted_indices else co.sorted_indices()
+    rows = np.repeat(np.arange(co.shape[0]), np.diff(co.indptr))
+    ci, cj = diag[rows], diag[co.indices]
     if kind == "cosine":
         values = co.data / np.sqrt(ci * cj)
     elif kind == "jaccard":
         values = co.data / (ci + cj - co.data)
     else:
         values = co.data / (ci * cj)
-    return sp.csr_matrix((values, (co.row, co.col)), shape=co.shape)
+    return sp.csr_matrix((values, co.indices, co.indptr), shape=co.shape)
 
 
 class ItemItemCF(Recommender):
@@ -38,7 +43,10 @@ class ItemItemCF(Recommender):
         self.similarity = similarity
 
     def _fit(self, interactions: Interactions) -> None:
-        self.similarity_ = cooccurrence_similarity(interactions.binary, self.similarity)
+        if self.similarity not in SIMILARITIES:
+            raise ValueError(f"similarity must be one of {', '.join(SIMILARITIES)}, not {self.similarity!r}")
+        totals = np.asarray(interactions.binary.sum(axis=0)).ravel()
+        self.similarity_ = similarity_from_counts(interactions.cooccurrence, totals, self.similarity)
         self.popularity_ = interactions.popularity().to_numpy()
         self.popular_order_ = np.argsort(-self.popularity_, kind="stable")
 

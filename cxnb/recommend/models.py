@@ -8,7 +8,7 @@ import pandas as pd
 
 from cxnb.config import RecommendationConfig
 from cxnb.recommend.defaults import EASE_ITEM_LIMIT, EASE_LAMBDA_GRID, HALF_LIFE_GRID, SIMILARITIES
-from cxnb.recommend.interactions import build_interactions
+from cxnb.recommend.interactions import Interactions, build_interactions, line_codes
 from cxnb.recommend.item_item import EASE, ItemItemCF
 from cxnb.recommend.popularity import CategoryPopularity, Popularity
 from cxnb.recommend.recommender import Recommender
@@ -43,16 +43,26 @@ def fit_model(name: str, hyper: dict, train: pd.DataFrame, categories=None, grou
               events: pd.DataFrame | None = None, event_weights: dict[str, float] | None = None,
               built: dict | None = None) -> Recommender:
     """Build the interactions this model uses (decay only for item_cf; behaviour ``events`` with their
-    ``event_weights`` when given) and fit it; ``built`` keeps the interactions of ``train`` by half-life for
-    the next model (without events)."""
+    ``event_weights`` when given) and fit it; ``built`` keeps, for the next model on ``train`` (without events),
+    the lines' matrix positions and the interactions by half-life, which share their co-occurrence counts."""
     half_life = hyper.get("half_life_days") if name == "item_cf" else None
     if built is None or events is not None:
         inter = build_interactions(train, half_life_days=half_life, events=events, event_weights=event_weights)
     else:
-        if half_life not in built:
-            built[half_life] = build_interactions(train, half_life_days=half_life)
-        inter = built[half_life]
+        inter = built_interactions(train, half_life, built)
     return make_model(name, hyper, categories, groups).fit(inter)
+
+
+def built_interactions(train: pd.DataFrame, half_life: float | None, built: dict) -> Interactions:
+    """The purchase interactions of ``train`` with this half-life, from (and kept in) ``built``: the id look-ups
+    are done once, and every half-life shares the first one's binary matrix and co-occurrence counts."""
+    if half_life not in built:
+        if "codes" not in built:
+            built["codes"] = line_codes(train)
+        inter = build_interactions(train, half_life_days=half_life, codes=built["codes"])
+        first = next((v for k, v in built.items() if k != "codes"), None)
+        built[half_life] = inter.sharing_counts_of(first) if first is not None else inter
+    return built[half_life]
 
 
 def available_models(config: RecommendationConfig, n_items: int, categories,

@@ -40,16 +40,18 @@ def _kth_largest(row: np.ndarray, values: np.ndarray, k: int, n_rows: int) -> np
     counts = np.bincount(row, minlength=n_rows)
     out = np.full(n_rows, -np.inf)
     order = np.argsort(row, kind="stable")  # candidate cells come in a few row-sorted runs: near linear
-    starts = np.cumsum(counts) - counts
-    offset = np.arange(len(row)) - starts[row[order]]
+    sorted_rows = row[order]
+    offset = np.arange(len(row)) - (np.cumsum(counts) - counts)[sorted_rows]
     width = np.maximum(k, 2 ** np.ceil(np.log2(np.maximum(counts, 1)))).astype(np.int64)
-    for w in np.unique(width[counts >= k]):
-        rows_w = np.flatnonzero((width == w) & (counts >= k))
-        slot = np.full(n_rows, -1)
+    width[counts < k] = 0  # rows with fewer than k cells keep -inf
+    cell_width = width[sorted_rows]
+    slot = np.empty(n_rows, dtype=np.int64)
+    for w in np.unique(width[width > 0]):
+        rows_w = np.flatnonzero(width == w)
         slot[rows_w] = np.arange(len(rows_w))
-        cells = slot[row[order]] >= 0
+        cells = np.flatnonzero(cell_width == w)
         block = np.full((len(rows_w), w), -np.inf)
-        block[slot[row[order][cells]], offset[cells]] = values[order][cells]
+        block[slot[sorted_rows[cells]], offset[cells]] = values[order[cells]]
         out[rows_w] = -np.partition(-block, k - 1, axis=1)[:, k - 1]
     return out
 

@@ -67,6 +67,23 @@ def relevant_items(train: pd.DataFrame, test: pd.DataFrame, exclude_seen: bool =
     pairs = test[[COL_CUSTOMER, COL_ITEM]].drop_duplicates()
     pairs = pairs[pairs[COL_CUSTOMER].isin(train[COL_CUSTOMER])]
     if exclude_seen:
-        seen = train[[COL_CUSTOMER, COL_ITEM]].drop_duplicates()
-        pairs = pairs.merge(seen, how="left", indicator=True).query("_merge == 'left_only'").drop(columns="_merge")
+        pairs = pairs[~pairs_in(pairs, train)]
     return pairs.sort_values([COL_CUSTOMER, COL_ITEM], kind="stable").reset_index(drop=True)
+
+
+def pairs_in(left: pd.DataFrame, right: pd.DataFrame) -> np.ndarray:
+    """Whether each (customer, item) pair of ``left`` is also a pair of ``right`` (ids matched as integer codes:
+    a merge on two string columns is the slow part of scoring lists at scale)."""
+    right_codes, left_codes = [], []
+    for col in (COL_CUSTOMER, COL_ITEM):
+        codes, uniques = pd.factorize(right[col])
+        right_codes.append(codes.astype(np.int64))
+        left_codes.append(pd.Index(uniques, dtype=right[col].dtype).get_indexer(left[col]).astype(np.int64))
+    n_items = int(right_codes[1].max()) + 1 if len(right) else 1
+    right_keys = np.sort(right_codes[0] * n_items + right_codes[1])
+    known = (left_codes[0] >= 0) & (left_codes[1] >= 0)
+    keys = left_codes[0][known] * n_items + left_codes[1][known]
+    at = np.minimum(np.searchsorted(right_keys, keys), max(len(right_keys) - 1, 0))
+    out = np.zeros(len(left), dtype=bool)
+    out[known] = right_keys[at] == keys if len(right_keys) else False
+    return out
