@@ -321,6 +321,6 @@ def test_demo_with_a_high_threshold_and_raw_ids(tmp_path):
     html = "".join((out / f"{nb}.html").read_text() for nb in ("01_data_quality", "02_requirement_analysis",
                                                                "04_segmentation"))
     assert "as given by the client" in html and not PSEUDONYM_WORDS.search(html)
-    assert "narrowed to [3, 5]" in html
+    assert "narrowed from 3–10 to 3–5" in html
     index = (out / "index.html").read_text()
     assert "Champions" not in index and not re.search(r"\(\d{1,3} customers?\)", index)

@@ -133,9 +133,9 @@ def test_interactions_decay_by_half_life():
 
 def test_stage_skipped_without_item_ids_in_the_report_language():
     no_items = pd.DataFrame({"customer_id": ["a"], "timestamp": [pd.Timestamp(0)]})
-    with pytest.raises(StageSkipped, match="no item_id column"):
+    with pytest.raises(StageSkipped, match="the transactions name no item"):
         rec.check_recommendation_inputs(no_items)
-    with pytest.raises(StageSkipped, match="没有 item_id 字段"):
+    with pytest.raises(StageSkipped, match="交易数据中没有商品信息"):
         rec.check_recommendation_inputs(no_items, "zh")
     few = _pairs(["a", "b"], ["x", "y"])
     with pytest.raises(StageSkipped, match="2 位客户和 2 个商品"):
@@ -186,7 +186,7 @@ def test_ease_refuses_a_catalogue_above_its_limit(tiny):
     names, skipped = rec.available_models(RecommendationConfig(), 20_000, None, None)
     assert "ease" not in names and "item_cf" in names
     assert skipped["ease"] == rec.Reason("rec.skip.ease_too_big", {"n": 20_000, "limit": rec.EASE_ITEM_LIMIT})
-    assert "item_cf is used" in t(skipped["ease"].key, "en", **skipped["ease"].values)
+    assert "item-to-item collaborative filtering is used" in t(skipped["ease"].key, "en", **skipped["ease"].values)
     assert "20000 个商品超过 EASE 的上限" in t(skipped["ease"].key, "zh", **skipped["ease"].values)
 
 
@@ -635,7 +635,7 @@ def test_a_client_without_events_gets_used_false_with_the_reason(views_signal):
     assert off.record().reason == "off" and "switched off" in events_markdown(off)
     stratified = config.model_copy(update={"split": "stratified"})
     shuffled = compare_events(rec.evaluate_recommenders(tx, stratified), events, stratified, "item_cf")
-    assert shuffled.record().reason == "stratified" and "`split: time`" in events_markdown(shuffled)
+    assert shuffled.record().reason == "stratified" and "a split by time allows" in events_markdown(shuffled)
 
 
 def test_events_after_the_cutoff_never_reach_training(views_signal):
@@ -775,7 +775,7 @@ def test_the_demo_stage_metrics_round_trip_and_the_summary_follows_top_n(demo_st
 def test_the_stage_is_skipped_with_the_reason_in_the_report_language(demo_stage, monkeypatch):
     run, _ = demo_stage
     monkeypatch.setattr(type(run), "transactions", lambda self: pd.DataFrame({"customer_id": ["a"]}))
-    with pytest.raises(StageSkipped, match="no item_id column"):
+    with pytest.raises(StageSkipped, match="the transactions name no item"):
         rec.check(run)
 
 
