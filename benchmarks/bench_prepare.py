@@ -5,7 +5,10 @@ with the same 500,000 customers and 50,000 items, so memory growing with lines (
 Every case runs in a fresh child process, which reports its own peak resident memory (getrusage).
 
     .venv/bin/python benchmarks/bench_prepare.py            # writes benchmarks/prepare.json and prepare.png
-    .venv/bin/python benchmarks/bench_prepare.py 1000000    # only the sizes given
+    .venv/bin/python benchmarks/bench_prepare.py 1000000    # only the sizes given (others kept from prepare.json)
+
+Each row notes the 1-minute load average when its case ended (``load_1min``): on a shared machine it says how
+far the seconds are from an idle run.
 """
 
 from __future__ import annotations
@@ -147,11 +150,13 @@ def run_pandas(path: Path) -> dict:
 def measure(method: str, path: Path, lines: int) -> dict:
     """Run one case in a fresh process; its own seconds, wall seconds, peak RSS and rows per second."""
     cmd = [sys.executable, __file__, "--child", method, str(path)]
+    env = {**os.environ, "PYTHONPATH": str(HERE.parent)}  # this checkout's cxnb, not the one the venv points at
     start = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     out, err = proc.stdout, proc.stderr
     wall = time.perf_counter() - start
-    row = {"lines": lines, "format": path.suffix[1:], "method": method, "wall_s": round(wall, 2)}
+    row = {"lines": lines, "format": path.suffix[1:], "method": method, "wall_s": round(wall, 2),
+           "load_1min": round(os.getloadavg()[0], 1)}
     if proc.returncode < 0:
         return {**row, "error": f"killed by signal {-proc.returncode} (out of memory when it is 9)"}
     if proc.returncode != 0:
@@ -255,7 +260,10 @@ def main(argv: list[str]) -> None:
         return
     sizes = [int(a) for a in argv] or SIZES
     rows = run(sizes)
-    (HERE / "prepare.json").write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
+    target = HERE / "prepare.json"
+    earlier = json.loads(target.read_text(encoding="utf-8")) if target.exists() else []
+    rows = sorted([r for r in earlier if r["lines"] not in sizes] + rows, key=lambda r: r["lines"])  # stable
+    target.write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
     plot(rows, HERE / "prepare.png")
 
 

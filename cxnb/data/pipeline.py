@@ -19,7 +19,7 @@ from cxnb.constants import (
     COL_ORDER,
     PURCHASE,
 )
-from cxnb.data.aggregates import write_aggregates
+from cxnb.data.aggregates import AGGREGATES_DIR, write_aggregates
 from cxnb.data.base import DATA_DIR, EVENTS_TABLE, QUALITY_FILE, _lit, _q, _where, _write_parquet
 from cxnb.data.cleaning import (
     _drop_pii,
@@ -97,15 +97,17 @@ def _distinct_count(con, table: str, col: str) -> int:
                            ).fetchall()[0][0])
 
 
-def _transaction_summary(con, per_customer: str, final: str, cols: list[str]) -> dict:
-    """Lines, customers, first/last time and revenue from the per-customer table; items and orders from the file."""
+def _transaction_summary(con, per_customer: str, final: str, cols: list[str], items: Path) -> dict:
+    """Lines, customers, first/last time and revenue from the per-customer table; items from the ``items``
+    aggregate (one row per distinct item); orders from the file."""
     rows, customers, first, last, revenue = con.execute(
         f"""SELECT sum(_kept), count(*) FILTER (WHERE _kept > 0), CAST(min(_first) AS VARCHAR),
         CAST(max(_last) AS VARCHAR), round(sum(_spend), 2) FROM {per_customer}""").fetchall()[0]
     out = {"rows": int(rows), "customers": int(customers)}
-    for col, name in ((COL_ITEM, "items"), (COL_ORDER, "orders")):
-        if col in cols:
-            out[name] = _distinct_count(con, final, col)
+    if COL_ITEM in cols:
+        out["items"] = int(con.execute(f"SELECT count(*) FROM read_parquet({_lit(items.as_posix())})").fetchall()[0][0])
+    if COL_ORDER in cols:
+        out["orders"] = _distinct_count(con, final, COL_ORDER)
     out.update({"first": first, "last": last})
     if COL_AMOUNT in cols:
         out["revenue"] = revenue
@@ -212,6 +214,8 @@ def _prepare(params: Params, run_dir: Path, scratch: Path, id_map_path: str | Pa
             # customer and item tables are sorted by their key.
             order = None if table == "transactions" else COL_CUSTOMER
         _write_parquet(con, select, out / f"{table}.parquet", order)  # then counted from the file (columnar)
+        if table == "transactions":
+            write_aggregates(out / "transactions.parquet", out, lambda last: resolve_cutoff(params, last))
         con.execute(f"CREATE OR REPLACE TEMP VIEW final_{table} AS SELECT * FROM "
                     f"read_parquet({_lit((out / f'{table}.parquet').as_posix())})")
         final_cols = [c for c in _raw_columns(con, f"final_{table}")]
@@ -219,15 +223,15 @@ def _prepare(params: Params, run_dir: Path, scratch: Path, id_map_path: str | Pa
         info["rows_kept"] = int(con.execute(f"SELECT count(*) FROM final_{table}").fetchall()[0][0])
         info["missing_values"] = _missing(con, f"final_{table}", final_cols)
         if table == "transactions":
-            info["summary"] = _transaction_summary(con, per_customer, f"final_{table}", final_cols)
+            info["summary"] = _transaction_summary(con, per_customer, f"final_{table}", final_cols,
+                                                   out / AGGREGATES_DIR / "items.parquet")
         elif table == "customers":
             info["summary"] = _customer_summary(con, f"final_{table}")
-    if "transactions" in typed:
-        write_aggregates(out / "transactions.parquet", out, lambda last: resolve_cutoff(params, last))
     if events:
         write_events(con, events, clean, out / f"{EVENTS_TABLE}.parquet")
-    if "transactions" in typed and COL_ITEM in _raw_columns(con, clean):
-        quality["tables"]["transactions"].update(_non_products(con, params, clean, typed.get("items"), out))
+    if "transactions" in typed and COL_ITEM in _raw_columns(con, clean):  # read from the written lines
+        quality["tables"]["transactions"].update(_non_products(con, params, "final_transactions",
+                                                               typed.get("items"), out))
     if id_map_path:
         write_id_map(con.execute("SELECT raw, pseudonym FROM id_map ORDER BY raw").df(), Path(id_map_path),
                      Path(run_dir))

@@ -135,8 +135,10 @@ def _attribute_expr(con, view: str, col: str, dtype: str) -> str:
 
 def _key_expr(ref: str) -> str:
     """A customer or item id as text, an integral float written as an integer ('17850.0' -> '17850'), so ids read
-    as numbers by one source and as text by another join."""
-    return f"regexp_replace(NULLIF(trim(CAST({ref} AS VARCHAR)), ''), '^(-?[0-9]+)\\.0+$', '\\1')"
+    as numbers by one source and as text by another join; the pattern only runs on ids holding a dot (it needs one),
+    which spares the regular expression on most ids of a large log."""
+    text = f"NULLIF(trim(CAST({ref} AS VARCHAR)), '')"
+    return f"CASE WHEN contains({text}, '.') THEN regexp_replace({text}, '^(-?[0-9]+)\\.0+$', '\\1') ELSE {text} END"
 
 
 def _event_expr(ref: str, values: dict[str, str]) -> str:

@@ -3,12 +3,15 @@ orders, favourite category and the share of spend per category; the names every 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 import numpy as np
 import pandas as pd
 
 from cxnb import engine
 from cxnb.constants import COL_AMOUNT, COL_CATEGORY, COL_CUSTOMER, COL_ITEM
+from cxnb.data.aggregates import AGGREGATES_DIR
 from cxnb.i18n import Message, text_of
 
 MAX_CATEGORY_SHARES = 10
@@ -20,13 +23,21 @@ def customer_profiles(transactions, items=None, as_of=None, con: duckdb.DuckDBPy
     ``transactions`` is a DataFrame, a Parquet path (both aggregated by DuckDB, on ``con`` when given) or a
     :class:`cxnb.engine.Engine` (a SQL server or Spark). Only lines strictly before ``as_of`` are used;
     ``as_of`` defaults to the day after the last line. The aggregation runs where the data is, so only the
-    customer-level table comes back into pandas.
+    customer-level table comes back into pandas; on a file prepare wrote, with ``as_of`` after its last line, the
+    ``customers_end`` aggregate beside it is read instead.
     """
     eng = transactions if isinstance(transactions, engine.Engine) else engine.from_duckdb(transactions, con)
+    stored = _stored_totals(transactions)
     if as_of is None:
-        as_of = engine.last_timestamp(eng).normalize() + pd.Timedelta(days=1)
+        last = stored["last_order"].max() if stored is not None else engine.last_timestamp(eng)
+        as_of = pd.Timestamp(last).normalize() + pd.Timedelta(days=1)
     as_of = pd.Timestamp(as_of)
-    base = eng.frame(engine.customer_aggregates(eng.table, as_of), keys=[COL_CUSTOMER])
+    expr = engine.customer_aggregates(eng.table, as_of)
+    if stored is not None and not (stored["last_order"] >= as_of).any():  # every line is before as_of
+        base = engine._uniform(stored, expr.schema()).sort_values(COL_CUSTOMER, kind="mergesort")
+        base = base.reset_index(drop=True)
+    else:
+        base = eng.frame(expr, keys=[COL_CUSTOMER])
     day = pd.Timedelta(days=1)
     base["days_since_last_order"] = (as_of - base["last_order"]) / day
     base["tenure_days"] = (as_of - base["first_order"]) / day
@@ -37,6 +48,15 @@ def customer_profiles(transactions, items=None, as_of=None, con: duckdb.DuckDBPy
         shares = _category_shares(eng, items, as_of)
         base = base.merge(shares, on=COL_CUSTOMER, how="left")
     return base
+
+
+def _stored_totals(transactions) -> pd.DataFrame | None:
+    """The ``customers_end`` aggregate prepare wrote beside a prepared transactions file (the same figures as
+    ``customer_aggregates`` of all its lines), or None."""
+    if not isinstance(transactions, (str, Path)) or Path(transactions).name != "transactions.parquet":
+        return None
+    path = Path(transactions).parent / AGGREGATES_DIR / "customers_end.parquet"
+    return pd.read_parquet(path) if path.exists() else None
 
 
 def _category_shares(eng: engine.Engine, items, as_of: pd.Timestamp) -> pd.DataFrame:
