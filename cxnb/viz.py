@@ -88,3 +88,12 @@ def percent_axes(*axes) -> None:
 
     for axis in axes:
         axis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+
+
+def axes_or_new(ax=None, size: tuple[float, float] = (8, 4.5)):
+    """``ax``, or the axes of a new figure of ``size`` inches (the ``ax=None`` convention of every plot)."""
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(figsize=size)
+    return ax

@@ -11,7 +11,7 @@ import seaborn as sns
 
 from cxnb.i18n import t
 from cxnb.predict.tables import effects_frame, importance_frame, named_models
-from cxnb.viz import percent_axes
+from cxnb.viz import axes_or_new, percent_axes
 
 
 def plot_gains_lift(result, language: str = "en"):
@@ -33,23 +33,23 @@ def plot_gains_lift(result, language: str = "en"):
     return fig
 
 
-def plot_calibration(result, language: str = "en"):
+def plot_calibration(result, language: str = "en", ax=None):
     """Observed rate against predicted probability; the diagonal is perfect calibration."""
     calibration = named_models(result.calibration(), language)
-    fig, ax = plt.subplots(figsize=(5.5, 5))
+    ax = axes_or_new(ax, (5.5, 5))
     sns.lineplot(calibration, x="predicted", y="observed", hue="model", marker="o", ax=ax)
     ax.plot([0, 1], [0, 1], ls="--", color="grey", label=t("bp.chart.perfect", language))
     ax.set(xlabel=t("bp.chart.predicted", language), ylabel=t("bp.chart.observed", language),
            title=t("bp.chart.calibration_title", language), xlim=(0, 1), ylim=(0, 1))
     percent_axes(ax.xaxis, ax.yaxis)
     ax.legend(fontsize=9, title=t("bp.chart.legend_model", language), title_fontsize=9)
-    return fig
+    return ax
 
 
-def plot_odds_ratios(result, top: int = 15, language: str = "en"):
+def plot_odds_ratios(result, top: int = 15, language: str = "en", ax=None):
     """Odds ratios with 95% CI of the strongest effects, on a log scale."""
     shown = effects_frame(result, language).head(top).iloc[::-1]
-    fig, ax = plt.subplots(figsize=(8, 0.35 * len(shown) + 1.2))
+    ax = axes_or_new(ax, (8, 0.35 * len(shown) + 1.2))
     has_ci = shown["or_ci_low"].notna()
     ax.errorbar(shown["odds_ratio"], range(len(shown)), fmt="o",
                 xerr=[(shown["odds_ratio"] - shown["or_ci_low"]).where(has_ci, 0),
@@ -63,7 +63,7 @@ def plot_odds_ratios(result, top: int = 15, language: str = "en"):
     ax.xaxis.set_minor_formatter(plt.NullFormatter())
     ax.set_yticks(range(len(shown)), shown["feature"])
     ax.set(xlabel=t("bp.chart.odds_axis", language), title=t("bp.chart.odds_title", language))
-    return fig
+    return ax
 
 
 QUESTION_WIDTH = 30  # characters per line of a node's question
@@ -169,11 +169,11 @@ def plot_tree_levels(tree, labels: dict[str, str], max_depth: int = 2, language:
     return fig
 
 
-def plot_importance(result, top: int = 15, language: str = "en"):
+def plot_importance(result, top: int = 15, language: str = "en", ax=None):
     """Permutation importance of the random forest (AUC lost when a feature is shuffled)."""
     shown = importance_frame(result, language).head(top)
-    fig, ax = plt.subplots(figsize=(8, 0.35 * len(shown) + 1.2))
+    ax = axes_or_new(ax, (8, 0.35 * len(shown) + 1.2))
     sns.barplot(shown, x="auc_drop", y="feature", color=sns.color_palette()[0], ax=ax)
     ax.errorbar(shown["auc_drop"], range(len(shown)), xerr=shown["auc_drop_sd"], fmt="none", color="black")
     ax.set(xlabel=t("bp.chart.importance_axis", language), ylabel="", title=t("bp.chart.importance_title", language))
-    return fig
+    return ax

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from cxnb.i18n import t
 from cxnb.value.pipeline import TOP_SHARE, ValueResult
 from cxnb.value.tables import predictor_name
+from cxnb.viz import axes_or_new as _axes
 
 ACTUAL, MODEL, NAIVE = "#222222", "#2171b5", "#e6550d"
 
 
-def _axes(ax, size=(8, 4.5)):
-    if ax is None:
-        _, ax = plt.subplots(figsize=size)
-    return ax
 
 
 def plot_frequency_backtest(result: ValueResult, language: str = "en", ax=None):
