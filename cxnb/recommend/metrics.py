@@ -99,12 +99,9 @@ class ColdStart(OmitsNone):
     category: RankingScores | None = None
 
 
-class DecisionMetrics(StageMetrics):
-    """Personalised model against bestsellers: paired bootstrap of per-customer precision@k."""
+class PairedComparison(StageMetrics):
+    """A paired bootstrap of a per-customer metric@k: the difference, its 95% interval, on how many customers."""
 
-    verdict: Literal["better", "no_difference", "worse", "insufficient"]
-    model: str | None
-    export_model: str
     metric: str
     k: int
     difference: float | None
@@ -113,6 +110,14 @@ class DecisionMetrics(StageMetrics):
     n_customers: int
     n_resampled: int
     resamples: int
+
+
+class DecisionMetrics(PairedComparison):
+    """Personalised model against bestsellers: paired bootstrap of per-customer precision@k."""
+
+    verdict: Literal["better", "no_difference", "worse", "insufficient"]
+    model: str | None
+    export_model: str
     personal: float | None
     baseline: float | None
 
@@ -125,7 +130,7 @@ class EventsNotCompared(StageMetrics):
     weights: dict[str, float]
 
 
-class EventsCompared(StageMetrics):
+class EventsCompared(PairedComparison):
     """One model trained on purchases only vs purchases plus weighted events (paired bootstrap)."""
 
     used: bool
@@ -133,16 +138,8 @@ class EventsCompared(StageMetrics):
     outcome: str
     model: str
     weights: dict[str, float]
-    metric: str
-    k: int
     precision_purchases: float | None
     precision_events: float | None
-    difference: float | None
-    ci_low: float | None
-    ci_high: float | None
-    n_customers: int
-    n_resampled: int
-    resamples: int
     n_training_events: dict[str, int] | None
 
 
