@@ -102,7 +102,7 @@ class Run:
         key = ("aggregate", name)
         if key not in self._cache:
             if not self.has("transactions"):
-                raise StageSkipped("the client has no transactions, so there are no aggregates of them")
+                raise StageSkipped(self.text("common.no_transactions"))
             path = self.run_dir / DATA_DIR / AGGREGATES_DIR / f"{name}.parquet"
             if path.exists():
                 self._cache[key] = pd.read_parquet(path)
@@ -136,7 +136,7 @@ class Run:
         key = ("profiles", str(as_of))
         if key not in self._cache:
             if not self.has("transactions"):
-                raise StageSkipped("the client has no transactions, so there are no purchase profiles")
+                raise StageSkipped(self.text("ra.skip.no_transactions"))
             items = self.path("items") if self.has("items") else None
             self._cache[key] = customer_profiles(self.path("transactions"), items, as_of=as_of)
         return self._cache[key]
