@@ -92,18 +92,20 @@ def run_one(n: int) -> dict:
     out = ROOT / "reports" / f"bench-{n // 1_000_000}m"  # outside the data folder, which a run never writes into
     # PYTHONPATH: the runner and its kernels import this checkout's cxnb, not the one the venv was installed from
     env = {**os.environ, "CXNB_SECRET": "bench-secret", "MPLBACKEND": "Agg", "PYTHONPATH": str(ROOT)}
+    load = os.getloadavg()[0]
     started = time.time()
     proc = subprocess.Popen([str(ROOT / ".venv" / "bin" / "cxnb"), "run", str(params_file(log, n)), "--out", str(out),
                              "--quiet"], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
     with PeakMemory(proc.pid) as mem:
         _, err = proc.communicate()
     wall = time.time() - started
-    row = {"lines": n, "wall_s": round(wall, 1), "exit": proc.returncode, "error": err.strip()[-500:] or None,
+    row = {"lines": n, "wall_s": round(wall, 1), "load_1min_start": round(load, 1), "date": time.strftime("%Y-%m-%d"), "exit": proc.returncode, "error": err.strip()[-500:] or None,
            "peak_rss_mb": round(max(mem.peaks.values(), default=0) / 2**20),
            "peak_kernel_rss_mb": round(max((v for (k, _), v in mem.peaks.items() if k == "kernel"), default=0) / 2**20)}
     manifest = out / "manifest.json"
     if proc.returncode == 0 and manifest.exists():
-        seconds = json.loads(manifest.read_text())["seconds"]
+        written = json.loads(manifest.read_text())
+        seconds, row["jobs"] = written["seconds"], written.get("jobs", 1)
         stages = sum(v for k, v in seconds.items() if k != "total")
         row["seconds"] = {**{k: v for k, v in seconds.items() if k != "total"},
                           "rest": round(seconds["total"] - stages, 2), "total": seconds["total"]}
@@ -118,7 +120,7 @@ def merged(rows: list[dict]) -> list[dict]:
 
 
 def plot(rows: list[dict], target: Path) -> None:
-    """Seconds per stage against lines (stacked bars) with the targets."""
+    """Seconds against lines (log-log): the run's wall time, each stage's own time, and the targets."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -127,34 +129,38 @@ def plot(rows: list[dict], target: Path) -> None:
     ok = [r for r in rows if r.get("seconds")]
     if not ok:
         return
-    stages = [s for s in ok[0]["seconds"] if s != "total"]
-    fig, ax = plt.subplots(figsize=(8, 4.5))
-    labels = [f"{r['lines']:,}" for r in ok]
-    bottom = [0.0] * len(ok)
+    lines = [r["lines"] for r in ok]
+    fig, ax = plt.subplots(figsize=(8, 5))
+    stages = [s for s in ok[0]["seconds"] if s not in ("total", "rest")]
     for stage in stages:
-        vals = [r["seconds"].get(stage, 0) for r in ok]
-        ax.bar(labels, vals, bottom=bottom, label=stage)
-        bottom = [b + v for b, v in zip(bottom, vals, strict=True)]
-    for i, r in enumerate(ok):
-        ax.hlines(TARGET_S.get(r["lines"], 0), i - 0.4, i + 0.4, colors="red", linestyles="--")
+        ax.plot(lines, [max(r["seconds"].get(stage, 0), 0.1) for r in ok], marker="o", lw=1, alpha=0.8, label=stage)
+    ax.plot(lines, [r["wall_s"] for r in ok], marker="s", lw=3, color="black", label="whole run (wall)")
+    ax.scatter(list(TARGET_S), list(TARGET_S.values()), marker="_", s=400, color="red", lw=3, zorder=5,
+               label="target")
+    for r in ok:
+        ax.annotate(f"{r['wall_s']:.0f} s", (r["lines"], r["wall_s"]), textcoords="offset points", xytext=(8, -4))
+    ax.set_xscale("log")
+    ax.set_yscale("log")
     ax.set_xlabel("lines in the log")
-    ax.set_ylabel("seconds (wall)")
-    ax.set_title("Whole cxnb run per stage (red: target)")
-    ax.legend(fontsize=8, frameon=False)
+    ax.set_ylabel("seconds (wall clock; stages overlap when run side by side)")
+    ax.set_title("Whole cxnb run: seconds against lines")
+    ax.legend(fontsize=8, frameon=False, loc="upper left")
     fig.savefig(target, bbox_inches="tight", dpi=100)
 
 
 def markdown(rows: list[dict]) -> str:
     """The whole-report table for results.md."""
     stages = next((list(r["seconds"]) for r in rows if r.get("seconds")), [])
-    head = "| lines | " + " | ".join(stages) + " | wall s | target s | peak RSS MB (any process) | peak kernel MB |"
-    lines = [head, "|" + "---:|" * (len(stages) + 5)]
+    head = ("| lines | date | jobs | load | " + " | ".join(stages)
+            + " | wall s | target s | peak RSS MB (any process) | peak kernel MB |")
+    lines = [head, "|---:|---|---:|---:|" + "---:|" * (len(stages) + 4)]
     for r in rows:
         if not r.get("seconds"):
             lines.append(f"| {r['lines']:,} | failed (exit {r['exit']}): {r['error']} |")
             continue
         cells = " | ".join(f"{r['seconds'].get(s, 0):.1f}" for s in stages)
-        lines.append(f"| {r['lines']:,} | {cells} | {r['wall_s']:.0f} | {TARGET_S.get(r['lines'], '')} | "
+        lines.append(f"| {r['lines']:,} | {r.get('date', '')} | {r.get('jobs', 1)} | {r.get('load_1min_start', '')} | "
+                     f"{cells} | {r['wall_s']:.0f} | {TARGET_S.get(r['lines'], '')} | "
                      f"{r['peak_rss_mb']:,} (target {TARGET_RSS_MB:,}) | {r['peak_kernel_rss_mb']:,} |")
     return "\n".join(lines)
 

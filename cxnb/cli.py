@@ -58,6 +58,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--with-code", action="store_true", help="analyst version: keep code cells in the HTML")
     run.add_argument("--write-id-map", type=Path, metavar="CSV",
                      help="also write raw customer id -> pseudonym to this CSV (outside the report folder)")
+    run.add_argument("--jobs", type=_positive, metavar="N",
+                     help="stage notebooks run at the same time (default: $CXNB_JOBS, else 2 or the cores if fewer)")
     run.add_argument("--quiet", action="store_true", help="no progress messages")
     run.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
 
@@ -80,6 +82,13 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
     demo.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     return p
+
+
+def _positive(text: str) -> int:
+    """A whole number of at least 1 (argparse type)."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return int(text)
 
 
 def _say(quiet: bool):
@@ -176,7 +185,7 @@ def _command(args) -> int:
             from cxnb.report import run_report
 
             run_report(args.params, out=args.out, only=args.only, with_code=args.with_code,
-                       id_map=args.write_id_map, progress=_say(args.quiet))
+                       id_map=args.write_id_map, progress=_say(args.quiet), jobs=args.jobs)
             return 0
         if args.command == "validate":
             return _validate(args)

@@ -32,6 +32,12 @@ STAGES: dict[str, str] = {
     "customer_value": "07_customer_value",
 }
 
+# The stages a stage reads the outputs of (customer value groups CLV by the k-means segments when they exist).
+STAGE_NEEDS: dict[str, tuple[str, ...]] = {"customer_value": ("segmentation",)}
+# The order stages start in when several run at once: the longest first (benchmarks/results.md).
+STAGE_PRIORITY = ("behavior_prediction", "segmentation", "recommendation", "customer_value", "requirement_analysis",
+                  "data_quality", "customer_journey")
+
 DEFAULT_K = 10
 SEED = 42
 DEMO_SECRET = "cxnb-demo-key-not-secret"

@@ -20,7 +20,7 @@ from pathlib import Path
 import nbformat
 
 from cxnb.config import Params, load_params, not_a_parameter_file
-from cxnb.constants import STAGES
+from cxnb.constants import STAGE_NEEDS, STAGE_PRIORITY, STAGES
 from cxnb.context import EXPORTS_DIR, METRICS_DIR, repo_root
 from cxnb.data import DATA_DIR, QUALITY_FILE
 from cxnb.errors import CxnbError, OutputError, RunFailed, Terminated
@@ -34,6 +34,7 @@ from cxnb.kernels import (
 )
 from cxnb.manifest import git_commit, input_hashes, inputs_fingerprint, versions
 from cxnb.pages import decorate_run, page_info
+from cxnb.parallel import default_jobs, run_jobs
 from cxnb.reportdir import (
     check_writable_parent,
     client_lock,
@@ -277,7 +278,7 @@ def _storage_error(exc: Exception) -> OutputError | None:
 
 def run_report(params_path: str | Path, out: str | Path | None = None, only: list[str] | None = None,
                with_code: bool = False, id_map: str | Path | None = None,
-               progress: Callable[[str], None] | None = None) -> Path:
+               progress: Callable[[str], None] | None = None, jobs: int | None = None) -> Path:
     """Run every stage (or ``only`` some) for a parameter file and swap the finished report into place.
 
     Only a new or empty folder, or a report folder an earlier cxnb run of the same client wrote (it holds the
@@ -314,7 +315,7 @@ def run_report(params_path: str | Path, out: str | Path | None = None, only: lis
                 if only and target.exists():
                     shutil.copytree(target, tmp, dirs_exist_ok=True)
                 _run_stages(params, params_path, tmp, stages, kernel, with_code, inputs, id_map,
-                            lambda output: keep_failed(output, params.client, run_id), say)
+                            lambda output: keep_failed(output, params.client, run_id), say, jobs)
                 write_marker(tmp, params.client, params.params_hash(), inputs_hash, run_id)
                 (tmp / KERNEL_LOG).unlink(missing_ok=True)
                 signals.ignore()
@@ -335,32 +336,34 @@ def run_report(params_path: str | Path, out: str | Path | None = None, only: lis
 
 def _run_stages(params: Params, params_path: Path, tmp: Path, stages: list[str], kernel: str, with_code: bool,
                 inputs: dict, id_map: str | Path | None, keep: Callable[[Path], Path],
-                say: Callable[[str], None]) -> None:
+                say: Callable[[str], None], jobs: int | None = None) -> None:
     """Prepare the data and run the stages into ``tmp``; write metrics, index and manifest there."""
     from cxnb.data import prepare
 
     started = time.time()
     timings: dict[str, float] = {}
-    skipped: dict[str, str] = {}
     say(f"[prepare] loading and cleaning data for '{params.client}' ...")
     prepare(params, tmp, id_map_path=id_map)
     timings["prepare"] = round(time.time() - started, 2)
     say(f"[prepare] done in {timings['prepare']:.1f} s")
-    for i, stage in enumerate(stages, 1):
+
+    def run_one(stage: str) -> str | None:
         t0 = time.time()
-        say(f"[{i}/{len(stages)}] {stage} ... (elapsed {time.time() - started:.0f} s)")
+        say(f"[{stage}] started (elapsed {time.time() - started:.0f} s)")
         reason = execute_stage(stage, params_path, tmp, kernel, keep)
         html_path = tmp / f"{STAGES[stage]}.html"
         if reason:
-            skipped[stage] = reason
             (tmp / f"{STAGES[stage]}.ipynb").unlink(missing_ok=True)
             html_path.write_text(_skipped_html(stage, reason, params), encoding="utf-8")
-            say(f"[{i}/{len(stages)}] {stage} skipped: {reason}")
+            say(f"[{stage}] skipped: {reason}")
         else:
             render_html(tmp / f"{STAGES[stage]}.ipynb", html_path, with_code, params.language)
+            say(f"[{stage}] done in {time.time() - t0:.1f} s")
         timings[stage] = round(time.time() - t0, 2)
-        if not reason:
-            say(f"[{i}/{len(stages)}] {stage} done in {timings[stage]:.1f} s")
+        return reason
+
+    reasons = run_jobs(stages, run_one, jobs or default_jobs(), STAGE_NEEDS, STAGE_PRIORITY, stop=stop_kernels)
+    skipped = {s: reason for s in stages if (reason := reasons[s])}
     metrics = _collect_metrics(tmp, skipped)
     _write_json(tmp / "metrics.json", metrics)
     write_index(tmp, params, metrics)
@@ -373,5 +376,7 @@ def _run_stages(params: Params, params_path: Path, tmp: Path, stages: list[str],
         "client": params.client, "params_file": str(params_path), "params": params.model_dump(mode="json"),
         "params_hash": params.params_hash(), "inputs_sha256": inputs,
         "versions": versions(), "git_commit": git_commit(), "stages_run": stages,
-        "seconds": {**timings, "total": round(time.time() - started, 2)}, "with_code": with_code,
+        "seconds": {"prepare": timings["prepare"], **{s: timings[s] for s in stages},
+                    "total": round(time.time() - started, 2)},
+        "jobs": jobs or default_jobs(), "with_code": with_code,
     })

@@ -16,6 +16,7 @@ import pytest
 
 from cxnb.constants import STAGES
 from cxnb.demo import generate_demo
+from cxnb.parallel import default_jobs
 from cxnb.report import run_report
 from cxnb.summary import format_value
 from tests.conftest import ROOT, write_params
@@ -114,8 +115,11 @@ def test_no_raw_identifiers_or_pii_anywhere(demo_report):
 
 
 def test_same_inputs_same_numbers(demo_report, tmp_path, monkeypatch):
+    """Run again with one stage notebook at a time (demo_report ran them side by side): the same bytes."""
     monkeypatch.delenv("CXNB_SECRET")  # the same key as demo_report (the demo's documented one)
-    again = run_report(ROOT / "params" / "demo.yaml", out=tmp_path / "demo")
+    again = run_report(ROOT / "params" / "demo.yaml", out=tmp_path / "demo", jobs=1)
+    assert json.loads((again / "manifest.json").read_text())["jobs"] == 1
+    assert json.loads((demo_report / "manifest.json").read_text())["jobs"] == default_jobs()  # 2 on CI
     assert (again / "metrics.json").read_bytes() == (demo_report / "metrics.json").read_bytes()
     for name in EXPORTS:
         assert (again / "exports" / f"{name}.csv").read_bytes() == (demo_report / "exports" / f"{name}.csv").read_bytes()
@@ -174,7 +178,7 @@ def test_interrupted_run_leaves_previous_report_untouched(tmp_path):
     cmd = [sys.executable, "-m", "cxnb.cli", "run", str(params), "--out", str(out)]
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, cwd=ROOT)
     for line in proc.stderr:
-        if "[1/" in line:  # the first notebook is running
+        if "] started" in line:  # the first notebooks are running
             time.sleep(1.0)
             proc.send_signal(signal.SIGTERM)
             break
