@@ -17,9 +17,9 @@ def _orders(end: str, customers: int = 50) -> pd.DataFrame:
 
 
 def test_a_last_month_the_data_does_not_cover_is_marked_partial():
-    cut = dq.activity_over_time(_orders("2023-06-09"))
+    cut = dq.activity_over_time(dq.Coverage.of_lines(_orders("2023-06-09")))
     assert cut["partial"].tolist() == [False] * 5 + [True]
-    whole = dq.activity_over_time(_orders("2023-05-31 18:00"))
+    whole = dq.activity_over_time(dq.Coverage.of_lines(_orders("2023-05-31 18:00")))
     assert not whole["partial"].any() and len(whole) == 5
     from cxnb.viz import set_theme
 
@@ -30,7 +30,7 @@ def test_a_last_month_the_data_does_not_cover_is_marked_partial():
 
 
 def test_top_tables_speak_the_report_language_and_hide_a_too_small_client():
-    tx = _orders("2023-02-01")
+    tx = dq.Coverage.of_lines(_orders("2023-02-01"))
     items = pd.DataFrame({"item_id": [f"i{i}" for i in range(7)], "name": list("abcdefg"), "category": "X"})
     customers, items_top, categories = dq.top_tables(dq.top_frames(tx, items, min_group_size=10), "zh")
     assert list(customers.columns) == ["客户", "行数", "订单数", "消费金额"]
@@ -55,3 +55,40 @@ def test_a_client_under_the_privacy_threshold_keeps_only_its_customer_count():
     entry = dq.quality_metrics(quality).as_json()
     assert entry == {"customers": 4, "figures_withheld": "fewer customers than privacy.min_group_size (10)"}
     assert dq.QualityMetrics.model_validate(entry).has_transactions is False
+
+
+def _lines_reference(tx: pd.DataFrame, items: pd.DataFrame) -> list[pd.DataFrame]:
+    """The figures as the stage computed them from every line in pandas before it read the aggregates."""
+    g = tx.groupby(pd.Grouper(key="timestamp", freq="MS"))
+    activity = g.agg(lines=("customer_id", "size"), customers=("customer_id", "nunique"),
+                     orders=("order_id", "nunique"), revenue=("amount", "sum")).reset_index()
+    by_customer = tx.groupby("customer_id")
+    customers = pd.DataFrame({"lines": by_customer.size(), "orders": by_customer["order_id"].nunique(),
+                              "spend": by_customer["amount"].sum().round(2)})
+    customers = customers.sort_values("lines", ascending=False, kind="mergesort").head(10).reset_index()
+    by_item = tx.groupby("item_id")
+    top = pd.DataFrame({"customers": by_item["customer_id"].nunique(), "lines": by_item.size()})
+    top = top.sort_values(["customers", "lines"], ascending=False, kind="mergesort").head(10).reset_index()
+    cat = tx.merge(items[["item_id", "category"]], on="item_id", how="left").fillna({"category": "unknown"})
+    by_cat = cat.groupby("category")
+    categories = pd.DataFrame({"customers": by_cat["customer_id"].nunique(), "lines": by_cat.size(),
+                               "revenue": by_cat["amount"].sum().round(2)})
+    categories = categories.sort_values("lines", ascending=False, kind="mergesort").reset_index()
+    return [activity.rename(columns={"timestamp": "period"}), customers, top, categories]
+
+
+def test_the_aggregates_give_the_figures_the_lines_gave(demo_run):
+    """Coverage read from the aggregate tables prepare wrote equals the old pandas pass over every line."""
+    from cxnb.privacy import suppress_small_groups
+
+    tx, items = demo_run.transactions(), demo_run.items()
+    activity, customers, top, categories = _lines_reference(tx, items)
+    coverage = dq.Coverage.of_run(demo_run)
+    got_activity = dq.activity_over_time(coverage)
+    pd.testing.assert_frame_equal(got_activity.drop(columns="partial"), activity, check_dtype=False, rtol=1e-9)
+    got = dq.top_frames(coverage, items, 10)
+    pd.testing.assert_frame_equal(got[0], customers, check_dtype=False)
+    pd.testing.assert_frame_equal(got[1][["item_id", "customers", "lines"]], top, check_dtype=False)
+    pd.testing.assert_frame_equal(got[2], suppress_small_groups(categories, "category", "customers", 10),
+                                  check_dtype=False)
+    assert len(coverage.customers) == tx["customer_id"].nunique()

@@ -8,6 +8,7 @@ language), ``sentences`` (warnings said before any figure), ``plots``.
 from __future__ import annotations
 
 from cxnb.quality.activity import (
+    Coverage,
     activity_over_time,
     category_breakdown,
     purchase_lines_read,
@@ -32,7 +33,7 @@ from cxnb.quality.tables import (
 )
 
 __all__ = [
-    "LOW_ID_OVERLAP", "QualityMetrics", "QualityResult", "activity_over_time", "category_breakdown", "check",
+    "LOW_ID_OVERLAP", "Coverage", "QualityMetrics", "QualityResult", "activity_over_time", "category_breakdown", "check",
     "cleaning_steps", "data_warnings", "dropped_pii", "field_label", "id_overlap_warning", "loaded_tables",
     "missing_values", "pii_reason", "plot_activity", "purchase_lines_read", "quality_metrics", "run_stage",
     "table_label", "top_customers", "top_frames", "top_items", "top_tables", "with_labels",

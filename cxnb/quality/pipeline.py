@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from cxnb.quality.activity import activity_over_time, top_frames
+from cxnb.quality.activity import Coverage, activity_over_time, top_frames
 from cxnb.quality.metrics import QualityMetrics, quality_metrics
 
 
@@ -34,12 +34,13 @@ def check(run) -> None:
 
 
 def run_stage(run, config: None = None) -> QualityResult:
-    """Activity over time and the top tables of the prepared transactions (when there are any), once."""
+    """Activity over time and the top tables of the prepared transactions (when there are any), once, from the
+    aggregate tables prepare wrote (the lines are never read into memory)."""
     check(run)
     min_size = run.params.privacy.min_group_size
     result = QualityResult(run.quality, min_size)
-    tx = run.transactions()
-    if tx is not None:
-        result.activity = activity_over_time(tx)
-        result.tops = top_frames(tx, run.items(), min_size)
+    if run.has("transactions"):
+        coverage = Coverage.of_run(run)
+        result.activity = activity_over_time(coverage)
+        result.tops = top_frames(coverage, run.items(), min_size)
     return result
