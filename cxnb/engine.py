@@ -48,7 +48,7 @@ class Engine:
 
     def frame(self, expr: ibis.Table, keys: list[str] | None = None) -> pd.DataFrame:
         """Run ``expr`` where the data is; a DataFrame with uniform dtypes, sorted by ``keys``."""
-        df = _uniform(self.fetch(expr), expr.schema())
+        df = uniform_frame(self.fetch(expr), expr.schema())
         return df.sort_values(keys, kind="mergesort").reset_index(drop=True) if keys else df
 
     def attach(self, table) -> ibis.Table:
@@ -61,7 +61,7 @@ class Engine:
             return ibis.memtable(table)
 
 
-def _uniform(df: pd.DataFrame, schema: ibis.Schema) -> pd.DataFrame:
+def uniform_frame(df: pd.DataFrame, schema: ibis.Schema) -> pd.DataFrame:
     """Same dtypes whatever the backend returned (Decimal sums, nanosecond or microsecond timestamps)."""
     out = {}
     for name, dtype in schema.items():

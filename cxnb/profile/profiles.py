@@ -34,7 +34,7 @@ def customer_profiles(transactions, items=None, as_of=None, con: duckdb.DuckDBPy
     as_of = pd.Timestamp(as_of)
     expr = engine.customer_aggregates(eng.table, as_of)
     if stored is not None and not (stored["last_order"] >= as_of).any():  # every line is before as_of
-        base = engine._uniform(stored, expr.schema()).sort_values(COL_CUSTOMER, kind="mergesort")
+        base = engine.uniform_frame(stored, expr.schema()).sort_values(COL_CUSTOMER, kind="mergesort")
         base = base.reset_index(drop=True)
     else:
         base = eng.frame(expr, keys=[COL_CUSTOMER])
