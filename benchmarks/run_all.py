@@ -131,7 +131,7 @@ def demo_section() -> list[str]:
         return lines + [f"Failed (exit {proc.returncode}): {(proc.stderr.strip().splitlines() or [''])[-1]}", ""]
     seconds = json.loads((out_dir / "manifest.json").read_text(encoding="utf-8"))["seconds"]
     lines += [f"Wall time {wall:.1f} s, 5,000 customers.", "", "| step | seconds |", "|---|---:|"]
-    order = ["prepare", *STAGES, "total"]
+    order = ["prepare", *STAGES, "stages_wall", "finish", "total"]
     lines += [f"| {step} | {seconds[step]:.1f} |" for step in order if step in seconds]
     return lines + [""]
 

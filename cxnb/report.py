@@ -362,7 +362,10 @@ def _run_stages(params: Params, params_path: Path, tmp: Path, stages: list[str],
         timings[stage] = round(time.time() - t0, 2)
         return reason
 
+    stages_started = time.time()
     reasons = run_jobs(stages, run_one, jobs or default_jobs(), STAGE_NEEDS, STAGE_PRIORITY, stop=stop_kernels)
+    finish_started = time.time()
+    timings["stages_wall"] = round(finish_started - stages_started, 2)
     skipped = {s: reason for s in stages if (reason := reasons[s])}
     metrics = _collect_metrics(tmp, skipped)
     _write_json(tmp / "metrics.json", metrics)
@@ -377,6 +380,7 @@ def _run_stages(params: Params, params_path: Path, tmp: Path, stages: list[str],
         "params_hash": params.params_hash(), "inputs_sha256": inputs,
         "versions": versions(), "git_commit": git_commit(), "stages_run": stages,
         "seconds": {"prepare": timings["prepare"], **{s: timings[s] for s in stages},
+                    "stages_wall": timings["stages_wall"], "finish": round(time.time() - finish_started, 2),
                     "total": round(time.time() - started, 2)},
         "jobs": jobs or default_jobs(), "with_code": with_code,
     })
