@@ -203,3 +203,11 @@ def test_fuzz_parameter_loader_raises_only_config_errors(tmp_path, doc):
     path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
     with contextlib.suppress(CxnbError):
         load_params(path)
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "two"])
+def test_jobs_must_be_a_whole_number_of_at_least_one(value, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["run", "params/demo.yaml", "--jobs", value])
+    assert exc.value.code == 2
+    assert "argument --jobs" in capsys.readouterr().err
