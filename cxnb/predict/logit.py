@@ -243,7 +243,7 @@ def top_reasons(model: LogitModel, X: pd.DataFrame, labels: dict[str, str], n: i
     sep = t("bp.reason.sep", language)
     texts = [_reason_texts(model.columns, top[:, j], picked[0][:, j], picked[1][:, j] > 0, labels, language)
              for j in range(top.shape[1])]
-    out = [sep.join(parts) for parts in zip(*texts)] if texts else [""] * len(X)
+    out = [sep.join(parts) for parts in zip(*texts, strict=True)] if texts else [""] * len(X)
     return pd.Series(out, index=X.index, name="top_reasons")
 
 
