@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from cxnb.constants import COL_CUSTOMER, COL_TIMESTAMP
@@ -74,10 +75,14 @@ def horizon_labels(transactions: pd.DataFrame, cutoff, horizon_days: int) -> pd.
     cutoff = pd.Timestamp(cutoff)
     end = cutoff + pd.Timedelta(days=horizon_days)
     ts = transactions[COL_TIMESTAMP]
-    before = transactions.loc[ts < cutoff, COL_CUSTOMER].unique()
-    buyers = transactions.loc[(ts >= cutoff) & (ts < end), COL_CUSTOMER].unique()
-    ids = pd.Index(sorted(before), name=COL_CUSTOMER)
-    return pd.Series(ids.isin(buyers).astype("int64"), index=ids, name="label")
+    codes, customers = pd.factorize(transactions[COL_CUSTOMER], use_na_sentinel=False)
+    before, bought = np.zeros(len(customers), dtype=bool), np.zeros(len(customers), dtype=bool)
+    before[codes[(ts < cutoff).to_numpy()]] = True
+    bought[codes[((ts >= cutoff) & (ts < end)).to_numpy()]] = True
+    known = pd.Index(customers[before])
+    order = known.argsort()  # the ids' sorted order, as sorted() gives it
+    ids = pd.Index(known[order].tolist(), name=COL_CUSTOMER)
+    return pd.Series(bought[before][order].astype("int64"), index=ids, name="label")
 
 
 def profile_features(profiles: pd.DataFrame) -> tuple[pd.DataFrame, list[Message]]:
