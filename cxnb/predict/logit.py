@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from sklearn.linear_model import LogisticRegression
+from statsmodels.discrete.discrete_model import Logit
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
+from statsmodels.tools.tools import add_constant
 from threadpoolctl import threadpool_limits
 
 from cxnb.i18n import Joined, Message, t
@@ -117,7 +118,7 @@ def _mle(y: pd.Series, Z: pd.DataFrame):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            result = sm.Logit(y.to_numpy(), sm.add_constant(Z, has_constant="add")).fit(
+            result = Logit(y.to_numpy(), add_constant(Z, has_constant="add")).fit(
                 method="newton", maxiter=100, disp=0)
         except np.linalg.LinAlgError:
             return None, "singular"
