@@ -210,6 +210,7 @@ def test_bootstrap_auc_uses_the_same_auc_as_sklearn():
     assert low < roc_auc_score(y, p) < high
 
 
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning", "ignore:The BCa confidence interval")
 def test_bootstrap_interval_equals_scipy_bootstrap_of_the_rank_auc():
     """The interval from draw counts is scipy's percentile bootstrap of the rank AUC, to the last bit (ties, a
     rare class and a batch that does not divide the resamples included)."""
