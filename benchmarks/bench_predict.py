@@ -8,11 +8,16 @@ customer list with reasons; also the horizon label on a synthetic log of about f
 Run: ``PYTHONPATH=$PWD .venv/bin/python benchmarks/bench_predict.py [n_customers]``. Prints seconds per step
 (the steps inside ``predict_behavior`` are timed by wrapping the functions it calls; nested calls count in
 both, e.g. the forests refitted by ``cv_auc`` also in ``fit_forest``), the process CPU time and the peak RSS.
+
+On a prepared run instead: ``bench_predict.py params/demo.yaml`` (the demo, prepared if needed) or
+``bench_predict.py benchmarks/data/report_1M/bench.yaml benchmarks/data/run_1M``: ``run_stage`` and what the
+notebook computes after it, wall and CPU seconds per step.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 import resource
 import sys
 import time
@@ -23,7 +28,16 @@ import pandas as pd
 
 from cxnb.config import PredictionConfig
 from cxnb.i18n import Message
-from cxnb.predict import PredictionData, horizon_labels, pipeline, predict_behavior, rules, score_customers
+from cxnb.predict import (
+    PredictionData,
+    decile_table,
+    horizon_labels,
+    pipeline,
+    predict_behavior,
+    rules,
+    run_stage,
+    score_customers,
+)
 
 PROPENSITY = {"intercept": -0.6, "log_frequency": 0.9, "recency_months": -0.45, "channel_app": 0.9}
 INNER = ("feature_exclusions", "fit_logit", "fit_tree", "fit_forest", "evaluate", "cv_auc", "fit_recency_rule",
@@ -110,5 +124,47 @@ def main(n: int) -> None:
         print("sample note:", notes[0])
 
 
+def draw_plots(result) -> None:
+    """The notebook's five charts, drawn and closed."""
+    import matplotlib.pyplot as plt
+
+    from cxnb.predict import plots
+
+    for plot in (plots.plot_gains_lift, plots.plot_calibration, plots.plot_odds_ratios, plots.plot_decision_tree,
+                 plots.plot_importance):
+        plot(result)
+        plt.close("all")
+
+
+def stage_on_run(params: str, run_dir: str | None) -> None:
+    """Time ``run_stage`` on a prepared run and the notebook's steps after it (wall and CPU seconds)."""
+    from cxnb.context import open_run
+
+    run = open_run(params, run_dir)
+    times: dict[str, tuple[float, float]] = {}
+
+    def clocked(name: str, fn):
+        wall, cpu = time.perf_counter(), time.process_time()
+        out = fn()
+        times[name] = (time.perf_counter() - wall, time.process_time() - cpu)
+        return out
+
+    result = clocked("run_stage", lambda: run_stage(run))
+    clocked("tree rules", lambda: rules(result))
+    clocked("permutation importance", result.importance)
+    clocked("gains + calibration", lambda: (result.gains(), result.calibration()))
+    clocked("deciles", lambda: decile_table(result))
+    clocked("score_customers (reasons)", lambda: score_customers(result))
+    clocked("plots", lambda: draw_plots(result))
+    for name, (wall, cpu) in times.items():
+        print(f"{name:36s} {wall:8.2f} s wall {cpu:8.2f} s CPU")
+    print(f"{'total':36s} {sum(w for w, _ in times.values()):8.2f} s wall {sum(c for _, c in times.values()):8.2f} "
+          f"s CPU ({len(result.data.y):,} labelled customers; load average {os.getloadavg()[0]:.1f})")
+
+
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 250_000)
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    if len(sys.argv) > 1 and sys.argv[1].endswith(".yaml"):
+        stage_on_run(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else None)
+    else:
+        main(int(sys.argv[1]) if len(sys.argv) > 1 else 250_000)

@@ -210,6 +210,37 @@ def test_bootstrap_auc_uses_the_same_auc_as_sklearn():
     assert low < roc_auc_score(y, p) < high
 
 
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning", "ignore:The BCa confidence interval")
+def test_bootstrap_interval_equals_scipy_bootstrap_of_the_rank_auc():
+    """The interval from draw counts is scipy's percentile bootstrap of the rank AUC, to the last bit (ties, a
+    rare class and a batch that does not divide the resamples included)."""
+    from scipy.stats import bootstrap
+    rng = np.random.default_rng(3)
+    for n, share in ((40, 0.2), (700, 0.5), (3001, 0.07)):
+        y = (rng.random(n) < share).astype(int)
+        p = np.round(y * 0.4 + rng.random(n), 2)
+        for seed in (0, 42):
+            res = bootstrap((y, p), rank_auc, paired=True, vectorized=True, batch=200, n_resamples=1000,
+                            confidence_level=0.95, method="percentile", rng=seed)
+            # exact, NaN where both meet a resample without positives
+            np.testing.assert_array_equal(auc_ci(y, p, seed), [res.confidence_interval.low,
+                                                                res.confidence_interval.high])
+
+
+def test_batched_permutation_importance_equals_sklearn(monkeypatch, demo_result):
+    from sklearn.inspection import permutation_importance
+
+    from cxnb.predict.trees import IMPORTANCE_REPEATS, forest_importance, forest_proba
+    X, y = demo_result.X_test, demo_result.y_test
+    ref = permutation_importance(demo_result.forest, X, y, scoring="roc_auc", n_repeats=IMPORTANCE_REPEATS,
+                                 random_state=demo_result.seed, n_jobs=1)
+    ours = forest_importance(demo_result.forest, X, y, demo_result.seed).set_index("term").loc[X.columns]
+    assert ours["auc_drop"].tolist() == ref.importances_mean.tolist()
+    assert ours["auc_drop_sd"].tolist() == ref.importances_std.tolist()
+    monkeypatch.setattr(importlib.import_module("cxnb.predict.trees"), "PREDICT_MIN_ROWS", 100)  # rows split in 2
+    assert np.array_equal(forest_proba(demo_result.forest, X, 2), demo_result.forest.predict_proba(X)[:, 1])
+
+
 # ----------------------------------------------------------------------------- grades against simple rules
 
 

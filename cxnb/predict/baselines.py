@@ -10,7 +10,15 @@ import pandas as pd
 from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score
 
 from cxnb.i18n import t
-from cxnb.predict.evaluate import N_BOOTSTRAP, auc_ci, bootstrap_positions, rank_auc, top_decile_lift
+from cxnb.predict.evaluate import (
+    N_BOOTSTRAP,
+    auc_ci,
+    bootstrap_positions,
+    mann_whitney,
+    pair_positions,
+    rank_auc,
+    top_decile_lift,
+)
 
 RECENCY = "days_since_last_order"
 BOOTSTRAP_BATCH = 100
@@ -76,20 +84,10 @@ def rule_scores(rule: RecencyRule, recency: np.ndarray, y: np.ndarray, seed: int
             "top_decile_lift": top_decile_lift(y, score)}
 
 
-def _pair_positions(score: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Order of the negatives by score and, per positive, how many negatives score below / not above it."""
-    order = np.argsort(score[~y], kind="mergesort")
-    negatives = score[~y][order]
-    return order, np.searchsorted(negatives, score[y], "left"), np.searchsorted(negatives, score[y], "right")
-
-
 def _weighted_auc(pos_counts: np.ndarray, neg_counts: np.ndarray, positions: tuple) -> np.ndarray:
     """AUC of each bootstrap resample given how often each positive / negative was drawn (rows = resamples)."""
     order, below, not_above = positions
-    cum = np.zeros((len(neg_counts), neg_counts.shape[1] + 1))
-    np.cumsum(neg_counts[:, order], axis=1, out=cum[:, 1:])
-    wins = cum[:, below] + 0.5 * (cum[:, not_above] - cum[:, below])
-    return (pos_counts * wins).sum(axis=1) / (pos_counts.shape[1] * neg_counts.shape[1])
+    return mann_whitney(pos_counts, neg_counts[:, order], below, not_above) / (pos_counts.shape[1] * neg_counts.shape[1])
 
 
 def paired_auc_gain(y: np.ndarray, prob: np.ndarray, baseline: np.ndarray, seed: int = 0,
@@ -116,7 +114,7 @@ def paired_auc_gains(y: np.ndarray, probs: dict[str, np.ndarray], baseline: np.n
         y, baseline = y[keep], baseline[keep]
         probs = {name: prob[keep] for name, prob in probs.items()}
     n_pos, n_neg = int(y.sum()), int((~y).sum())
-    models, rule = {name: _pair_positions(prob, y) for name, prob in probs.items()}, _pair_positions(baseline, y)
+    models, rule = {name: pair_positions(prob, y) for name, prob in probs.items()}, pair_positions(baseline, y)
     gains = {name: [] for name in probs}
     for size in np.diff(np.r_[np.arange(0, n_resamples, BOOTSTRAP_BATCH), n_resamples]):
         pos = rng.multinomial(n_pos, np.full(n_pos, 1 / n_pos), size)

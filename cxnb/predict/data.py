@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from cxnb.constants import COL_CUSTOMER, COL_TIMESTAMP
@@ -74,10 +75,14 @@ def horizon_labels(transactions: pd.DataFrame, cutoff, horizon_days: int) -> pd.
     cutoff = pd.Timestamp(cutoff)
     end = cutoff + pd.Timedelta(days=horizon_days)
     ts = transactions[COL_TIMESTAMP]
-    before = transactions.loc[ts < cutoff, COL_CUSTOMER].unique()
-    buyers = transactions.loc[(ts >= cutoff) & (ts < end), COL_CUSTOMER].unique()
-    ids = pd.Index(sorted(before), name=COL_CUSTOMER)
-    return pd.Series(ids.isin(buyers).astype("int64"), index=ids, name="label")
+    codes, customers = pd.factorize(transactions[COL_CUSTOMER], use_na_sentinel=False)
+    before, bought = np.zeros(len(customers), dtype=bool), np.zeros(len(customers), dtype=bool)
+    before[codes[(ts < cutoff).to_numpy()]] = True
+    bought[codes[((ts >= cutoff) & (ts < end)).to_numpy()]] = True
+    known = pd.Index(customers[before])
+    order = known.argsort()  # the ids' sorted order, as sorted() gives it
+    ids = pd.Index(known[order].tolist(), name=COL_CUSTOMER)
+    return pd.Series(bought[before][order].astype("int64"), index=ids, name="label")
 
 
 def profile_features(profiles: pd.DataFrame) -> tuple[pd.DataFrame, list[Message]]:
@@ -108,17 +113,24 @@ def horizon_dataset(transactions: pd.DataFrame, cutoff, horizon_days: int, items
                     customers: pd.DataFrame | None = None) -> PredictionData:
     """Features from history strictly before ``cutoff``; label = bought in the ``horizon_days`` after it."""
     cutoff = pd.Timestamp(cutoff)
-    y = horizon_labels(transactions, cutoff, horizon_days)
-    past, notes = profile_features(customer_profiles(transactions, items, as_of=cutoff))
+    return _horizon_data(horizon_labels(transactions, cutoff, horizon_days),
+                         customer_profiles(transactions, items, as_of=cutoff), customer_profiles(transactions, items),
+                         customers, cutoff, horizon_days, transactions[COL_TIMESTAMP].max())
+
+
+def _horizon_data(y: pd.Series, past: pd.DataFrame, now: pd.DataFrame, customers: pd.DataFrame | None,
+                  cutoff: pd.Timestamp, horizon_days: int, last: pd.Timestamp) -> PredictionData:
+    """The horizon dataset from its label, the profiles before ``cutoff`` (``past``) and over all history
+    (``now``, the customers to score) and the time of the ``last`` line."""
+    past, notes = profile_features(past)
     notes.insert(0, Message("bp.note.label_horizon", start=cutoff.date(), days=horizon_days, customers=f"{len(y):,}",
                             end=(cutoff + pd.Timedelta(days=horizon_days - 1)).date(),
                             last=(cutoff - pd.Timedelta(days=1)).date()))
     attributes = _attributes(customers, [])
     frame = _merge(past, attributes, y.index)
-    now, _ = profile_features(customer_profiles(transactions, items))
+    now, _ = profile_features(now)
     score_frame = _merge(now, attributes, pd.Index(now[COL_CUSTOMER]))
     end = cutoff + pd.Timedelta(days=horizon_days)
-    last = transactions[COL_TIMESTAMP].max()
     if last < end - pd.Timedelta(days=1):
         notes.append(Message("bp.note.data_end", last=last.date(), end=end.date()))
     outcome = Message("bp.outcome.horizon", days=horizon_days)
@@ -163,13 +175,21 @@ def check_prediction_inputs(run) -> str:
                                 run.has("transactions"), run.params.language)
 
 
+def _run_horizon_dataset(run) -> PredictionData:
+    """:func:`horizon_dataset` of a run: the label from the lines' customer and time columns only, the profiles
+    aggregated by DuckDB on the prepared file (``Run.profiles``, the same figures)."""
+    lines = pd.read_parquet(run.path("transactions"), columns=[COL_CUSTOMER, COL_TIMESTAMP])
+    check_population(lines[COL_CUSTOMER].nunique(), run.params)
+    cutoff, days = pd.Timestamp(run.cutoff), run.params.analysis.horizon_days
+    return _horizon_data(horizon_labels(lines, cutoff, days), run.profiles(cutoff), run.profiles(), run.customers(),
+                         cutoff, days, lines[COL_TIMESTAMP].max())
+
+
 def dataset_from_run(run) -> PredictionData:
     """The labelled customers of a run, as configured in its parameter file."""
     source = check_prediction_inputs(run)
     if source == "horizon":
-        check_population(run.transactions()[COL_CUSTOMER].nunique(), run.params)
-        return horizon_dataset(run.transactions(), run.cutoff, run.params.analysis.horizon_days, run.items(),
-                               run.customers())
+        return _run_horizon_dataset(run)
     check_population(len(run.customers()), run.params)
     cfg = run.params.data.customers
     return given_dataset(run.customers(), cfg.label, cfg.positive, run.transactions(), run.items())

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
-from scipy.stats import bootstrap, rankdata
+from scipy.stats import quantile, rankdata
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import (
     accuracy_score,
@@ -19,6 +19,7 @@ from sklearn.metrics import (
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
 N_BOOTSTRAP = 1000
+BOOTSTRAP_DRAW_BATCH = 200
 # Diagnostics on a large population use a seeded random sample of at most this many customers (the models
 # themselves are fitted on all training customers).
 MAX_BOOTSTRAP_CUSTOMERS = 20_000
@@ -67,6 +68,41 @@ def rank_auc(y: np.ndarray, prob: np.ndarray, axis: int = -1) -> np.ndarray:
     return (rank_sum - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
 
 
+def pair_positions(score: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Order of the negatives by score and, per positive, how many negatives score below / not above it."""
+    order = np.argsort(score[~y], kind="mergesort")
+    negatives = score[~y][order]
+    return order, np.searchsorted(negatives, score[y], "left"), np.searchsorted(negatives, score[y], "right")
+
+
+def mann_whitney(pos_counts: np.ndarray, neg_counts: np.ndarray, below: np.ndarray,
+                 not_above: np.ndarray) -> np.ndarray:
+    """Mann-Whitney U of each resample (rows) given how often each positive and each negative (columns, the
+    negatives in score order) was drawn: the pairs ranked right, ties counting half (exact, in whole numbers)."""
+    cum = np.zeros((len(neg_counts), neg_counts.shape[1] + 1), dtype="int64")
+    np.cumsum(neg_counts, axis=1, out=cum[:, 1:])
+    return (pos_counts * (cum[:, below] + cum[:, not_above])).sum(axis=1) / 2
+
+
+def _resampled_aucs(y: np.ndarray, prob: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """AUC of ``N_BOOTSTRAP`` resamples of the customers drawn with replacement by ``rng`` in batches of
+    ``BOOTSTRAP_DRAW_BATCH``: the draws and figures of ``scipy.stats.bootstrap(..., paired=True)`` with
+    :func:`rank_auc`, counted per customer instead of ranking every resample."""
+    n, y = len(y), np.asarray(y, dtype=bool)
+    order, below, not_above = pair_positions(np.asarray(prob, dtype="float64"), y)
+    n_neg = n - int(y.sum())
+    column = np.empty(n, dtype="int64")  # the negatives in score order, then the positives
+    column[np.r_[np.flatnonzero(~y)[order], np.flatnonzero(y)]] = np.arange(n)
+    out = []
+    for size in np.diff(np.r_[np.arange(0, N_BOOTSTRAP, BOOTSTRAP_DRAW_BATCH), N_BOOTSTRAP]):
+        draws = column[rng.integers(0, n, (size, n))] + n * np.arange(size)[:, None]
+        counts = np.bincount(draws.ravel(), minlength=size * n).reshape(size, n)
+        n_pos = n - counts[:, :n_neg].sum(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out.append(mann_whitney(counts[:, n_neg:], counts[:, :n_neg], below, not_above) / (n_pos * (n - n_pos)))
+    return np.concatenate(out)
+
+
 def auc_ci(y: np.ndarray, prob: np.ndarray, seed: int = 0, level: float = 0.95) -> tuple[float, float]:
     """Percentile bootstrap confidence interval of the AUC (customers resampled with replacement; at most
     ``MAX_BOOTSTRAP_CUSTOMERS`` of them, sampled with ``seed``)."""
@@ -74,9 +110,10 @@ def auc_ci(y: np.ndarray, prob: np.ndarray, seed: int = 0, level: float = 0.95) 
     keep = bootstrap_positions(len(y), np.random.default_rng(seed))
     if keep is not None:
         y, prob = y[keep], prob[keep]
-    res = bootstrap((y, prob), rank_auc, paired=True, vectorized=True, batch=200,
-                    n_resamples=N_BOOTSTRAP, confidence_level=level, method="percentile", rng=seed)
-    return float(res.confidence_interval.low), float(res.confidence_interval.high)
+    aucs = _resampled_aucs(y, prob, np.random.default_rng(seed))
+    alpha = (1 - level) / 2
+    low, high = quantile(aucs, np.asarray([alpha, 1 - alpha]))
+    return float(low), float(high)
 
 
 def top_decile_lift(y: np.ndarray, prob: np.ndarray) -> float:

@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from sklearn.linear_model import LogisticRegression
+from statsmodels.discrete.discrete_model import Logit
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
+from statsmodels.tools.tools import add_constant
 from threadpoolctl import threadpool_limits
 
 from cxnb.i18n import Joined, Message, t
@@ -117,7 +118,7 @@ def _mle(y: pd.Series, Z: pd.DataFrame):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            result = sm.Logit(y.to_numpy(), sm.add_constant(Z, has_constant="add")).fit(
+            result = Logit(y.to_numpy(), add_constant(Z, has_constant="add")).fit(
                 method="newton", maxiter=100, disp=0)
         except np.linalg.LinAlgError:
             return None, "singular"
@@ -241,36 +242,44 @@ def top_reasons(model: LogitModel, X: pd.DataFrame, labels: dict[str, str], n: i
     top = np.argsort(-np.abs(contrib), axis=1, kind="stable")[:, :n]
     picked = [np.take_along_axis(a, top, axis=1) for a in (values, contrib)]
     sep = t("bp.reason.sep", language)
-    out = pd.Series("", index=range(len(X)), dtype="object")
-    for j in range(top.shape[1]):
-        text = _reason_texts(model.columns, top[:, j], picked[0][:, j], picked[1][:, j], labels, language)
-        out = text if j == 0 else out + sep + text
-    return pd.Series(out.to_numpy(), index=X.index, name="top_reasons")
+    texts = [_reason_texts(model.columns, top[:, j], picked[0][:, j], picked[1][:, j] > 0, labels, language)
+             for j in range(top.shape[1])]
+    out = [sep.join(parts) for parts in zip(*texts, strict=True)] if texts else [""] * len(X)
+    return pd.Series(out, index=X.index, name="top_reasons")
 
 
-def _fill(inner: pd.Series, key: str, language: str, slot: str, **values) -> pd.Series:
-    """Message ``key`` with ``inner`` (one text per customer) in its ``{slot}`` placeholder."""
+def _template(key: str, language: str, slot: str, **values) -> tuple[str, str]:
+    """Message ``key`` in ``language`` split around its ``{slot}`` placeholder."""
     before, after = t(key, language, **values, **{slot: "\x00"}).split("\x00")
-    return before + inner + after
+    return before, after
 
 
-def _reason_texts(columns: list[str], col: np.ndarray, value: np.ndarray, contribution: np.ndarray,
-                  labels: dict[str, str], language: str) -> pd.Series:
-    """One reason per customer for the feature ``columns[col]`` given its value and contribution, e.g.
-    "frequency 4 (raises)"."""
-    text = pd.Series("", index=range(len(col)), dtype="object")
+def _value_texts(name: str, unique: np.ndarray, labels: dict[str, str], language: str) -> list[str]:
+    """What a reason says of feature ``name`` at each of the ``unique`` values, e.g. "frequency 4"."""
+    if "=" in name:
+        var, level = name.split("=", 1)
+        texts = {True: t("bp.reason.level_is", language, variable=var, level=level),
+                 False: t("bp.reason.level_not", language, variable=var, level=level)}
+        return [texts[bool(v == 1)] for v in unique]
+    before, after = _template("bp.reason.value", language, "value", feature=labels.get(name, name))
+    return [before + _shown(v) + after for v in unique]
+
+
+def _reason_texts(columns: list[str], col: np.ndarray, value: np.ndarray, raises: np.ndarray,
+                  labels: dict[str, str], language: str) -> np.ndarray:
+    """One reason per customer for the feature ``columns[col]`` given its value and whether it raises the
+    odds, e.g. "frequency 4 (raises)" (each distinct value worded once)."""
+    up = _template("bp.reason.raises", language, "text")
+    down = _template("bp.reason.lowers", language, "text")
+    out = np.empty(len(col), dtype=object)
     for i in np.unique(col):
-        rows, name = col == i, columns[i]
-        if "=" in name:
-            var, level = name.split("=", 1)
-            text[rows] = np.where(value[rows] == 1, t("bp.reason.level_is", language, variable=var, level=level),
-                                  t("bp.reason.level_not", language, variable=var, level=level))
-        else:
-            unique, position = np.unique(value[rows], return_inverse=True)
-            shown = pd.Series(np.array([_shown(v) for v in unique], dtype=object)[position])
-            text[rows] = _fill(shown, "bp.reason.value", language, "value", feature=labels.get(name, name)).to_numpy()
-    raises = _fill(text, "bp.reason.raises", language, "text")
-    return raises.where(contribution > 0, _fill(text, "bp.reason.lowers", language, "text"))
+        rows = np.flatnonzero(col == i)
+        codes, unique = pd.factorize(value[rows], use_na_sentinel=False)
+        texts = _value_texts(columns[i], unique, labels, language)
+        raised = np.array([up[0] + x + up[1] for x in texts], dtype=object)
+        lowered = np.array([down[0] + x + down[1] for x in texts], dtype=object)
+        out[rows] = np.where(raises[rows], raised[codes], lowered[codes])
+    return out
 
 
 def _shown(value: float) -> str:

@@ -43,6 +43,7 @@ from cxnb.predict.trees import (
     fit_forest,
     fit_tree,
     forest_importance,
+    forest_proba,
     forest_size,
     importance_sample,
 )
@@ -76,6 +77,7 @@ class PredictionResult:
     leaks: dict[str, float] = field(default_factory=dict)
     samples: dict[str, int] = field(default_factory=dict)
     _importance: pd.DataFrame | None = field(default=None, repr=False)
+    _score_features: pd.DataFrame | None = field(default=None, repr=False)
 
     @property
     def labels(self) -> dict[str, Message | str]:
@@ -114,12 +116,17 @@ class PredictionResult:
         return pd.concat([calibration_table(self.y_test, self.test_prob[m]).assign(model=m) for m in MODELS],
                          ignore_index=True)
 
+    def score_features(self) -> pd.DataFrame:
+        """The feature matrix of every customer to score (computed on first use)."""
+        if self._score_features is None:
+            self._score_features = self.encoder.transform(self.data.score_frame)
+        return self._score_features
+
     def scores_frame(self) -> pd.DataFrame:
         """Every customer to score: id, probability (logistic regression) and decile (1 = highest)."""
-        frame = self.data.score_frame
-        prob = self.logit.predict_proba(self.encoder.transform(frame))
+        prob = self.logit.predict_proba(self.score_features())
         decile = pd.qcut(pd.Series(-prob).rank(method="first"), 10, labels=False) + 1
-        return pd.DataFrame({COL_CUSTOMER: frame[COL_CUSTOMER].to_numpy(), "probability": prob,
+        return pd.DataFrame({COL_CUSTOMER: self.data.score_frame[COL_CUSTOMER].to_numpy(), "probability": prob,
                              "decile": decile.to_numpy()})
 
 
@@ -179,7 +186,7 @@ def predict_behavior(data: PredictionData, config: PredictionConfig | None = Non
     tree = fit_tree(X_train, y_train, seed=seed)
     forest = fit_forest(X_train, y_train, seed)
     test_prob = pd.DataFrame({"logit": logit.predict_proba(X_test), "decision_tree": tree.predict_proba(X_test),
-                              "random_forest": forest.predict_proba(X_test)[:, 1]}, index=X_test.index)
+                              "random_forest": forest_proba(forest, X_test)}, index=X_test.index)
     threshold = float(y_train.mean()) if config.threshold == "auto" else float(config.threshold)
     fitters = {"logit": _logit_fit_predict(config),
                "decision_tree": _sklearn_fit_predict(lambda X, y: type(tree.model)(**tree.model.get_params()).fit(X, y)),

@@ -117,8 +117,8 @@ def score_customers(result, n_reasons: int = 3, language: str = "en") -> pd.Data
     """The scored customer list the client receives: id, probability, decile (1 = highest) and the top reasons in
     ``language`` (the column names stay English, they are the export contract)."""
     scores = result.scores_frame()
-    X = result.encoder.transform(result.data.score_frame)
-    reasons = top_reasons(result.logit, X, result.encoder.labels(language), n_reasons, language)
+    reasons = top_reasons(result.logit, result.score_features(), result.encoder.labels(language), n_reasons,
+                          language)
     out = scores.assign(top_reasons=reasons.to_numpy())
     return out.sort_values(["decile", "probability"], ascending=[True, False], ignore_index=True)
 
