@@ -81,9 +81,9 @@ def _per_customer(values, ids: pd.Series) -> np.ndarray:
 def unique_rows(frame: pd.DataFrame, columns: list[str]) -> tuple[pd.DataFrame, np.ndarray]:
     """The distinct rows of ``frame[columns]`` (with ``weight``, how many rows each stands for, and a ``customer_id``
     0..n−1) and, for every row of ``frame``, the position of its distinct row."""
-    codes, uniques = pd.MultiIndex.from_frame(frame[columns]).factorize()
-    rows = uniques.set_names(columns).to_frame(index=False).assign(weight=np.bincount(codes, minlength=len(uniques)).astype("float64"))
-    return rows.assign(**{COL_CUSTOMER: np.arange(len(rows))}), codes
+    groups = frame[columns].groupby(columns, sort=True, dropna=False)
+    rows = groups.size().rename("weight").astype("float64").reset_index()
+    return rows.assign(**{COL_CUSTOMER: np.arange(len(rows))}), groups.ngroup().to_numpy()
 
 
 def _on_unique(frame: pd.DataFrame, columns: list[str], predict) -> np.ndarray:

@@ -168,7 +168,7 @@ def value_from_days(days: pd.DataFrame, cutoff, config: ValueConfig, holdout_def
     t0 = time.perf_counter()
     models = fit_candidates(config.models, calibration)
     cal_spend = fit_spend(calibration)
-    daily = daily_repeat_purchases(days, calibration[COL_CUSTOMER], split.holdout_end)
+    daily = daily_repeat_purchases(days, split.cutoff, split.holdout_end)
     backtest = run_backtest(calibration, holdout, split, models, cal_spend, daily)
     seconds["backtest"] = time.perf_counter() - t0
     t0 = time.perf_counter()
