@@ -29,8 +29,9 @@ SPEND_PARAMETERS = ("p", "q", "v")
 WEEKS_PER_MONTH = 4.345  # PyMC-Marketing's factor for time_unit="W"
 TRIPLE = ["frequency", "recency", "T"]        # all a purchase model's likelihood and predictions read
 SPEND_COLUMNS = ["frequency", "monetary_value"]
-OBJECTIVE_COLUMNS = {"bg_nbd": ("recency", "frequency", "T"), "mbg_nbd": ("recency", "frequency", "T"),
-                     "pareto_nbd": ("recency", "frequency", "T"), "gamma_gamma": ("frequency", "monetary_value")}
+PURCHASE_INPUTS = ("recency", "frequency", "T", "weight")
+OBJECTIVE_INPUTS = {"bg_nbd": PURCHASE_INPUTS, "mbg_nbd": PURCHASE_INPUTS, "pareto_nbd": PURCHASE_INPUTS,
+                    "gamma_gamma": ("frequency", "monetary_value", "weight", "distinct_x", "customers_x")}
 MAX_EVALUATIONS = 5000  # pm.find_MAP's maxeval
 
 
@@ -94,53 +95,58 @@ def _on_unique(frame: pd.DataFrame, columns: list[str], predict) -> np.ndarray:
     return _per_customer(out, rows[COL_CUSTOMER])[codes]
 
 
-def _purchase_loglik(kind: str, theta, t_x, x, T):
-    """PyMC-Marketing's log-likelihood of ``kind`` per customer, the parameters on the log scale (``PARAMETERS``)."""
+def _purchase_loglik(kind: str, theta, t_x, x, T, weight):
+    """PyMC-Marketing's log-likelihood of ``kind`` summed over weighted rows, the parameters on the log scale
+    (``PARAMETERS``)."""
     import pytensor.tensor as pt
     from pymc_marketing.clv.distributions import BetaGeoNBD, ModifiedBetaGeoNBD, ParetoNBD
 
     values = dict(zip(PARAMETERS[kind], (pt.exp(theta[i]) for i in range(4)), strict=True))
     observed = pt.stack([t_x, x], axis=1)
     if kind == "pareto_nbd":
-        return ParetoNBD.logp(observed, values["r"], values["alpha"], values["s"], values["beta"], T)
-    dist = BetaGeoNBD if kind == "bg_nbd" else ModifiedBetaGeoNBD
-    return dist.logp(observed, values["a"], values["b"], values["r"], values["alpha"], T)
+        terms = ParetoNBD.logp(observed, values["r"], values["alpha"], values["s"], values["beta"], T)
+    else:
+        dist = BetaGeoNBD if kind == "bg_nbd" else ModifiedBetaGeoNBD
+        terms = dist.logp(observed, values["a"], values["b"], values["r"], values["alpha"], T)
+    return (weight * terms).sum()
 
 
-def _spend_loglik(theta, x, z):
+def _spend_loglik(theta, x, z, weight, distinct_x, customers_x):
     """The Gamma-Gamma log-likelihood of mean spend ``z`` over ``x`` repeat purchases (Fader, Hardie & Lee 2005,
-    eq. 1a, as PyMC-Marketing's GammaGammaModel writes it), the parameters p, q, v on the log scale."""
+    eq. 1a, as PyMC-Marketing's GammaGammaModel writes it) summed over weighted rows, the parameters p, q, v on the
+    log scale; the terms that depend on ``x`` alone are summed once per distinct ``x`` (with its customers)."""
     import pytensor.tensor as pt
 
     p, q, v = (pt.exp(theta[i]) for i in range(3))
-    return (pt.gammaln(p * x + q) - pt.gammaln(p * x) - pt.gammaln(q) + q * pt.log(v) + (p * x - 1) * pt.log(z)
-            + (p * x) * pt.log(x) - (p * x + q) * pt.log(x * z + v))
+    px = p * distinct_x
+    by_x = (customers_x * (pt.gammaln(px + q) - pt.gammaln(px) + px * pt.log(distinct_x))).sum()
+    by_row = (weight * ((p * x - 1) * pt.log(z) - (p * x + q) * pt.log(x * z + v))).sum()
+    return by_x + by_row + weight.sum() * (q * pt.log(v) - pt.gammaln(q))
 
 
 @cache
 def _objective(kind: str):
-    """The compiled negative weighted log-likelihood of ``kind`` (or ``gamma_gamma``) and its gradient, with the
-    data as inputs: compiled once per process and kept in PyTensor's compile cache across runs."""
+    """The compiled negative log-likelihood of ``kind`` (or ``gamma_gamma``) and its gradient, with the data as
+    inputs (``OBJECTIVE_INPUTS``): compiled once per process, its C code kept in PyTensor's cache across runs."""
     import pytensor
     import pytensor.tensor as pt
 
-    theta, w = pt.vector("theta"), pt.vector("w")
-    columns = [pt.vector(c) for c in OBJECTIVE_COLUMNS[kind]]
-    terms = _spend_loglik(theta, *columns) if kind == "gamma_gamma" else _purchase_loglik(kind, theta, *columns)
-    loglik = (w * terms).sum()
-    return pytensor.function([theta, *columns, w], [-loglik, -pytensor.grad(loglik, theta)])
+    theta = pt.vector("theta")
+    inputs = [pt.vector(name) for name in OBJECTIVE_INPUTS[kind]]
+    loglik = _spend_loglik(theta, *inputs) if kind == "gamma_gamma" else _purchase_loglik(kind, theta, *inputs)
+    return pytensor.function([theta, *inputs], [-loglik, -pytensor.grad(loglik, theta)])
 
 
-def maximum_likelihood(kind: str, rows: pd.DataFrame) -> np.ndarray:
-    """The maximum-likelihood parameters of ``kind`` on weighted distinct rows: L-BFGS-B on the log scale from 1,
-    as ``pm.find_MAP`` does with flat priors (at most 5,000 evaluations)."""
+def maximum_likelihood(kind: str, data: dict[str, np.ndarray]) -> np.ndarray:
+    """The maximum-likelihood parameters of ``kind`` on ``data`` (``OBJECTIVE_INPUTS``): L-BFGS-B on the log scale
+    from 1, as ``pm.find_MAP`` does with flat priors (at most 5,000 evaluations)."""
     from scipy.optimize import minimize
 
     fn = _objective(kind)
-    data = [rows[c].to_numpy(dtype="float64") for c in (*OBJECTIVE_COLUMNS[kind], "weight")]
+    arrays = [np.asarray(data[name], dtype="float64") for name in OBJECTIVE_INPUTS[kind]]
     n = len(SPEND_PARAMETERS) if kind == "gamma_gamma" else len(PARAMETERS[kind])
     with quiet():
-        result = minimize(lambda theta: fn(theta, *data), np.zeros(n), jac=True, method="L-BFGS-B",
+        result = minimize(lambda theta: fn(theta, *arrays), np.zeros(n), jac=True, method="L-BFGS-B",
                           options={"maxfun": MAX_EVALUATIONS})
     return np.exp(result.x)
 
@@ -198,7 +204,8 @@ def fit_purchases(kind: str, summary: pd.DataFrame) -> PurchaseModel:
     (frequency, recency, T) rows weighted by their customers (the likelihood depends on nothing else)."""
     clv = clv_library()
     rows, _ = unique_rows(summary, TRIPLE)
-    params = dict(zip(PARAMETERS[kind], maximum_likelihood(kind, rows).tolist(), strict=True))
+    estimate = maximum_likelihood(kind, {name: rows[name].to_numpy() for name in PURCHASE_INPUTS})
+    params = dict(zip(PARAMETERS[kind], estimate.tolist(), strict=True))
     cls = {"bg_nbd": clv.BetaGeoModel, "mbg_nbd": clv.ModifiedBetaGeoModel, "pareto_nbd": clv.ParetoNBDModel}[kind]
     model = cls(model_config=_flat_priors(PARAMETERS[kind]))
     with quiet():
@@ -239,7 +246,10 @@ def fit_spend(summary: pd.DataFrame) -> SpendModel:
     clv = clv_library()
     rep = repeat_buyers(summary)
     rows, _ = unique_rows(rep, SPEND_COLUMNS)
-    params = dict(zip(SPEND_PARAMETERS, maximum_likelihood("gamma_gamma", rows).tolist(), strict=True))
+    by_x = rows.groupby("frequency")["weight"].sum()
+    data = {name: rows[name].to_numpy() for name in ("frequency", "monetary_value", "weight")}
+    estimate = maximum_likelihood("gamma_gamma", {**data, "distinct_x": by_x.index, "customers_x": by_x.to_numpy()})
+    params = dict(zip(SPEND_PARAMETERS, estimate.tolist(), strict=True))
     model = _with_point(clv.GammaGammaModel(model_config=_flat_priors(SPEND_PARAMETERS)), params)
     x, z = rep["frequency"].to_numpy(), rep["monetary_value"].to_numpy()
     corr = float(np.corrcoef(x, z)[0, 1]) if len(rep) > 2 else float("nan")
