@@ -58,6 +58,40 @@ def test_pareto_nbd_on_the_published_summary_gives_the_published_parameters():
         assert model.params[name] == pytest.approx(value, abs=0.005), name
 
 
+@pytest.mark.realdata
+@pytest.mark.parametrize("kind", ["bg_nbd", "mbg_nbd", "gamma_gamma"])
+def test_the_weighted_distinct_rows_fit_finds_the_library_map_fit_on_every_customer(kind):
+    """Fitting on distinct (frequency, recency, T) or (frequency, spend) rows weighted by their customers finds
+    the optimum PyMC-Marketing's own ``fit(method="map")`` finds on one row per customer, to 1e-6."""
+    summary = _published_summary()
+    clv = cv.clv_library()
+    if kind == "gamma_gamma":
+        ours = cv.fit_spend(summary).params
+        data = cv.repeat_buyers(summary)[[COL_CUSTOMER, "frequency", "monetary_value"]]
+        library = clv.GammaGammaModel(model_config=_flat(("p", "q", "v")))
+    else:
+        ours = cv.fit_purchases(kind, summary).params
+        data = summary[[COL_CUSTOMER, "frequency", "recency", "T"]]
+        cls = clv.BetaGeoModel if kind == "bg_nbd" else clv.ModifiedBetaGeoModel
+        library = cls(model_config=_flat(("r", "alpha", "a", "b")))
+    library.fit(data=data, method="map", progressbar=False)
+    for name, value in ours.items():
+        assert value == pytest.approx(float(library.idata.posterior[name].values.ravel()[0]), rel=1e-6), name
+
+
+def _flat(names) -> dict:
+    from pymc_extras.prior import Prior
+
+    return {name: Prior("HalfFlat") for name in names}
+
+
+def test_unique_rows_weights_and_positions_rebuild_the_frame():
+    frame = pd.DataFrame({"frequency": [1, 0, 1, 2, 0], "recency": [3.0, 0.0, 3.0, 5.0, 0.0], "T": [9.0, 4.0, 9.0, 9.0, 4.0]})
+    rows, codes = cv.unique_rows(frame, ["frequency", "recency", "T"])
+    assert len(rows) == 3 and rows["weight"].sum() == len(frame)
+    pd.testing.assert_frame_equal(rows.loc[codes, ["frequency", "recency", "T"]].reset_index(drop=True), frame)
+
+
 @pytest.fixture(scope="module")
 def cdnow(tmp_path_factory):
     """The CDNOW sample through params/cdnow.yaml, prepared and valued by the stage (ids pseudonymized)."""

@@ -24,6 +24,7 @@ from cxnb.value.models import (
     fit_purchases,
     fit_spend,
     repeat_buyers,
+    unique_rows,
 )
 from cxnb.value.pipeline import (
     ValueResult,
@@ -57,7 +58,8 @@ __all__ = [
     "MODEL_NAMES", "Backtest", "PurchaseModel", "SpendModel", "Split", "ValueMetrics", "ValueResult", "btyd_summary",
     "check", "choose_model", "clv_library", "daily_repeat_purchases", "fit_candidates", "fit_purchases", "fit_spend",
     "forward_table", "holdout_purchases", "past_rate", "purchase_days", "ranking_auc", "repeat_buyers",
-    "run_backtest", "run_stage", "scores", "segment_value", "split_periods", "top_share", "value_from_days",
+    "run_backtest", "run_stage", "scores", "segment_value", "split_periods", "top_share", "unique_rows",
+    "value_from_days",
     "backtest_sentences", "choice_sentence", "cost_note", "decile_table", "export", "forward_sentences",
     "frequency_table", "models_table", "p_active_sentences", "parameters_table", "plot_concentration",
     "plot_frequency_backtest", "plot_tracking", "predictor_name", "revenue_table", "segment_table",

@@ -95,14 +95,15 @@ def holdout_purchases(days: pd.DataFrame, split: Split, customers: pd.Series) ->
                          "spend": spend.to_numpy()})
 
 
-def daily_repeat_purchases(days: pd.DataFrame, customers: pd.Series, until: pd.Timestamp) -> pd.DataFrame:
-    """Per day up to ``until`` (exclusive): repeat purchases of ``customers`` (days after their first) and their
-    first purchases, for the cumulative tracking chart."""
-    mine = days[days[COL_CUSTOMER].isin(set(customers)) & (days["day"] < until)]
-    first = mine.groupby(COL_CUSTOMER)["day"].transform("min")
+def daily_repeat_purchases(days: pd.DataFrame, cutoff: pd.Timestamp, until: pd.Timestamp) -> pd.DataFrame:
+    """Per day up to ``until`` (exclusive): repeat purchases (days after their first) of the customers who bought
+    before ``cutoff`` (the calibration customers) and their first purchases, for the cumulative tracking chart."""
+    first = days.groupby(COL_CUSTOMER, sort=False)["day"].transform("min")
+    keep = ((first < cutoff) & (days["day"] < until)).to_numpy()
+    day, first = days["day"].to_numpy()[keep], first.to_numpy()[keep]
     index = pd.date_range(days["day"].min(), until - DAY, freq="D")
-    repeats = mine[mine["day"] > first].groupby("day").size().reindex(index, fill_value=0)
-    births = mine[mine["day"] == first].groupby("day").size().reindex(index, fill_value=0)
+    repeats = pd.Series(day[day > first]).value_counts().reindex(index, fill_value=0)
+    births = pd.Series(day[day == first]).value_counts().reindex(index, fill_value=0)
     return pd.DataFrame({"day": index, "repeat_purchases": repeats.to_numpy(), "first_purchases": births.to_numpy()})
 
 

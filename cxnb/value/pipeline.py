@@ -10,7 +10,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from cxnb.config import ValueConfig, cutoff_instant
-from cxnb.constants import COL_AMOUNT, COL_CUSTOMER, SEED
+from cxnb.constants import COL_AMOUNT, COL_CUSTOMER
 from cxnb.engine import from_duckdb
 from cxnb.errors import StageSkipped
 from cxnb.i18n import t
@@ -100,9 +100,9 @@ def check_split(split: Split, language: str) -> None:
                              cutoff=split.cutoff.date(), minimum=MIN_HOLDOUT_DAYS))
 
 
-def fit_candidates(kinds: list[str], summary: pd.DataFrame, random_state: int = SEED) -> dict[str, PurchaseModel]:
+def fit_candidates(kinds: list[str], summary: pd.DataFrame) -> dict[str, PurchaseModel]:
     """Every candidate purchase model fitted on ``summary``."""
-    return {kind: fit_purchases(kind, summary, random_state) for kind in kinds}
+    return {kind: fit_purchases(kind, summary) for kind in kinds}
 
 
 def forward_table(history: pd.DataFrame, model: PurchaseModel, spend: SpendModel, config: ValueConfig,
@@ -153,8 +153,7 @@ def _segments(run, customers: pd.DataFrame, min_group_size: int) -> dict[str, pd
 
 
 def value_from_days(days: pd.DataFrame, cutoff, config: ValueConfig, holdout_default: int,
-                    random_state: int = SEED, language: str = "en") -> tuple[Backtest, pd.DataFrame, PurchaseModel,
-                                                                                 SpendModel, dict[str, float]]:
+                    language: str = "en") -> tuple[Backtest, pd.DataFrame, PurchaseModel, SpendModel, dict[str, float]]:
     """The backtest on the calibration/holdout split, then the chosen model and Gamma-Gamma refitted on the whole
     history; returns them with the seconds each step took."""
     seconds = {}
@@ -167,15 +166,15 @@ def value_from_days(days: pd.DataFrame, cutoff, config: ValueConfig, holdout_def
     check_repeat_buyers(calibration, split.cutoff, language)
     holdout = holdout_purchases(days, split, calibration[COL_CUSTOMER])
     t0 = time.perf_counter()
-    models = fit_candidates(config.models, calibration, random_state)
-    cal_spend = fit_spend(calibration, random_state)
-    daily = daily_repeat_purchases(days, calibration[COL_CUSTOMER], split.holdout_end)
+    models = fit_candidates(config.models, calibration)
+    cal_spend = fit_spend(calibration)
+    daily = daily_repeat_purchases(days, split.cutoff, split.holdout_end)
     backtest = run_backtest(calibration, holdout, split, models, cal_spend, daily)
     seconds["backtest"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     history = btyd_summary(days, split.last_day)
-    model = fit_purchases(backtest.chosen, history, random_state)
-    spend = fit_spend(history, random_state)
+    model = fit_purchases(backtest.chosen, history)
+    spend = fit_spend(history)
     seconds["forward"] = time.perf_counter() - t0
     return backtest, history, model, spend, seconds
 
