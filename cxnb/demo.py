@@ -18,6 +18,7 @@ Planted ground truth (kept in :class:`DemoData.truth`):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -128,17 +129,25 @@ def _orders_for(rng, cust_idx, n_orders, lo, hi, seg, fav_groups, items_by_group
     days = np.sort(rng.uniform(lo, hi, size=n_orders))
     rows = []
     n_groups = len(items_by_group)
+    qty_rate = 0.4 * price_factor if price_factor < 2 else 0.1
     for d in days:
         group = fav_groups[rng.integers(len(fav_groups))] if rng.random() < 0.95 else rng.integers(n_groups)
         members = items_by_group[group]
         n_lines = min(len(members), 1 + rng.poisson(lines_per_order - 1))
-        # Zipf-like popularity inside a group so some items are bestsellers.
-        weights = 1.0 / np.arange(1, len(members) + 1)
-        chosen = rng.choice(members, size=n_lines, replace=False, p=weights / weights.sum())
+        chosen = rng.choice(members, size=n_lines, replace=False, p=_zipf(len(members)))
         for it in chosen:
-            qty = 1 + rng.poisson(0.4 * price_factor if price_factor < 2 else 0.1)
+            qty = 1 + rng.poisson(qty_rate)
             rows.append((cust_idx, float(d), int(it), int(qty), float(item_prices[it] * (0.9 + 0.2 * rng.random()))))
     return rows
+
+
+@lru_cache(maxsize=64)
+def _zipf(n: int) -> np.ndarray:
+    """Zipf-like popularity of the ``n`` items of a group (so some items are bestsellers), summing to one."""
+    weights = 1.0 / np.arange(1, n + 1)
+    out = weights / weights.sum()
+    out.flags.writeable = False
+    return out
 
 
 def generate_demo(n_customers: int = 5000, n_items: int = 500, seed: int = SEED) -> DemoData:
