@@ -13,7 +13,7 @@ from cxnb.constants import COL_CATEGORY, COL_CUSTOMER, COL_ITEM
 from cxnb.recommend import defaults
 from cxnb.recommend.interactions import Interactions, with_object_ids
 from cxnb.recommend.models import Reason, available_models, built_interactions, fit_model, hyperparameter_grid
-from cxnb.recommend.ranking import beyond_accuracy_metrics, ranking_metrics
+from cxnb.recommend.ranking import beyond_accuracy_metrics, hit_cells, ranking_metrics
 from cxnb.recommend.splits import relevant_items, split_transactions, stratified_split, time_cutoff
 
 
@@ -123,10 +123,10 @@ class Evaluation:
 
     def precision_per_customer(self, recommendations: pd.DataFrame) -> np.ndarray:
         """precision@k of each evaluated customer (order of ``relevant``; 0 for a customer without a list)."""
-        users = pd.unique(self.relevant[COL_CUSTOMER])
-        top = recommendations[recommendations["rank"] <= self.k]
-        hits = top.merge(self.relevant, on=[COL_CUSTOMER, COL_ITEM])[COL_CUSTOMER].value_counts()
-        return hits.reindex(users, fill_value=0).to_numpy(dtype=float) / self.k
+        universe, rec_user, hit, rel_user = hit_cells(recommendations[recommendations["rank"] <= self.k],
+                                                      self.relevant)
+        hits = np.bincount(rec_user[hit], minlength=len(universe))
+        return hits[pd.unique(rel_user)].astype(float) / self.k
 
 
 def evaluate(train: pd.DataFrame, test: pd.DataFrame, cutoff: pd.Timestamp | None, config: RecommendationConfig,
