@@ -7,6 +7,8 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import scipy.sparse as sp
 
 from cxnb.constants import (
@@ -183,8 +185,23 @@ def build_interactions(transactions: pd.DataFrame, value: str = "auto", half_lif
 
 def _sorted_codes(values: pd.Series, name: str) -> tuple[np.ndarray, pd.Index]:
     """Position of each value among the sorted distinct values (missing ones last), and those values."""
-    codes, uniques = pd.factorize(values, sort=True, use_na_sentinel=False)
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    order = string_order(uniques)
+    if order is None:
+        codes, uniques = pd.factorize(values, sort=True, use_na_sentinel=False)
+    else:
+        position = np.empty(len(order), dtype=np.intp)
+        position[order] = np.arange(len(order))
+        codes, uniques = position[codes], uniques[order]
     return codes, pd.Index(uniques, dtype=values.dtype, name=name)
+
+
+def string_order(values: np.ndarray) -> np.ndarray | None:
+    """The sorting permutation of an object array of Python strings, sorted by Arrow (UTF-8 byte order is code
+    point order, that of Python; ``sorted`` compares one pair at a time); None for anything else."""
+    if values.dtype != object or pd.api.types.infer_dtype(values, skipna=False) != "string":
+        return None
+    return pc.sort_indices(pa.array(values, type=pa.string())).to_numpy()
 
 
 def _cell_max(rows: np.ndarray, cols: np.ndarray, values: np.ndarray, shape: tuple[int, int]) -> sp.csr_matrix:
