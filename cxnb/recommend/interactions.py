@@ -135,9 +135,9 @@ def line_codes(lines: pd.DataFrame, items: pd.Index | None = None) -> LineCodes:
     """Row (sorted customer ids, missing last) and column (``items``, default the sorted item ids) of each line;
     -1 for an item not in ``items``."""
     # Sorted ids, so ties between items break the same way whatever order the lines come in.
-    rows, users = _sorted_codes(lines[COL_CUSTOMER], COL_CUSTOMER)
+    rows, users = sorted_codes(lines[COL_CUSTOMER], COL_CUSTOMER)
     if items is None:
-        cols, items = _sorted_codes(lines[COL_ITEM], COL_ITEM)
+        cols, items = sorted_codes(lines[COL_ITEM], COL_ITEM)
     else:
         cols = items.get_indexer(lines[COL_ITEM])
     return LineCodes(rows, users, cols, items)
@@ -183,7 +183,7 @@ def build_interactions(transactions: pd.DataFrame, value: str = "auto", half_lif
                                   np.ones((keep & is_purchase).sum()), shape))
 
 
-def _sorted_codes(values: pd.Series, name: str) -> tuple[np.ndarray, pd.Index]:
+def sorted_codes(values: pd.Series, name: str) -> tuple[np.ndarray, pd.Index]:
     """Position of each value among the sorted distinct values (missing ones last), and those values."""
     codes, uniques = pd.factorize(values, use_na_sentinel=False)
     order = string_order(uniques)
@@ -194,6 +194,12 @@ def _sorted_codes(values: pd.Series, name: str) -> tuple[np.ndarray, pd.Index]:
         position[order] = np.arange(len(order))
         codes, uniques = position[codes], uniques[order]
     return codes, pd.Index(uniques, dtype=values.dtype, name=name)
+
+
+def sorted_ids(ids: pd.Index) -> pd.Index:
+    """``ids.sort_values()``, sorted by Arrow when they are Python strings (see :func:`string_order`)."""
+    order = string_order(ids.to_numpy())
+    return ids.sort_values() if order is None else ids.take(order)
 
 
 def string_order(values: np.ndarray) -> np.ndarray | None:
