@@ -74,6 +74,11 @@ class Interactions:
         binary = self.binary
         return (binary.T @ binary).tocsr().sorted_indices()
 
+    @cached_property
+    def similarities(self) -> dict[str, sp.csr_matrix]:
+        """Item x item similarities of :attr:`cooccurrence` by kind, filled by the models that compute them."""
+        return {}
+
     def same_cells(self, other: Interactions) -> bool:
         """Whether both matrices hold the same cells of the same customers and items (weights aside)."""
         a, b = self.matrix, other.matrix
@@ -82,10 +87,10 @@ class Interactions:
                 and np.array_equal(a.indptr, b.indptr) and np.array_equal(a.indices, b.indices))
 
     def sharing_counts_of(self, other: Interactions) -> Interactions:
-        """This, reusing ``other``'s binary matrix and co-occurrence counts when both hold the same cells
-        (purchases only): decayed weights change neither."""
+        """This, reusing ``other``'s binary matrix, co-occurrence counts and similarities when both hold the same
+        cells (purchases only): decayed weights change none of them."""
         if self.same_cells(other):
-            for name in ("binary", "cooccurrence"):
+            for name in ("binary", "cooccurrence", "similarities"):
                 self.__dict__[name] = getattr(other, name)
         return self
 

@@ -46,8 +46,11 @@ class ItemItemCF(Recommender):
     def _fit(self, interactions: Interactions) -> None:
         if self.similarity not in SIMILARITIES:
             raise ValueError(f"similarity must be one of {', '.join(SIMILARITIES)}, not {self.similarity!r}")
-        totals = np.asarray(interactions.binary.sum(axis=0)).ravel()
-        self.similarity_ = similarity_from_counts(interactions.cooccurrence, totals, self.similarity)
+        known = interactions.similarities  # shared by every half-life of the same purchases
+        if self.similarity not in known:
+            totals = np.asarray(interactions.binary.sum(axis=0)).ravel()
+            known[self.similarity] = similarity_from_counts(interactions.cooccurrence, totals, self.similarity)
+        self.similarity_ = known[self.similarity]
         self.popularity_ = interactions.popularity().to_numpy()
         self.popular_order_ = np.argsort(-self.popularity_, kind="stable")
 
