@@ -7,6 +7,9 @@ every model, the diversity curve and the cold start run. It is prepared once wit
 
     .venv/bin/python benchmarks/bench_recommend_stage.py            # 250,000 customers
     .venv/bin/python benchmarks/bench_recommend_stage.py 50000
+    .venv/bin/python benchmarks/bench_recommend_stage.py benchmarks/data/report_1M/bench.yaml benchmarks/data/run_1M
+
+The last form times a run prepared before (here PREPARED_1M's: ``bench_report``'s 1M-line log, no categories).
 """
 
 from __future__ import annotations
@@ -66,7 +69,7 @@ def peak_rss_mb() -> int:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
-def run_stage(params_file: Path) -> dict:
+def run_stage(params_file: Path, run_dir: Path | None = None) -> dict:
     """The steps of ``cxnb.recommend.run_stage`` (notebook 05's one call), timed one by one, then the export table."""
     from cxnb import recommend as rec
     from cxnb.context import open_run
@@ -82,7 +85,7 @@ def run_stage(params_file: Path) -> dict:
         return out
 
     start = time.perf_counter()
-    run = open_run(params_file, params_file.parent / "run")
+    run = open_run(params_file, run_dir or params_file.parent / "run")
     config, lang, horizon = run.params.analysis.recommendation, run.params.language, run.params.analysis.horizon_days
     transactions, items, customers = timed("load", lambda: tuple(with_object_ids(x) for x in (
         run.transactions(), run.items(), run.customers())))
@@ -112,10 +115,13 @@ def run_stage(params_file: Path) -> dict:
 
 
 def main(argv: list[str]) -> None:
-    n = int(argv[0]) if argv else 250_000
-    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:  # own peak memory
-        params_file = pool.submit(prepared_run, n).result()
-    row = run_stage(params_file)
+    if argv and argv[0].endswith(".yaml"):
+        row = run_stage(Path(argv[0]), Path(argv[1]))
+    else:
+        n = int(argv[0]) if argv else 250_000
+        with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:  # own peak memory
+            params_file = pool.submit(prepared_run, n).result()
+        row = run_stage(params_file)
     print(json.dumps(row, indent=2))
 
 

@@ -456,6 +456,32 @@ def test_a_sample_of_customers_agrees_with_every_customer_and_is_said(demo, monk
     assert cold.n_customers <= SAMPLE_CAP or cold.n_sampled == SAMPLE_CAP
 
 
+TUNE_CAP = 400
+TUNE_TOLERANCE = 0.05  # absolute NDCG@10 of a candidate: about four standard errors of a 400-customer mean on the demo
+
+
+def test_tuning_on_a_sample_of_validation_customers_agrees_with_all_of_them_and_is_said(demo, monkeypatch):
+    data, tx, config, full = demo
+    models = list(full.metrics.index)
+    train = full.train
+    exact, table, n_tuned = rec.tune(train, config, models, 90, rec.item_categories_of(data.items))
+    assert n_tuned is None and full.info["n_users_tuned"] is None
+    monkeypatch.setattr(rec.defaults, "TUNE_SAMPLE_CUSTOMERS", TUNE_CAP)
+    chosen, sampled, n_tuned = rec.tune(train, config, models, 90, rec.item_categories_of(data.items))
+    assert n_tuned == TUNE_CAP and sampled[["model", "similarity", "half_life_days"]].equals(
+        table[["model", "similarity", "half_life_days"]])
+    gaps = (sampled["ndcg@10"] - table["ndcg@10"]).abs()
+    assert gaps.max() < TUNE_TOLERANCE, gaps.max()
+    assert chosen.keys() == exact.keys()
+    again = rec.tune(train, config, models, 90, rec.item_categories_of(data.items))[1]
+    assert again.equals(sampled)  # seeded: the same sample every run
+    evaluation = rec.evaluate_recommenders(tx, config, data.items, data.customers,
+                                           cutoff=pd.Timestamp(data.info["cutoff"]))
+    assert evaluation.info["n_users_tuned"] == TUNE_CAP
+    assert result_of(evaluation).metrics().as_json()["n_users_tuned"] == TUNE_CAP
+    assert "n_users_tuned" not in result_of(full).metrics().as_json()
+
+
 def test_the_sample_is_seeded(demo, monkeypatch):
     data, tx, config, _ = demo
     monkeypatch.setattr(rec.defaults, "EVAL_SAMPLE_CUSTOMERS", SAMPLE_CAP)

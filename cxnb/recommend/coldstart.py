@@ -10,6 +10,7 @@ from cxnb.recommend.interactions import build_interactions
 from cxnb.recommend.metrics import ColdStart, RankingScores
 from cxnb.recommend.models import make_model
 from cxnb.recommend.ranking import ranking_metrics
+from cxnb.recommend.splits import sorted_pairs
 
 
 def cold_start_metrics(evaluation: Evaluation, categories: pd.Series | None, seed: int) -> ColdStart:
@@ -17,7 +18,7 @@ def cold_start_metrics(evaluation: Evaluation, categories: pd.Series | None, see
     history, on the evaluation's own train/test split (a seeded sample of them when there are many)."""
     k, train, test = evaluation.k, evaluation.train, evaluation.test
     cold = test[~test[COL_CUSTOMER].isin(train[COL_CUSTOMER])][[COL_CUSTOMER, COL_ITEM]].drop_duplicates()
-    cold = cold.sort_values([COL_CUSTOMER, COL_ITEM], kind="stable")
+    cold = sorted_pairs(cold)
     if cold.empty:
         return ColdStart(n_customers=0)
     n_customers = int(cold[COL_CUSTOMER].nunique())

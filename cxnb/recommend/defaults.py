@@ -11,7 +11,10 @@ SCORE_BATCH_CELLS = 2_000_000  # dense scores held at once while scoring (16 MB 
 PROBE_ITEMS = 1_000  # most popular items whose k-th best score bounds the top-k search
 
 
-EVAL_SAMPLE_CUSTOMERS = 20_000  # evaluated customers (test, validation, cold start) above which a seeded sample is scored
+EVAL_SAMPLE_CUSTOMERS = 20_000  # evaluated customers (test, cold start) above which a seeded sample is scored
+
+
+TUNE_SAMPLE_CUSTOMERS = 5_000  # validation customers above which each tuning candidate scores a seeded sample
 
 
 EXPORT_BATCH_CUSTOMERS = 50_000  # customers whose export lists (candidates, re-ranking, reasons) are built at once

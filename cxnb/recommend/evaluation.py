@@ -13,7 +13,7 @@ from cxnb.constants import COL_CATEGORY, COL_CUSTOMER, COL_ITEM
 from cxnb.recommend import defaults
 from cxnb.recommend.interactions import Interactions, with_object_ids
 from cxnb.recommend.models import Reason, available_models, built_interactions, fit_model, hyperparameter_grid
-from cxnb.recommend.ranking import beyond_accuracy_metrics, ranking_metrics
+from cxnb.recommend.ranking import beyond_accuracy_metrics, hit_cells, ranking_metrics
 from cxnb.recommend.splits import relevant_items, split_transactions, stratified_split, time_cutoff
 
 
@@ -52,11 +52,11 @@ def validation_split(train: pd.DataFrame, config: RecommendationConfig,
     return split_transactions(train, config, None, horizon_days)
 
 
-def sample_customers(relevant: pd.DataFrame, seed: int) -> tuple[pd.DataFrame, int | None]:
-    """The pairs of a seeded sample of ``EVAL_SAMPLE_CUSTOMERS`` customers when there are more (else all of them),
-    and the sample size (None when every customer is kept); the sample keeps the customers' sorted order."""
+def sample_customers(relevant: pd.DataFrame, seed: int, cap: int | None = None) -> tuple[pd.DataFrame, int | None]:
+    """The pairs of a seeded sample of ``cap`` (default ``EVAL_SAMPLE_CUSTOMERS``) customers when there are more
+    (else all of them), and the sample size (None when every customer is kept); the sample keeps their order."""
     users = pd.unique(relevant[COL_CUSTOMER])
-    cap = defaults.EVAL_SAMPLE_CUSTOMERS
+    cap = cap or defaults.EVAL_SAMPLE_CUSTOMERS
     if len(users) <= cap:
         return relevant, None
     chosen = np.sort(np.random.default_rng(seed).choice(len(users), size=cap, replace=False))
@@ -65,12 +65,14 @@ def sample_customers(relevant: pd.DataFrame, seed: int) -> tuple[pd.DataFrame, i
 
 
 def tune(train: pd.DataFrame, config: RecommendationConfig, models: list[str], horizon_days: int = 90,
-         categories=None, groups=None) -> tuple[dict, pd.DataFrame]:
-    """Choose each model's hyperparameters by NDCG@k on a validation split of ``train``; returns
-    (chosen hyperparameters per model, every candidate's validation metrics)."""
+         categories=None, groups=None) -> tuple[dict, pd.DataFrame, int | None]:
+    """Choose each model's hyperparameters by NDCG@k on a validation split of ``train`` (a seeded sample of
+    ``TUNE_SAMPLE_CUSTOMERS`` validation customers when there are more); returns (chosen hyperparameters per model,
+    every candidate's validation metrics, the sample size or None when every validation customer was scored)."""
     k = config.top_n
     fit_part, val_part = validation_split(train, config, horizon_days)
-    relevant, _ = sample_customers(relevant_items(fit_part, val_part, config.exclude_seen), config.seed + 1)
+    relevant, n_tuned = sample_customers(relevant_items(fit_part, val_part, config.exclude_seen), config.seed + 1,
+                                         defaults.TUNE_SAMPLE_CUSTOMERS)
     users = relevant[COL_CUSTOMER].unique()
     rows = []
     grid = hyperparameter_grid(config)
@@ -85,7 +87,7 @@ def tune(train: pd.DataFrame, config: RecommendationConfig, models: list[str], h
     for name in models:
         best = table[table["model"] == name].sort_values(f"ndcg@{k}", ascending=False, kind="stable").iloc[0]
         chosen[name] = {key: _plain(best[key]) for key in grid.get(name, [{}])[0]}
-    return chosen, table
+    return chosen, table, n_tuned
 
 
 def _plain(value):
@@ -123,10 +125,10 @@ class Evaluation:
 
     def precision_per_customer(self, recommendations: pd.DataFrame) -> np.ndarray:
         """precision@k of each evaluated customer (order of ``relevant``; 0 for a customer without a list)."""
-        users = pd.unique(self.relevant[COL_CUSTOMER])
-        top = recommendations[recommendations["rank"] <= self.k]
-        hits = top.merge(self.relevant, on=[COL_CUSTOMER, COL_ITEM])[COL_CUSTOMER].value_counts()
-        return hits.reindex(users, fill_value=0).to_numpy(dtype=float) / self.k
+        universe, rec_user, hit, rel_user = hit_cells(recommendations[recommendations["rank"] <= self.k],
+                                                      self.relevant)
+        hits = np.bincount(rec_user[hit], minlength=len(universe))
+        return hits[pd.unique(rel_user)].astype(float) / self.k
 
 
 def evaluate(train: pd.DataFrame, test: pd.DataFrame, cutoff: pd.Timestamp | None, config: RecommendationConfig,
@@ -138,7 +140,7 @@ def evaluate(train: pd.DataFrame, test: pd.DataFrame, cutoff: pd.Timestamp | Non
         raise ValueError("the recommendation split leaves an empty train or test set")
     k = config.top_n
     models, skipped = available_models(config, train[COL_ITEM].nunique(), categories, groups)
-    chosen, validation = tune(train, config, models, horizon_days, categories, groups)
+    chosen, validation, n_tuned = tune(train, config, models, horizon_days, categories, groups)
     relevant = relevant_items(train, test, config.exclude_seen)
     n_eligible = relevant[COL_CUSTOMER].nunique()
     relevant, n_sampled = sample_customers(relevant, config.seed)
@@ -154,7 +156,7 @@ def evaluate(train: pd.DataFrame, test: pd.DataFrame, cutoff: pd.Timestamp | Non
                      **beyond_accuracy_metrics(recs[name], popularity, categories), "seconds": seconds})
     info = _split_info(train, test) | {
         "n_users_evaluated": int(len(users)), "n_users_eligible": int(n_eligible), "n_users_sampled": n_sampled,
-        "exclude_seen": config.exclude_seen, "cutoff": cutoff}
+        "exclude_seen": config.exclude_seen, "cutoff": cutoff, "n_users_tuned": n_tuned}
     return Evaluation(k, config.split, pd.DataFrame(rows).set_index("model"), chosen, validation, recs, fitted,
                       relevant, train, test, skipped, info, built_interactions(train, None, built))
 

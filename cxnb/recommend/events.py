@@ -84,9 +84,12 @@ def compare_events(evaluation: Evaluation, events: pd.DataFrame | None, config: 
     users = evaluation.relevant[COL_CUSTOMER].unique()
     per_customer = {}
     for name, extra in (("purchases", None), ("events", behaviour)):
-        fitted = fit_model(model, hyper, evaluation.train, categories, groups, extra, weights)
-        per_customer[name] = evaluation.precision_per_customer(
-            fitted.recommend(users, evaluation.k, config.exclude_seen))
+        if extra is None and model in evaluation.recommendations:  # the evaluation's own fit on these customers
+            recs = evaluation.recommendations[model]
+        else:
+            fitted = fit_model(model, hyper, evaluation.train, categories, groups, extra, weights)
+            recs = fitted.recommend(users, evaluation.k, config.exclude_seen)
+        per_customer[name] = evaluation.precision_per_customer(recs)
     decision = paired_decision(per_customer["events"], per_customer["purchases"], model, evaluation.k,
                                random_state, resamples)
     used = decision.verdict == "better"

@@ -94,7 +94,10 @@ def _with_reason_kinds(model: Recommender, out: pd.DataFrame, item_names: pd.Ser
     fallback reason where there is no such item)."""
     names = item_names if item_names is not None else pd.Series(dtype=str)
     because = out["because_item_id"]
-    label = because.map(names).where(because.isin(names.index), because)
+    label = because.copy()
+    named = because.notna().to_numpy()  # names looked up only where there is an item
+    found = because[named]
+    label[named] = found.map(names).where(found.isin(names.index), found)
     fallback = model.name if model.name in FALLBACK_REASONS else "popularity"
     has_item = label.notna().to_numpy()
     bought = np.ones(len(out), dtype=bool)  # looked up only where there is an item to name

@@ -9,7 +9,7 @@ from cxnb.constants import COL_CUSTOMER, COL_ITEM, COL_NAME, COL_RATING
 from cxnb.recommend import defaults
 from cxnb.recommend.evaluation import Evaluation, customer_groups, item_categories_of
 from cxnb.recommend.explain import explain
-from cxnb.recommend.interactions import id_index, with_object_ids
+from cxnb.recommend.interactions import id_index, sorted_ids, with_object_ids
 from cxnb.recommend.models import fit_model
 from cxnb.recommend.recommender import Recommender
 from cxnb.recommend.rerank import mmr_rerank
@@ -33,7 +33,7 @@ def final_recommendations(transactions: pd.DataFrame, evaluation: Evaluation, co
     ids = transactions[COL_CUSTOMER]
     if customers is not None:
         ids = pd.concat([ids, customers[COL_CUSTOMER]], ignore_index=True)
-    ids = id_index(ids).sort_values()
+    ids = sorted_ids(id_index(ids))
     names = items.drop_duplicates(COL_ITEM).set_index(COL_ITEM)[COL_NAME] if items is not None and \
         COL_NAME in items.columns else None
     verb = "rated" if COL_RATING in transactions.columns else "bought"

@@ -7,6 +7,8 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import scipy.sparse as sp
 
 from cxnb.constants import (
@@ -72,6 +74,11 @@ class Interactions:
         binary = self.binary
         return (binary.T @ binary).tocsr().sorted_indices()
 
+    @cached_property
+    def similarities(self) -> dict[str, sp.csr_matrix]:
+        """Item x item similarities of :attr:`cooccurrence` by kind, filled by the models that compute them."""
+        return {}
+
     def same_cells(self, other: Interactions) -> bool:
         """Whether both matrices hold the same cells of the same customers and items (weights aside)."""
         a, b = self.matrix, other.matrix
@@ -80,10 +87,10 @@ class Interactions:
                 and np.array_equal(a.indptr, b.indptr) and np.array_equal(a.indices, b.indices))
 
     def sharing_counts_of(self, other: Interactions) -> Interactions:
-        """This, reusing ``other``'s binary matrix and co-occurrence counts when both hold the same cells
-        (purchases only): decayed weights change neither."""
+        """This, reusing ``other``'s binary matrix, co-occurrence counts and similarities when both hold the same
+        cells (purchases only): decayed weights change none of them."""
         if self.same_cells(other):
-            for name in ("binary", "cooccurrence"):
+            for name in ("binary", "cooccurrence", "similarities"):
                 self.__dict__[name] = getattr(other, name)
         return self
 
@@ -133,9 +140,9 @@ def line_codes(lines: pd.DataFrame, items: pd.Index | None = None) -> LineCodes:
     """Row (sorted customer ids, missing last) and column (``items``, default the sorted item ids) of each line;
     -1 for an item not in ``items``."""
     # Sorted ids, so ties between items break the same way whatever order the lines come in.
-    rows, users = _sorted_codes(lines[COL_CUSTOMER], COL_CUSTOMER)
+    rows, users = sorted_codes(lines[COL_CUSTOMER], COL_CUSTOMER)
     if items is None:
-        cols, items = _sorted_codes(lines[COL_ITEM], COL_ITEM)
+        cols, items = sorted_codes(lines[COL_ITEM], COL_ITEM)
     else:
         cols = items.get_indexer(lines[COL_ITEM])
     return LineCodes(rows, users, cols, items)
@@ -181,10 +188,31 @@ def build_interactions(transactions: pd.DataFrame, value: str = "auto", half_lif
                                   np.ones((keep & is_purchase).sum()), shape))
 
 
-def _sorted_codes(values: pd.Series, name: str) -> tuple[np.ndarray, pd.Index]:
+def sorted_codes(values: pd.Series, name: str) -> tuple[np.ndarray, pd.Index]:
     """Position of each value among the sorted distinct values (missing ones last), and those values."""
-    codes, uniques = pd.factorize(values, sort=True, use_na_sentinel=False)
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    order = string_order(uniques)
+    if order is None:
+        codes, uniques = pd.factorize(values, sort=True, use_na_sentinel=False)
+    else:
+        position = np.empty(len(order), dtype=np.intp)
+        position[order] = np.arange(len(order))
+        codes, uniques = position[codes], uniques[order]
     return codes, pd.Index(uniques, dtype=values.dtype, name=name)
+
+
+def sorted_ids(ids: pd.Index) -> pd.Index:
+    """``ids.sort_values()``, sorted by Arrow when they are Python strings (see :func:`string_order`)."""
+    order = string_order(ids.to_numpy())
+    return ids.sort_values() if order is None else ids.take(order)
+
+
+def string_order(values: np.ndarray) -> np.ndarray | None:
+    """The sorting permutation of an object array of Python strings, sorted by Arrow (UTF-8 byte order is code
+    point order, that of Python; ``sorted`` compares one pair at a time); None for anything else."""
+    if values.dtype != object or pd.api.types.infer_dtype(values, skipna=False) != "string":
+        return None
+    return pc.sort_indices(pa.array(values, type=pa.string())).to_numpy()
 
 
 def _cell_max(rows: np.ndarray, cols: np.ndarray, values: np.ndarray, shape: tuple[int, int]) -> sp.csr_matrix:

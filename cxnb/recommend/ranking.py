@@ -24,19 +24,21 @@ def ranking_metrics(recommendations: pd.DataFrame, relevant: pd.DataFrame, k: in
     customers with at least one hit.
     """
     recs = recommendations[recommendations["rank"] <= k]
-    users = np.intersect1d(recs[COL_CUSTOMER].unique(), relevant[COL_CUSTOMER].unique())
+    universe, rec_user, hit, rel_user = hit_cells(recs, relevant)
+    in_both = np.zeros(len(universe), dtype=bool)
+    in_both[rec_user[rec_user >= 0]] = True
+    users = np.flatnonzero(in_both)  # positions in the sorted ids: the customers in both tables, sorted
     n_users = len(users)
     if n_users == 0:
         return {f"{m}@{k}": float("nan") for m in ("precision", "recall", "ndcg", "map", "hit_rate")} | {
             "n_users": 0}
-    n_relevant = relevant[relevant[COL_CUSTOMER].isin(users)].groupby(COL_CUSTOMER).size()
-    hits = recs[recs[COL_CUSTOMER].isin(users)].merge(relevant, on=[COL_CUSTOMER, COL_ITEM])
+    hits = pd.DataFrame({COL_CUSTOMER: rec_user[hit], "rank": recs["rank"].to_numpy()[hit]})
     hits = hits.sort_values([COL_CUSTOMER, "rank"])
     hits["gain"] = 1.0 / np.log2(1.0 + hits["rank"])
     hits["precision_at_rank"] = (hits.groupby(COL_CUSTOMER).cumcount() + 1) / hits["rank"]
     per_user = hits.groupby(COL_CUSTOMER).agg(hits=("rank", "size"), dcg=("gain", "sum"),
                                               ap=("precision_at_rank", "sum")).reindex(users, fill_value=0)
-    n_rel = n_relevant.reindex(users).to_numpy(dtype=float)
+    n_rel = np.bincount(rel_user, minlength=len(universe))[users].astype(float)
     ideal_gains = np.cumsum(1.0 / np.log2(2.0 + np.arange(k)))
     idcg = ideal_gains[np.minimum(n_rel, k).astype(int) - 1]
     return {
@@ -47,6 +49,24 @@ def ranking_metrics(recommendations: pd.DataFrame, relevant: pd.DataFrame, k: in
         f"hit_rate@{k}": float((per_user["hits"] > 0).mean()),
         "n_users": n_users,
     }
+
+
+def hit_cells(recommendations: pd.DataFrame, relevant: pd.DataFrame) -> tuple[np.ndarray, ...]:
+    """The sorted distinct customers of ``relevant`` (distinct pairs), each list row's and each relevant pair's
+    position among them (-1: not there), and whether the list row is a relevant pair (ids matched as integer
+    codes: merging on string columns is the slow part of scoring lists at scale)."""
+    universe = np.sort(pd.unique(relevant[COL_CUSTOMER].to_numpy()))
+    users = pd.Index(universe, dtype=universe.dtype)  # object stays object: no Arrow strings, whose look-ups are slow
+    rel_user = users.get_indexer(relevant[COL_CUSTOMER])
+    rec_user = users.get_indexer(recommendations[COL_CUSTOMER])
+    rel_item, item_ids = pd.factorize(relevant[COL_ITEM])
+    rec_item = pd.Index(item_ids, dtype=relevant[COL_ITEM].dtype).get_indexer(recommendations[COL_ITEM])
+    width = max(len(item_ids), 1)
+    rel_keys = np.sort(rel_user.astype(np.int64) * width + rel_item)
+    keys = rec_user.astype(np.int64) * width + rec_item
+    at = np.minimum(np.searchsorted(rel_keys, keys), max(len(rel_keys) - 1, 0))
+    hit = (rec_user >= 0) & (rec_item >= 0) & (rel_keys[at] == keys) if len(rel_keys) else np.zeros(len(keys), bool)
+    return universe, rec_user, hit, rel_user
 
 
 def catalogue_coverage(recommendations: pd.DataFrame, n_items: int) -> float:

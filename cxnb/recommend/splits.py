@@ -13,6 +13,7 @@ from cxnb.constants import (
     COL_TIMESTAMP,
     SEED,
 )
+from cxnb.recommend.interactions import sorted_codes
 
 
 def stratified_split(transactions: pd.DataFrame, test_fraction: float = 0.25, by: str = "user",
@@ -68,7 +69,14 @@ def relevant_items(train: pd.DataFrame, test: pd.DataFrame, exclude_seen: bool =
     pairs = pairs[pairs[COL_CUSTOMER].isin(train[COL_CUSTOMER])]
     if exclude_seen:
         pairs = pairs[~pairs_in(pairs, train)]
-    return pairs.sort_values([COL_CUSTOMER, COL_ITEM], kind="stable").reset_index(drop=True)
+    return sorted_pairs(pairs).reset_index(drop=True)
+
+
+def sorted_pairs(pairs: pd.DataFrame) -> pd.DataFrame:
+    """``pairs.sort_values([customer_id, item_id], kind="stable")``, the ids ranked once by Arrow (see
+    :func:`cxnb.recommend.interactions.string_order`) instead of compared one pair at a time."""
+    customer, item = (sorted_codes(pairs[col], col)[0] for col in (COL_CUSTOMER, COL_ITEM))
+    return pairs.iloc[np.lexsort((item, customer))]
 
 
 def pairs_in(left: pd.DataFrame, right: pd.DataFrame) -> np.ndarray:
