@@ -5,6 +5,11 @@ from __future__ import annotations
 EASE_ITEM_LIMIT = 10_000  # dense item x item solve: 10,000 items = two 800 MB float64 matrices
 
 
+EXACT_SIMILARITY_CELLS = 20_000_000  # item pairs (bound) above which item CF keeps each item's NEIGHBOURS only
+NEIGHBOURS = 100  # most similar items kept per item when the item pairs are too many to keep all
+NEIGHBOUR_BLOCK_ITEMS = 2_000  # items whose co-occurrence row block is computed at once when pruning
+
+
 SCORE_BATCH_CELLS = 2_000_000  # dense scores held at once while scoring (16 MB of float64)
 
 

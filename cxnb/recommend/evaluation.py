@@ -156,7 +156,8 @@ def evaluate(train: pd.DataFrame, test: pd.DataFrame, cutoff: pd.Timestamp | Non
                      **beyond_accuracy_metrics(recs[name], popularity, categories), "seconds": seconds})
     info = _split_info(train, test) | {
         "n_users_evaluated": int(len(users)), "n_users_eligible": int(n_eligible), "n_users_sampled": n_sampled,
-        "exclude_seen": config.exclude_seen, "cutoff": cutoff, "n_users_tuned": n_tuned}
+        "exclude_seen": config.exclude_seen, "cutoff": cutoff, "n_users_tuned": n_tuned,
+        "item_cf_neighbours": getattr(fitted.get("item_cf"), "neighbours_", None)}
     return Evaluation(k, config.split, pd.DataFrame(rows).set_index("model"), chosen, validation, recs, fitted,
                       relevant, train, test, skipped, info, built_interactions(train, None, built))
 

@@ -7,6 +7,7 @@ import scipy.linalg
 import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
+from cxnb.recommend import defaults
 from cxnb.recommend.defaults import EASE_ITEM_LIMIT, SIMILARITIES
 from cxnb.recommend.interactions import Interactions
 from cxnb.recommend.recommender import Recommender, prefix_cells
@@ -19,11 +20,13 @@ def cooccurrence_similarity(binary: sp.csr_matrix, kind: str = "jaccard") -> sp.
     return similarity_from_counts((binary.T @ binary).tocsr(), np.asarray(binary.sum(axis=0)).ravel(), kind)
 
 
-def similarity_from_counts(co: sp.csr_matrix, diag: np.ndarray, kind: str = "jaccard") -> sp.csr_matrix:
-    """:func:`cooccurrence_similarity` from the co-occurrence counts ``co`` (CSR) and the items' totals ``diag``."""
+def similarity_from_counts(co: sp.csr_matrix, diag: np.ndarray, kind: str = "jaccard",
+                           row_totals: np.ndarray | None = None) -> sp.csr_matrix:
+    """:func:`cooccurrence_similarity` from the co-occurrence counts ``co`` (CSR) and the items' totals ``diag``
+    (``row_totals``: the totals of the rows' items when ``co`` holds a block of rows)."""
     co = co if co.has_sorted_indices else co.sorted_indices()
     rows = np.repeat(np.arange(co.shape[0]), np.diff(co.indptr))
-    ci, cj = diag[rows], diag[co.indices]
+    ci, cj = (diag if row_totals is None else row_totals)[rows], diag[co.indices]
     if kind == "cosine":
         values = co.data / np.sqrt(ci * cj)
     elif kind == "jaccard":
@@ -33,9 +36,55 @@ def similarity_from_counts(co: sp.csr_matrix, diag: np.ndarray, kind: str = "jac
     return sp.csr_matrix((values, co.indices, co.indptr), shape=co.shape)
 
 
+def item_pairs(binary: sp.csr_matrix) -> int:
+    """A bound of the item pairs the customers' histories make (cells of the co-occurrence matrix): the pairs
+    within each customer's items, at most items²."""
+    per_customer = np.diff(binary.indptr).astype(np.int64)
+    return min(int((per_customer ** 2).sum()), binary.shape[1] ** 2)
+
+
+def neighbours_kept(binary: sp.csr_matrix) -> int | None:
+    """How many most similar items item CF keeps per item: None (all of them) unless :func:`item_pairs`
+    exceeds ``EXACT_SIMILARITY_CELLS``."""
+    return defaults.NEIGHBOURS if item_pairs(binary) > defaults.EXACT_SIMILARITY_CELLS else None
+
+
+def top_neighbours(sim: sp.csr_matrix, n: int) -> sp.csr_matrix:
+    """Each row's ``n`` largest entries (ties: the lower column first); the others dropped."""
+    sim = sim if sim.has_sorted_indices else sim.sorted_indices()
+    lengths = np.diff(sim.indptr)
+    keep = np.ones(sim.nnz, dtype=bool)
+    for i in np.flatnonzero(lengths > n):
+        start, end = sim.indptr[i], sim.indptr[i + 1]
+        values = sim.data[start:end]
+        kth = np.partition(values, len(values) - n)[len(values) - n]
+        row_keep = values > kth
+        ties = np.flatnonzero(values == kth)[:n - int(row_keep.sum())]
+        row_keep[ties] = True
+        keep[start:end] = row_keep
+    rows = np.repeat(np.arange(sim.shape[0]), lengths)[keep]
+    return sp.csr_matrix((sim.data[keep], (rows, sim.indices[keep])), shape=sim.shape)
+
+
+def neighbour_similarities(binary: sp.csr_matrix, kinds, n: int,
+                           block: int = defaults.NEIGHBOUR_BLOCK_ITEMS) -> dict[str, sp.csr_matrix]:
+    """Each kind's item x item similarity keeping every item's ``n`` most similar items, computed a block of
+    items at a time: the whole co-occurrence matrix is never held."""
+    totals = np.asarray(binary.sum(axis=0)).ravel()
+    by_item = binary.tocsc()
+    parts: dict[str, list] = {kind: [] for kind in kinds}
+    for start in range(0, binary.shape[1], block):
+        end = min(start + block, binary.shape[1])
+        co = (by_item[:, start:end].T @ binary).tocsr()
+        for kind in kinds:
+            parts[kind].append(top_neighbours(similarity_from_counts(co, totals, kind, totals[start:end]), n))
+    return {kind: sp.vstack(blocks, format="csr") for kind, blocks in parts.items()}
+
+
 class ItemItemCF(Recommender):
     """SAR-family item-item CF: score = customer affinity (decayed weights) x item co-occurrence similarity.
-    Items no history item co-occurs with are ranked after all others by popularity."""
+    Items no history item co-occurs with are ranked after all others by popularity. On a catalogue whose item
+    pairs are too many, each item keeps its ``neighbours_`` most similar items (None: all of them)."""
 
     name = "item_cf"
 
@@ -47,6 +96,9 @@ class ItemItemCF(Recommender):
         if self.similarity not in SIMILARITIES:
             raise ValueError(f"similarity must be one of {', '.join(SIMILARITIES)}, not {self.similarity!r}")
         known = interactions.similarities  # shared by every half-life of the same purchases
+        self.neighbours_ = neighbours_kept(interactions.binary)
+        if self.similarity not in known and self.neighbours_ is not None:  # every kind in one pass of blocks
+            known.update(neighbour_similarities(interactions.binary, SIMILARITIES, self.neighbours_))
         if self.similarity not in known:
             totals = np.asarray(interactions.binary.sum(axis=0)).ravel()
             known[self.similarity] = similarity_from_counts(interactions.cooccurrence, totals, self.similarity)

@@ -149,7 +149,7 @@ class RecommendationMetrics(OmitsNone):
 
     OMIT_NONE: ClassVar[frozenset[str]] = frozenset(
         {"popularity", "popularity_group", "category", "item_cf", "ease", "n_users_sampled", "n_users_eligible",
-         "n_users_tuned"})
+         "n_users_tuned", "item_cf_neighbours"})
 
     popularity: ModelScores | Skipped | None = None
     popularity_group: ModelScores | Skipped | None = None
@@ -166,6 +166,7 @@ class RecommendationMetrics(OmitsNone):
     n_users_sampled: int | None = None
     n_users_eligible: int | None = None
     n_users_tuned: int | None = None  # validation customers each tuning candidate scored, when a sample
+    item_cf_neighbours: int | None = None  # most similar items item CF kept per item, when not all of them
     diversity_rerank: DiversityRerank | Skipped
     cold_start: ColdStart
     decision: DecisionMetrics
@@ -192,7 +193,7 @@ def metrics_of(result: RecommendationResult) -> RecommendationMetrics:
         best_model=evaluation.best_model, hyperparameters=evaluation.chosen,
         n_test_items_unseen_in_train=info["n_test_items_unseen_in_train"],
         n_users_sampled=info["n_users_sampled"], n_users_eligible=info["n_users_eligible"] if sampled else None,
-        n_users_tuned=info.get("n_users_tuned"),
+        n_users_tuned=info.get("n_users_tuned"), item_cf_neighbours=info.get("item_cf_neighbours"),
         diversity_rerank=_diversity(result), cold_start=result.cold_start, decision=result.decision.record(), events=result.events.record())
 
 

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from cxnb.i18n import t
 from cxnb.recommend.decision import MIN_DECISION_CUSTOMERS, Decision
+from cxnb.recommend.item_item import item_pairs
 from cxnb.recommend.labels import model_label
 
 if TYPE_CHECKING:
@@ -33,11 +34,20 @@ def skipped_models_text(evaluation: Evaluation, language: str = "en") -> str:
 
 
 def sample_text(evaluation: Evaluation, language: str = "en") -> str:
-    """The sentence saying the metrics were computed on a sample of customers ('' when every customer was)."""
-    n = evaluation.info.get("n_users_sampled")
-    if n is None:
-        return ""
-    return t("rec.sampled", language, n=f"{n:,}", eligible=f"{evaluation.info['n_users_eligible']:,}")
+    """The sentences saying which figures were computed on a sample of customers and whether item CF kept only
+    each item's nearest neighbours ('' when everything was exact)."""
+    info = evaluation.info
+    parts = []
+    if info.get("n_users_sampled") is not None:
+        parts.append(t("rec.sampled", language, n=f"{info['n_users_sampled']:,}",
+                       eligible=f"{info['n_users_eligible']:,}"))
+    if info.get("n_users_tuned") is not None:
+        parts.append(t("rec.tuned_sample", language, n=f"{info['n_users_tuned']:,}"))
+    if info.get("item_cf_neighbours") is not None:
+        model = evaluation.models["item_cf"]
+        parts.append(t("rec.neighbours", language, n=f"{info['item_cf_neighbours']:,}",
+                       pairs=f"{item_pairs(model.interactions_.binary):,}"))
+    return " ".join(parts)
 
 
 def split_markdown(result: RecommendationResult, language: str = "en") -> str:
