@@ -335,3 +335,23 @@ def test_stage_is_deterministic(demo, tmp_path):
     assert json.dumps(again.metrics().as_json(), sort_keys=True) == json.dumps(result.metrics().as_json(),
                                                                                 sort_keys=True)
     pd.testing.assert_frame_equal(cv.value_export(again), cv.value_export(result))
+
+
+def test_a_candidate_whose_forecasts_are_undefined_is_left_out_and_none_left_skips_the_stage():
+    """A fit run off to the edge (every customer buying at one rate: r, α → ∞, a → 0) forecasts NaN; it is not
+    compared, and when no candidate is left the stage says why, naming the fitted parameters."""
+    from cxnb.value.models import PurchaseModel
+    from cxnb.value.pipeline import usable_candidates
+
+    class Stub(PurchaseModel):
+        def expected_purchases(self, summary, weeks):
+            return np.full(len(summary), np.nan if self.kind == "bg_nbd" else 0.5)
+
+    summary = pd.DataFrame({"frequency": [1.0, 2.0], "recency": [3.0, 4.0], "T": [5.0, 6.0]})
+    broken = Stub("bg_nbd", {"r": 6.0e5, "alpha": 9.4e6, "a": 7.0e-7, "b": 1.0e5}, 2, None)
+    fine = Stub("pareto_nbd", {"r": 0.5, "alpha": 10.0, "s": 0.7, "beta": 12.0}, 2, None)
+    assert list(usable_candidates({"bg_nbd": broken, "pareto_nbd": fine}, summary, 4.0, "en")) == ["pareto_nbd"]
+    with pytest.raises(StageSkipped, match=r"r = 6e\+05, alpha = 9\.4e\+06"):
+        usable_candidates({"bg_nbd": broken}, summary, 4.0, "en")
+    with pytest.raises(StageSkipped, match="购买模型"):
+        usable_candidates({"bg_nbd": broken}, summary, 4.0, "zh")
