@@ -143,7 +143,7 @@ def plot(rows: list[dict], target: Path) -> None:
     ax.set_xlabel("lines in the log")
     ax.set_ylabel("seconds (wall clock; stages overlap when run side by side)")
     ax.set_title("Whole cxnb run: seconds against lines")
-    ax.legend(fontsize=8, frameon=False, loc="upper left")
+    ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.savefig(target, bbox_inches="tight", dpi=100)
 
 
