@@ -292,6 +292,7 @@ def run_report(params_path: str | Path, out: str | Path | None = None, only: lis
     params_path = params_file(params_path)
     params = load_params(params_path)
     stages = list(only) if only else list(STAGES)
+    jobs = jobs or default_jobs()  # a bad CXNB_JOBS fails here, before any work
     unknown = [s for s in stages if s not in STAGES]
     if unknown:
         raise CxnbError(f"--only: unknown stage '{unknown[0]}'; the stages are {', '.join(STAGES)}.")
@@ -336,7 +337,7 @@ def run_report(params_path: str | Path, out: str | Path | None = None, only: lis
 
 def _run_stages(params: Params, params_path: Path, tmp: Path, stages: list[str], kernel: str, with_code: bool,
                 inputs: dict, id_map: str | Path | None, keep: Callable[[Path], Path],
-                say: Callable[[str], None], jobs: int | None = None) -> None:
+                say: Callable[[str], None], jobs: int) -> None:
     """Prepare the data and run the stages into ``tmp``; write metrics, index and manifest there."""
     from cxnb.data import prepare
 
@@ -363,7 +364,7 @@ def _run_stages(params: Params, params_path: Path, tmp: Path, stages: list[str],
         return reason
 
     stages_started = time.time()
-    reasons = run_jobs(stages, run_one, jobs or default_jobs(), STAGE_NEEDS, STAGE_PRIORITY, stop=stop_kernels)
+    reasons = run_jobs(stages, run_one, jobs, STAGE_NEEDS, STAGE_PRIORITY, stop=stop_kernels)
     finish_started = time.time()
     timings["stages_wall"] = round(finish_started - stages_started, 2)
     skipped = {s: reason for s in stages if (reason := reasons[s])}
@@ -382,5 +383,5 @@ def _run_stages(params: Params, params_path: Path, tmp: Path, stages: list[str],
         "seconds": {"prepare": timings["prepare"], **{s: timings[s] for s in stages},
                     "stages_wall": timings["stages_wall"], "finish": round(time.time() - finish_started, 2),
                     "total": round(time.time() - started, 2)},
-        "jobs": jobs or default_jobs(), "with_code": with_code,
+        "jobs": jobs, "with_code": with_code,
     })
