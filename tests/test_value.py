@@ -337,21 +337,27 @@ def test_stage_is_deterministic(demo, tmp_path):
     pd.testing.assert_frame_equal(cv.value_export(again), cv.value_export(result))
 
 
-def test_a_candidate_whose_forecasts_are_undefined_is_left_out_and_none_left_skips_the_stage():
+def test_a_candidate_whose_forecasts_are_undefined_is_left_out_and_none_left_skips_the_stage(monkeypatch):
     """A fit run off to the edge (every customer buying at one rate: r, α → ∞, a → 0) forecasts NaN; it is not
     compared, and when no candidate is left the stage says why, naming the fitted parameters."""
     from cxnb.value.models import PurchaseModel
-    from cxnb.value.pipeline import usable_candidates
 
-    class Stub(PurchaseModel):
-        def expected_purchases(self, summary, weeks):
-            return np.full(len(summary), np.nan if self.kind == "bg_nbd" else 0.5)
+    forecast = PurchaseModel.expected_purchases
+    broken = {"bg_nbd"}
 
-    summary = pd.DataFrame({"frequency": [1.0, 2.0], "recency": [3.0, 4.0], "T": [5.0, 6.0]})
-    broken = Stub("bg_nbd", {"r": 6.0e5, "alpha": 9.4e6, "a": 7.0e-7, "b": 1.0e5}, 2, None)
-    fine = Stub("pareto_nbd", {"r": 0.5, "alpha": 10.0, "s": 0.7, "beta": 12.0}, 2, None)
-    assert list(usable_candidates({"bg_nbd": broken, "pareto_nbd": fine}, summary, 4.0, "en")) == ["pareto_nbd"]
-    with pytest.raises(StageSkipped, match=r"r = 6e\+05, alpha = 9\.4e\+06"):
-        usable_candidates({"bg_nbd": broken}, summary, 4.0, "en")
+    def undefined_for_broken(self, summary, weeks):
+        out = forecast(self, summary, weeks)
+        return np.full(len(out), np.nan) if self.kind in broken else out
+
+    monkeypatch.setattr(PurchaseModel, "expected_purchases", undefined_for_broken)
+    days = _simulate_bgnbd(2000, r=0.5, alpha=4.0, a=0.8, b=2.5, weeks=104, seed=7)
+    cutoff = pd.Timestamp("2020-01-01") + pd.Timedelta(days=364)
+    config = ValueConfig(models=["bg_nbd", "mbg_nbd"], holdout_days=364)
+    backtest, *_ = cv.value_from_days(days, cutoff, config, 90)
+    assert list(backtest.models) == ["mbg_nbd"] and backtest.chosen == "mbg_nbd"
+    assert "bg_nbd" not in backtest.predictions
+    broken.add("mbg_nbd")
+    with pytest.raises(StageSkipped, match=r"BG/NBD: r = [0-9.e+]+, alpha = "):
+        cv.value_from_days(days, cutoff, config, 90)
     with pytest.raises(StageSkipped, match="购买模型"):
-        usable_candidates({"bg_nbd": broken}, summary, 4.0, "zh")
+        cv.value_from_days(days, cutoff, config, 90, language="zh")

@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
+from cxnb.errors import StageSkipped
+from cxnb.i18n import t
 from cxnb.value.data import WEEK_DAYS, Split, frequency_bucket
 from cxnb.value.models import PurchaseModel, SpendModel
 
@@ -119,11 +121,25 @@ def tracking(model: PurchaseModel, daily: pd.DataFrame, split: Split) -> pd.Data
     return weekly.assign(holdout=weekly["day"] >= split.cutoff)
 
 
+def undefined_fit(models: dict[str, PurchaseModel], language: str = "en") -> StageSkipped:
+    """Why no value is predicted when every model's forecasts are undefined: a fit on customers who all buy at
+    the same rate runs its parameters off to the edge, where the library's forecasts are NaN."""
+    fitted = "; ".join(f"{m.name}: " + ", ".join(f"{k} = {v:,.3g}" for k, v in m.params.items())
+                       for m in models.values())
+    return StageSkipped(t("cv.skip.degenerate", language, fitted=fitted))
+
+
 def run_backtest(calibration: pd.DataFrame, holdout: pd.DataFrame, split: Split, models: dict[str, PurchaseModel],
-                 spend: SpendModel | None, daily: pd.DataFrame) -> Backtest:
-    """Score every fitted candidate and the naive predictors on the holdout; choose the model; track it."""
+                 spend: SpendModel | None, daily: pd.DataFrame, language: str = "en") -> Backtest:
+    """Score every fitted candidate whose forecasts are defined, and the naive predictors, on the holdout; choose
+    the model; track it. StageSkipped when no candidate's forecasts are defined."""
     weeks = split.holdout_weeks
-    predictions = pd.DataFrame({k: m.expected_purchases(calibration, weeks) for k, m in models.items()})
+    forecasts = {k: m.expected_purchases(calibration, weeks) for k, m in models.items()}
+    defined = {k: m for k, m in models.items() if np.isfinite(forecasts[k]).all()}
+    if not defined:
+        raise undefined_fit(models, language)
+    models = defined
+    predictions = pd.DataFrame({k: forecasts[k] for k in models})
     predictions["past_rate"] = past_rate(calibration, weeks)
     predictions["zero"] = 0.0
     actual = holdout["purchases"].to_numpy(dtype="float64")

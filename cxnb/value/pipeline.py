@@ -14,7 +14,7 @@ from cxnb.constants import COL_AMOUNT, COL_CUSTOMER
 from cxnb.engine import from_duckdb
 from cxnb.errors import StageSkipped
 from cxnb.i18n import t
-from cxnb.value.backtest import Backtest, run_backtest
+from cxnb.value.backtest import Backtest, run_backtest, undefined_fit
 from cxnb.value.data import (
     WEEK_DAYS,
     Split,
@@ -105,23 +105,6 @@ def fit_candidates(kinds: list[str], summary: pd.DataFrame) -> dict[str, Purchas
     return {kind: fit_purchases(kind, summary) for kind in kinds}
 
 
-def forecasts_defined(model: PurchaseModel, summary: pd.DataFrame, weeks: float) -> bool:
-    """Whether ``model`` forecasts a number for every customer of ``summary`` (a fit on customers who all buy at the
-    same rate runs its parameters off to the edge, where the library's forecasts are NaN)."""
-    return bool(np.isfinite(model.expected_purchases(summary, weeks)).all())
-
-
-def usable_candidates(models: dict[str, PurchaseModel], summary: pd.DataFrame, weeks: float,
-                      language: str) -> dict[str, PurchaseModel]:
-    """The candidates whose forecasts are defined; StageSkipped (naming the fitted parameters) when none is."""
-    kept = {kind: m for kind, m in models.items() if forecasts_defined(m, summary, weeks)}
-    if not kept:
-        fitted = "; ".join(f"{m.name}: " + ", ".join(f"{k} = {v:,.3g}" for k, v in m.params.items())
-                           for m in models.values())
-        raise StageSkipped(t("cv.skip.degenerate", language, fitted=fitted))
-    return kept
-
-
 def forward_table(history: pd.DataFrame, model: PurchaseModel, spend: SpendModel, config: ValueConfig,
                   months: int) -> pd.DataFrame:
     """Per customer: purchases so far, expected purchases and P(active), expected spend per purchase, discounted
@@ -183,15 +166,14 @@ def value_from_days(days: pd.DataFrame, cutoff, config: ValueConfig, holdout_def
     check_repeat_buyers(calibration, split.cutoff, language)
     holdout = holdout_purchases(days, split, calibration[COL_CUSTOMER])
     t0 = time.perf_counter()
-    models = usable_candidates(fit_candidates(config.models, calibration), calibration, split.holdout_weeks, language)
+    models = fit_candidates(config.models, calibration)
     cal_spend = fit_spend(calibration)
     daily = daily_repeat_purchases(days, split.cutoff, split.holdout_end)
-    backtest = run_backtest(calibration, holdout, split, models, cal_spend, daily)
+    backtest = run_backtest(calibration, holdout, split, models, cal_spend, daily, language)
     seconds["backtest"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     history = btyd_summary(days, split.last_day)
-    model = next(iter(usable_candidates({backtest.chosen: fit_purchases(backtest.chosen, history)}, history,
-                                        config.horizon_days / WEEK_DAYS, language).values()))
+    model = fit_purchases(backtest.chosen, history)
     spend = fit_spend(history)
     seconds["forward"] = time.perf_counter() - t0
     return backtest, history, model, spend, seconds
@@ -208,6 +190,8 @@ def run_stage(run, config: ValueConfig | None = None) -> ValueResult:
     t0 = time.perf_counter()
     months = max(1, round(config.horizon_days / DAYS_PER_MONTH))
     customers = forward_table(history, model, spend, config, months)
+    if not np.isfinite(customers["expected_purchases"]).all():  # the refit on the whole history ran off the edge
+        raise undefined_fit({model.kind: model}, params.language)
     seconds["predict"] = time.perf_counter() - t0
     result = ValueResult(config, params.language, params.privacy.min_group_size, backtest, history, model, spend,
                          customers, months, params.report.currency, seconds=seconds)
